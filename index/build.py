@@ -1,0 +1,204 @@
+"""Building an index from procedure pages (and other sources) into a fresh generation."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from ..ingest.errors import PageSkipped, StrictModeError
+from ..ingest.pages import DEFAULT_MAX_BYTES, load_pages
+from ..ingest.record import ProcedureDoc
+from .documents import to_fields
+from .errors import IndexDamagedError
+from .schema import build_schema
+from .store import clean_leftovers, new_generation_dir, new_meta, publish, write_meta, writer_lock
+
+PAGES = "pages"
+ICD10PCS = "icd10pcs"
+SOURCES = (PAGES, ICD10PCS)
+
+ProgressCallback = Callable[[str, int, int], None]
+"""Called as ``progress(phase, done, total)``; phases are "reading pages", "reading icd10pcs", "indexing"."""
+
+
+@dataclass(frozen=True)
+class SkippedPage:
+    """A file that was not indexed, and why."""
+
+    source: str
+    reason: str
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"source": self.source, "reason": self.reason, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What a build did: documents indexed per source, files skipped with reasons, time taken."""
+
+    index_path: Path
+    generation: str
+    indexed: int
+    sources: dict[str, int]
+    skipped: tuple[SkippedPage, ...]
+    seconds: float
+    removed_leftovers: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+    def skipped_by_reason(self) -> dict[str, int]:
+        return dict(Counter(skip.reason for skip in self.skipped))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "index": str(self.index_path),
+            "generation": self.generation,
+            "indexed": self.indexed,
+            "sources": self.sources,
+            "skipped": [skip.to_dict() for skip in self.skipped],
+            "skipped_by_reason": self.skipped_by_reason(),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def collect_docs(
+    corpus_dir: Path | None,
+    sources: Sequence[str],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: ProgressCallback | None = None,
+) -> tuple[list[ProcedureDoc], list[SkippedPage], dict[str, int]]:
+    """Read every document of the chosen sources; a code already seen in an earlier source wins."""
+    docs: list[ProcedureDoc] = []
+    skipped: list[SkippedPage] = []
+    counts: dict[str, int] = {}
+    if PAGES in sources:
+        if corpus_dir is None:
+            raise ValueError("the pages source needs a corpus folder")
+        batch = load_pages(
+            corpus_dir,
+            max_bytes=max_bytes,
+            progress=(lambda done, total, _item: progress("reading pages", done, total)) if progress else None,
+        )
+        docs.extend(batch.docs)
+        skipped.extend(_skipped(skip) for skip in batch.skipped)
+        counts[PAGES] = len(batch.docs)
+    if ICD10PCS in sources:
+        from ..ingest.icd10pcs import count_icd10pcs_codes, iter_icd10pcs_docs
+
+        seen = {doc.code for doc in docs}
+        total = count_icd10pcs_codes()
+        added = 0
+        for done, doc in enumerate(iter_icd10pcs_docs(), 1):
+            if doc.code not in seen:
+                docs.append(doc)
+                added += 1
+            if progress and (done % 2000 == 0 or done == total):
+                progress("reading icd10pcs", done, total)
+        counts[ICD10PCS] = added
+    return docs, skipped, counts
+
+
+def build_index(
+    corpus_dir: Path | None,
+    index_path: Path,
+    *,
+    sources: Sequence[str] = (PAGES,),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    lock_timeout: float = 0.0,
+    progress: ProgressCallback | None = None,
+    strict: bool = False,
+) -> IndexReport:
+    """Build a complete new index generation from ``corpus_dir`` and swap it in atomically.
+
+    The previous generation keeps serving until the new one is complete, checked and on disk.
+    With ``strict``, any skipped page raises StrictModeError and the index is left as it was.
+    """
+    unknown = set(sources) - set(SOURCES)
+    if unknown:
+        raise ValueError(f"unknown source {sorted(unknown)[0]!r}; choose from {', '.join(SOURCES)}")
+    started = time.perf_counter()
+    with writer_lock(index_path, lock_timeout):
+        docs, skipped, counts = collect_docs(corpus_dir, sources, max_bytes=max_bytes, progress=progress)
+        if strict and skipped:
+            listed = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5])
+            raise StrictModeError(f"{len(skipped)} page(s) skipped, index left unchanged (--strict): {listed}")
+        built = new_generation_dir(index_path)
+        try:
+            write_docs(built, docs, progress=progress)
+            write_meta(built, new_meta(len(docs), counts))
+            _check(built, len(docs))
+            generation = publish(index_path, built)
+        except BaseException:
+            shutil.rmtree(built, ignore_errors=True)
+            raise
+        removed = clean_leftovers(index_path)
+    return IndexReport(
+        index_path=index_path,
+        generation=generation.name,
+        indexed=len(docs),
+        sources=counts,
+        skipped=tuple(skipped),
+        seconds=time.perf_counter() - started,
+        removed_leftovers=len(removed),
+    )
+
+
+def write_docs(directory: Path, docs: Iterable[ProcedureDoc], *, progress: ProgressCallback | None = None) -> None:
+    """Create a Whoosh index in ``directory`` holding ``docs``, in one commit."""
+    docs = list(docs)
+    ix = whoosh_index.create_in(str(directory), build_schema())
+    writer = ix.writer(limitmb=256)
+    try:
+        for done, doc in enumerate(docs, 1):
+            writer.add_document(**to_fields(doc))
+            if progress and (done % 500 == 0 or done == len(docs)):
+                progress("indexing", done, len(docs))
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+def _check(directory: Path, expected: int) -> None:
+    """Open what was just written and compare its document count before it is published."""
+    ix = whoosh_index.open_dir(str(directory))
+    try:
+        count = ix.doc_count()
+    finally:
+        ix.close()
+    if count != expected:
+        raise IndexDamagedError(f"{directory}: wrote {expected} documents but the index holds {count}")
+
+
+def _skipped(skip: PageSkipped) -> SkippedPage:
+    return SkippedPage(skip.source, skip.reason, skip.detail)
+
+
+def ensure_index(
+    index_path: Path,
+    corpus_dir: Path,
+    *,
+    progress: ProgressCallback | None = None,
+) -> IndexReport | None:
+    """Build ``index_path`` from ``corpus_dir`` if it is missing, or was built by another version.
+
+    Used for the default index over the bundled corpus, so a first search just works. Returns
+    the build report, or None when the index was already usable.
+    """
+    from .errors import IndexStoreError
+    from .store import current_generation, package_version, read_meta
+
+    try:
+        meta = read_meta(current_generation(index_path), index_path)
+        if meta.package_version == package_version():
+            return None
+    except IndexStoreError:
+        pass
+    return build_index(corpus_dir, index_path, progress=progress, lock_timeout=60.0)

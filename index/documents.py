@@ -1,0 +1,50 @@
+"""Converting records to Whoosh documents and stored fields back to records."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..ingest.record import ProcedureDoc, SimilarCode
+from ..ingest.sections import SECTION_NAMES
+from .schema import NAMES, SIMILAR, TITLE
+
+
+def to_fields(doc: ProcedureDoc) -> dict[str, Any]:
+    """The Whoosh document for a record (only non-empty fields)."""
+    fields: dict[str, Any] = {
+        "code": doc.code,
+        "code_system": doc.code_system,
+        "group": doc.group,
+        "source": doc.source,
+        "content_hash": doc.content_hash,
+        TITLE: doc.title,
+        NAMES: "\n".join(doc.common_names),
+        "other": doc.other_text,
+        SIMILAR: "\n".join(f"{s.code} {s.label}".strip() for s in doc.similar_codes),
+        "similar_codes": ",".join(s.code for s in doc.similar_codes),
+        "extra": json.dumps(
+            {"other": dict(doc.other), "similar": [[s.code, s.label] for s in doc.similar_codes]},
+            ensure_ascii=False,
+        ),
+    }
+    fields.update(doc.sections)
+    return {name: value for name, value in fields.items() if value}
+
+
+def from_fields(stored: Mapping[str, Any]) -> ProcedureDoc:
+    """Rebuild the record from a document's stored fields."""
+    extra = json.loads(stored.get("extra") or "{}")
+    return ProcedureDoc(
+        code=stored["code"],
+        code_system=stored.get("code_system", ""),
+        title=stored.get(TITLE, ""),
+        common_names=tuple(n for n in stored.get(NAMES, "").split("\n") if n),
+        sections={name: stored[name] for name in SECTION_NAMES if stored.get(name)},
+        other=extra.get("other", {}),
+        similar_codes=tuple(SimilarCode(code, label) for code, label in extra.get("similar", [])),
+        group=stored.get("group", ""),
+        source=stored.get("source", ""),
+        content_hash=stored.get("content_hash", ""),
+    )

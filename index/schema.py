@@ -1,0 +1,37 @@
+"""The Whoosh schema, derived from the canonical sections."""
+
+from __future__ import annotations
+
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+
+from ..ingest.sections import OTHER, SECTION_NAMES
+from .analysis import text_analyzer
+
+SCHEMA_VERSION = 1
+"""Bumped whenever the schema or the analysis changes: older indexes must then be rebuilt."""
+
+TITLE = "title"
+NAMES = "names"
+SIMILAR = "similar"
+TEXT_FIELDS: tuple[str, ...] = (TITLE, NAMES, *SECTION_NAMES, OTHER, SIMILAR)
+"""Every field a free-text query searches, in display order."""
+
+SNIPPET_FIELDS: tuple[str, ...] = (*SECTION_NAMES, OTHER, SIMILAR)
+"""Fields a snippet may come from (the title and names are shown anyway)."""
+
+
+def build_schema() -> Schema:
+    """One stemmed, stored TEXT field per section, plus the code and the record's other parts."""
+    analyzer = text_analyzer()
+    fields: dict[str, object] = {
+        "code": ID(stored=True, unique=True),
+        "code_system": ID(stored=True),
+        "group": ID(stored=True),
+        "similar_codes": KEYWORD(stored=True, commas=True, scorable=False),
+        "source": ID(stored=True),
+        "content_hash": ID(stored=True),
+        "extra": STORED(),  # JSON: the "other" headings and the similar codes' labels
+    }
+    for name in TEXT_FIELDS:
+        fields[name] = TEXT(analyzer=analyzer, stored=True, phrase=True)
+    return Schema(**fields)

@@ -1,0 +1,241 @@
+"""The index on disk: generations, the CURRENT pointer, the metadata file, the writer lock.
+
+Layout of an index directory::
+
+    INDEX/CURRENT          name of the generation being served (replaced atomically)
+    INDEX/gen-<stamp>/     a complete Whoosh index plus procsearch.json
+    INDEX/write.lock       held (flock) by the one process writing
+
+A rebuild writes a new generation next to the current one, flushes it to disk, and then swaps
+CURRENT; the previous generation is kept, so there is always a good index to serve or roll
+back to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import stat
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .analysis import ANALYZER_SETTINGS
+from .errors import IndexDamagedError, IndexLockedError, IndexMissingError, IndexUnsafeError, IndexVersionError
+from .schema import SCHEMA_VERSION
+
+CURRENT = "CURRENT"
+META = "procsearch.json"
+LOCK = "write.lock"
+GEN_PREFIX = "gen-"
+TMP_PREFIX = "tmp-"
+KEEP_GENERATIONS = 2
+
+
+@dataclass(frozen=True)
+class IndexMeta:
+    """What an index says about itself, stored as procsearch.json in its generation."""
+
+    schema_version: int
+    package_version: str
+    whoosh_version: str
+    analyzer: dict[str, object]
+    built_at: str
+    document_count: int
+    sources: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("procsearch")
+    except PackageNotFoundError:  # running from a source tree without an install
+        return "0+unknown"
+
+
+def new_meta(document_count: int, sources: dict[str, int]) -> IndexMeta:
+    import whoosh
+
+    return IndexMeta(
+        schema_version=SCHEMA_VERSION,
+        package_version=package_version(),
+        whoosh_version=whoosh.versionstring(),
+        analyzer=dict(ANALYZER_SETTINGS),
+        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        document_count=document_count,
+        sources=sources,
+    )
+
+
+def rebuild_hint(index_path: Path) -> str:
+    return f"procsearch --index {index_path} index --rebuild"
+
+
+def current_generation(index_path: Path) -> Path:
+    """The generation directory CURRENT names; raises IndexMissingError if there is none."""
+    pointer = index_path / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise IndexMissingError(
+            f"No index at {index_path}. Build it with: procsearch --index {index_path} index [CORPUS_DIR]"
+        ) from None
+    except OSError as exc:
+        raise IndexDamagedError(f"{pointer}: cannot read ({exc.strerror})") from exc
+    if not name.startswith(GEN_PREFIX) or "/" in name or not (index_path / name).is_dir():
+        raise IndexDamagedError(
+            f"{pointer} names a missing generation {name!r}. Rebuild with: {rebuild_hint(index_path)}"
+        )
+    return index_path / name
+
+
+def read_meta(generation: Path, index_path: Path) -> IndexMeta:
+    """Read and check a generation's metadata: a missing or different schema says how to rebuild."""
+    try:
+        data = json.loads((generation / META).read_text(encoding="utf-8"))
+        meta = IndexMeta(**data)
+    except FileNotFoundError:
+        raise IndexVersionError(
+            f"{generation} has no {META}: it was not built by this version of procsearch. "
+            f"Rebuild with: {rebuild_hint(index_path)}"
+        ) from None
+    except (ValueError, TypeError) as exc:
+        raise IndexDamagedError(
+            f"{generation / META} is damaged ({exc}). Rebuild with: {rebuild_hint(index_path)}"
+        ) from exc
+    if meta.schema_version != SCHEMA_VERSION or meta.analyzer != ANALYZER_SETTINGS:
+        raise IndexVersionError(
+            f"The index at {index_path} was built by procsearch {meta.package_version} "
+            f"(schema {meta.schema_version}); this is procsearch {package_version()} "
+            f"(schema {SCHEMA_VERSION}). Rebuild with: {rebuild_hint(index_path)}"
+        )
+    return meta
+
+
+def check_safe(path: Path) -> None:
+    """Refuse a directory another user owns or others can write: Whoosh unpickles its files."""
+    if not hasattr(os, "getuid"):
+        return
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    if info.st_uid not in (os.getuid(), 0) or info.st_mode & (stat.S_IWOTH | stat.S_IWGRP):
+        who = "owned by another user" if info.st_uid not in (os.getuid(), 0) else "writable by other users"
+        raise IndexUnsafeError(
+            f"Refusing to open {path}: it is {who}, and opening an index runs code stored in it. "
+            f"Use an index directory only you can write (chmod go-w {path}), or rebuild it elsewhere."
+        )
+
+
+def new_generation_dir(index_path: Path) -> Path:
+    """A fresh temporary directory for a generation being built."""
+    index_path.mkdir(parents=True, exist_ok=True, mode=0o755)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    path = index_path / f"{TMP_PREFIX}{stamp}-{os.getpid()}-{time.monotonic_ns() % 1_000_000}"
+    path.mkdir(mode=0o755)
+    return path
+
+
+def fsync_tree(path: Path) -> None:
+    """Flush every file in a directory, then the directory itself, to disk."""
+    for child in path.iterdir():
+        if child.is_file():
+            with open(child, "rb") as handle:
+                os.fsync(handle.fileno())
+    fsync_dir(path)
+
+
+def fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # some file systems cannot fsync a directory
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_meta(generation: Path, meta: IndexMeta) -> None:
+    (generation / META).write_text(json.dumps(meta.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def publish(index_path: Path, built: Path) -> Path:
+    """Make a built temporary directory the current generation, atomically and durably."""
+    fsync_tree(built)
+    final = index_path / (GEN_PREFIX + built.name[len(TMP_PREFIX):])
+    os.replace(built, final)
+    pointer_tmp = index_path / f"{CURRENT}.tmp-{os.getpid()}"
+    pointer_tmp.write_text(final.name + "\n", encoding="utf-8")
+    with open(pointer_tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(pointer_tmp, index_path / CURRENT)
+    fsync_dir(index_path)
+    return final
+
+
+def clean_leftovers(index_path: Path, *, keep: int = KEEP_GENERATIONS) -> list[Path]:
+    """Remove temporary directories of crashed runs and generations older than the last ``keep``."""
+    try:
+        current = current_generation(index_path).name
+    except (IndexMissingError, IndexDamagedError):
+        current = ""
+    removed: list[Path] = []
+    generations = sorted(p for p in index_path.glob(GEN_PREFIX + "*") if p.is_dir())
+    old = [p for p in generations if p.name != current][: max(0, len(generations) - keep)]
+    for path in [*index_path.glob(TMP_PREFIX + "*"), *index_path.glob(CURRENT + ".tmp-*"), *old]:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+@contextlib.contextmanager
+def writer_lock(index_path: Path, timeout: float = 0.0) -> Iterator[None]:
+    """Hold the index's writer lock; wait up to ``timeout`` seconds for another writer.
+
+    The lock is an flock on a file, so the kernel releases it when its process dies: a killed
+    writer never blocks the next run.
+    """
+    index_path.mkdir(parents=True, exist_ok=True, mode=0o755)
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; one writer is the user's responsibility
+        yield
+        return
+    with open(index_path / LOCK, "a+") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexLockedError(
+                        f"Another procsearch process is writing the index at {index_path}; "
+                        f"gave up after {timeout:g} s. Try again later or raise --lock-timeout."
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def default_index_path() -> Path:
+    """Where the index lives when none is named: $PROCSEARCH_INDEX, else the per-user cache folder."""
+    named = os.environ.get("PROCSEARCH_INDEX")
+    if named:
+        return Path(named).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("procsearch")) / "index"

@@ -1,0 +1,71 @@
+"""Procedure code shapes: which code system a code belongs to, and finding codes in text."""
+
+from __future__ import annotations
+
+import re
+
+CPT = "CPT"
+HCPCS = "HCPCS"
+ICD10PCS = "ICD-10-PCS"
+CODE_SYSTEMS = (CPT, HCPCS, ICD10PCS)
+
+_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # CPT: five digits, or four digits and F/T/U (category II/III codes, PLA codes).
+    (CPT, re.compile(r"\d{4}[\dFTU]")),
+    # HCPCS Level II: a letter A-V and four digits.
+    (HCPCS, re.compile(r"[A-V]\d{4}")),
+    # ICD-10-PCS: seven characters from digits and letters other than I and O, with a digit first.
+    (ICD10PCS, re.compile(r"[0-9B-DFGHX][0-9A-HJ-NP-Z]{6}")),
+)
+
+CODE_TOKEN = (
+    r"(?<![\w-])(?:\d{4}[\dFTUftu]|[A-Va-v]\d{4}"
+    r"|(?=[A-Za-z]*\d)[0-9B-DFGHXb-dfghx][0-9A-HJ-NP-Za-hj-np-z]{6})(?![\w-])"
+)
+"""A regular expression for anything shaped like a code, as a standalone token.
+
+In running text an ICD-10-PCS code must hold a digit, so seven-letter words ("bladder") are not codes.
+"""
+
+_CODE_TOKEN_RE = re.compile(CODE_TOKEN)
+
+# Labels that name a code system on a page ("CPT4 code", "HCPCS Level II code", "CPT®").
+_SYSTEM_LABELS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bICD[- ]?10[- ]?PCS\b", re.I), ICD10PCS),
+    (re.compile(r"\bHCPCS\b", re.I), HCPCS),
+    (re.compile(r"\bCPT\b|\bCPT\s*4\b|\bCPT4\b|\bCPT®", re.I), CPT),
+)
+
+LABELLED_CODE = re.compile(
+    r"\b(?P<label>ICD[- ]?10[- ]?PCS|HCPCS(?:\s+Level\s+II)?|CPT(?:\s*4|®)?)\s*(?:code|procedure code)?"
+    r"(?:\s*(?:number|no\.?|#))?\s*[:#\-\u2013]?\s*(?P<code>[0-9A-Za-z]{5,7})\b",
+    re.I,
+)
+"""A code next to its label: "CPT4 code 63685", "HCPCS code: G0121", "CPT® 27447"."""
+
+
+def system_of(code: str) -> str:
+    """The code system a code's shape belongs to, or "" if it fits none."""
+    code = code.strip().upper()
+    for system, shape in _SHAPES:
+        if shape.fullmatch(code):
+            return system
+    return ""
+
+
+def system_from_label(label: str) -> str:
+    """The code system a label names ("CPT4 code" -> "CPT"), or ""."""
+    for pattern, system in _SYSTEM_LABELS:
+        if pattern.search(label):
+            return system
+    return ""
+
+
+def normalize_code(code: str) -> str:
+    """Codes compare upper-case and without surrounding space."""
+    return code.strip().upper()
+
+
+def find_codes(text: str) -> list[str]:
+    """Every code-shaped token in ``text``, upper-cased, in order."""
+    return [normalize_code(match) for match in _CODE_TOKEN_RE.findall(text)]

@@ -1,0 +1,131 @@
+"""Reading page files and walking corpus folders (the I/O around the pure parser)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import PageSkipped
+from .parse import parse_page
+from .record import ProcedureDoc
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+"""Pages larger than this are skipped: real procedure pages are tens of kilobytes."""
+
+PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
+
+# Files that are never pages and are passed over silently: hidden files and the Python package
+# files that let the bundled corpus ship inside the wheel.
+_IGNORED_NAMES = ("__init__.py", "__pycache__", "README", "README.md", "SOURCES.txt")
+
+_BINARY_MAGIC = (
+    (b"\x89PNG", "PNG image"), (b"%PDF", "PDF document"), (b"GIF8", "GIF image"),
+    (b"\xff\xd8\xff", "JPEG image"), (b"PK\x03\x04", "ZIP archive"), (b"\x1f\x8b", "gzip archive"),
+    (b"RIFF", "RIFF media file"), (b"\x7fELF", "executable")
+)
+
+ProgressCallback = Callable[[int, int, str], None]
+"""Called as ``progress(done, total, item)`` while long work runs."""
+
+
+@dataclass
+class PageBatch:
+    """The documents read from a folder, and every file skipped with its reason."""
+
+    docs: list[ProcedureDoc] = field(default_factory=list)
+    skipped: list[PageSkipped] = field(default_factory=list)
+
+
+def find_pages(corpus_dir: Path) -> list[Path]:
+    """Every candidate file below ``corpus_dir``, sorted; symbolic links are followed only when
+    their real path is inside the folder, and link loops end."""
+    root = corpus_dir.resolve()
+    found: list[Path] = []
+    seen_dirs: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen_dirs or not _inside(Path(real), root):
+            dirnames[:] = []
+            continue
+        seen_dirs.add(real)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _IGNORED_NAMES)
+        for name in filenames:
+            if name.startswith(".") or name in _IGNORED_NAMES:
+                continue
+            path = Path(dirpath) / name
+            if _inside(path.resolve(), root) and path.is_file():
+                found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+
+
+def read_page(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, source: str | None = None) -> ProcedureDoc:
+    """Read and parse one page file; raises PageSkipped with the reason when it is not a page."""
+    name = source if source is not None else str(path)
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise PageSkipped("empty file", name)
+        if size > max_bytes:
+            raise PageSkipped("file too large", name, f"{size:,} bytes; the limit is {max_bytes:,}")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PageSkipped("cannot read file", name, exc.strerror or str(exc)) from exc
+    kind = binary_kind(data)
+    if kind:
+        raise PageSkipped("not an HTML page", name, kind)
+    if path.suffix.lower() not in PAGE_SUFFIXES and b"<" not in data[:65536]:
+        raise PageSkipped("not an HTML page", name, f"{path.suffix or 'no'} file without markup")
+    return parse_page(data, source=name)
+
+
+def binary_kind(data: bytes) -> str:
+    """What kind of binary file ``data`` is, or "" when it looks like text."""
+    head = data[:8192]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return ""  # UTF-16 with a BOM: text
+    for magic, kind in _BINARY_MAGIC:
+        if head.startswith(magic):
+            return kind
+    if b"\x00" in head:
+        return "binary data"
+    controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
+    return "binary data" if head and controls / len(head) > 0.05 else ""
+
+
+def load_pages(
+    corpus_dir: Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: ProgressCallback | None = None,
+) -> PageBatch:
+    """Read every page below ``corpus_dir``.
+
+    Two files with the same code: the one whose path relative to the folder sorts first is kept,
+    the other is reported as skipped ("duplicate code"). Sorting makes the choice the same on
+    every run and every machine.
+    """
+    root = corpus_dir.resolve()
+    paths = find_pages(root)
+    batch = PageBatch()
+    owners: dict[str, str] = {}
+    for done, path in enumerate(paths, 1):
+        relative = path.relative_to(root).as_posix()
+        try:
+            doc = read_page(path, max_bytes=max_bytes, source=relative)
+        except PageSkipped as skip:
+            batch.skipped.append(skip)
+        else:
+            if doc.code in owners:
+                batch.skipped.append(PageSkipped("duplicate code", relative, f"{doc.code} is also in {owners[doc.code]}, which is kept"))
+            else:
+                owners[doc.code] = relative
+                batch.docs.append(doc)
+        if progress:
+            progress(done, len(paths), relative)
+    return batch
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents

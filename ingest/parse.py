@@ -1,0 +1,488 @@
+"""Parse one scraped procedure page into a :class:`ProcedureDoc`.
+
+:func:`parse_page` is a pure function of the page's HTML: it reads no files. It does not depend
+on one site's template: it removes page furniture, turns the content into a flat list of
+headings and text blocks, and maps headings onto the canonical sections of :mod:`.sections`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from html import escape
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import urlparse
+
+from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, Tag
+
+from .codes import LABELLED_CODE, find_codes, normalize_code, system_from_label, system_of
+from .encoding import clean_text, decode_html
+from .errors import PageSkipped
+from .record import ProcedureDoc, SimilarCode
+from .sections import NAMES, OTHER, SIMILAR, SKIP, match_heading
+
+PARSER = "html.parser"
+"""The BeautifulSoup tree builder: the standard library's, so results never depend on what else is installed."""
+
+MAX_TOKEN_LENGTH = 64
+"""Longer "words" (base64, minified code, hashes) are dropped from the text."""
+
+_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "canvas", "form",
+              "button", "input", "select", "textarea", "nav", "footer", "aside", "object", "embed",
+              "video", "audio", "map", "head")
+_FURNITURE = re.compile(
+    r"(^|[\s_-])(cookie|consent|gdpr|banner|advert\w*|ads?|ad-?slot|adsense|sponsor\w*|promo|sidebar|"
+    r"breadcrumbs?|menu|navbar|nav|topbar|masthead|site-header|header-search|search-?box|"
+    r"searchbar|footer|share|sharing|social|newsletter|subscribe|popup|modal|skip-?link|"
+    r"related-links|related|page-actions|print-only|hide-offscreen|toolbar|widget)($|[\s_-])",
+    re.I,
+)
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_BLOCK_TAGS = ("p", "li", "dd", "dt", "blockquote", "pre", "address", "figcaption", "caption", "td",
+               "th", "tr", "table", "ul", "ol", "dl", "div", "section", "article", "main", "header",
+               "h1", "h2", "h3", "h4", "h5", "h6", "br", "hr")
+_NAMES_LINE = re.compile(
+    r"\b(?:common names?|other names?|also (?:known as|called)|abbreviations?|synonyms?|lay names?)"
+    r"(?: for [^:]{1,80})?\s*[:\-\u2013]\s*(?P<names>.+)",
+    re.I,
+)
+_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" ([,.;:!?)\]])")
+_LONG_TOKEN = re.compile(r"\S{%d,}" % (MAX_TOKEN_LENGTH + 1))
+_TITLE_SUFFIX = re.compile(r"\s+[|\u2013\u2014:-]\s+[^|\u2013\u2014:-]{1,40}$")
+
+
+_MARKUP = re.compile(r"<(html|body|head|p|div|h[1-6]|ul|ol|li|table|section|article|main|span|a|br|meta|title)\b", re.I)
+_BULLET = re.compile(r"^\s*(?:[\u2022\u25cf\u25aa*\u2013-]|\d{1,2}[.)])\s+")
+_SEARCH_BOX = re.compile(r"(?i)^search (all )?(medical )?codes?\b")
+
+
+def text_to_html(text: str) -> str:
+    """Markup for a page saved as rendered text: the first line is the title, lines that name a
+    section are headings, bulleted and numbered lines are list items, the rest paragraphs."""
+    lines = [line.strip() for line in text.splitlines()]
+    parts: list[str] = []
+    titled = False
+    for line in lines:
+        if not line or _SEARCH_BOX.match(line):
+            continue
+        for heading, rest in _split_glued_heading(line):
+            body = escape(rest)
+            if heading:
+                parts.append(f"<h2>{escape(heading)}</h2>")
+            elif not titled:
+                parts.append(f"<h1>{body}</h1>")
+                titled = True
+            elif _BULLET.match(rest):
+                parts.append(f"<li>{escape(_BULLET.sub('', rest))}</li>")
+            elif body:
+                parts.append(f"<p>{body}</p>")
+    return "<html><body><main>" + "\n".join(parts) + "</main></body></html>"
+
+
+def _split_glued_heading(line: str) -> list[tuple[str, str]]:
+    """A short line naming a section is a heading; so is a heading glued to the next text
+    ("Similar CodesReal pages ..."), which text scrapers produce."""
+    if len(line) <= 60 and not line.endswith(".") and match_heading(line) is not None and not _BULLET.match(line):
+        return [(line, "")]
+    glued = re.match(r"^(Similar Codes|Related Codes)(?=[A-Z0-9])(.*)$", line)
+    if glued:
+        return [(glued.group(1), ""), ("", glued.group(2))]
+    return [("", line)]
+
+
+@dataclass
+class _Block:
+    """One piece of the linearised page: a heading, a paragraph, or a list item."""
+
+    kind: str  # "heading", "text" or "item"
+    text: str
+    level: int = 0
+    href: str = ""
+
+
+def parse_page(html: str | bytes, *, source: str = "") -> ProcedureDoc:
+    """Parse the HTML of one procedure page into a record.
+
+    ``source`` names the page (a path or URL); it is stored in the record and used as the id of a
+    page that carries no code. Raises :class:`PageSkipped` for a page with no title and no
+    recognisable content.
+    """
+    raw = html if isinstance(html, bytes) else html.encode("utf-8", "surrogatepass")
+    text = decode_html(html) if isinstance(html, bytes) else clean_text(html)
+    content_hash = hashlib.sha256(raw).hexdigest()
+    if not _MARKUP.search(text[:65536]):
+        text = text_to_html(text)
+    soup = BeautifulSoup(text, PARSER)
+
+    canonical = _canonical_url(soup)
+    head_title = _head_title(soup)
+    _remove_furniture(soup)
+    root = _content_root(soup)
+    blocks = list(_linearise(root))
+
+    title, blocks = _take_title(blocks, head_title)
+    preamble, names_text, similar_blocks, sections, other = _segment(blocks)
+
+    code, system = _find_code(preamble, title, head_title, canonical, source)
+    common_names = _common_names(names_text, [preamble, *sections.values(), *other.values()], title)
+
+    if not title and not sections and not other:
+        raise PageSkipped("no title and no recognisable content", source)
+    if not sections and not other and not names_text and not preamble:
+        raise PageSkipped("no recognisable content", source)
+    if not title:
+        title = names_text.split(".")[0].strip() if names_text else ""
+    if not title:
+        title = _first_sentence(next(iter(sections.values()), "") or next(iter(other.values()), ""))
+
+    return ProcedureDoc(
+        code=code or _fallback_id(canonical, source, title),
+        code_system=system if code else "",
+        title=title,
+        common_names=common_names,
+        sections=sections,
+        other=other,
+        similar_codes=_similar_codes(similar_blocks, exclude=code),
+        source=source,
+        content_hash=content_hash,
+    )
+
+
+# --- furniture ---------------------------------------------------------------------------------
+
+
+def _canonical_url(soup: BeautifulSoup) -> str:
+    for attrs in ({"rel": "canonical"}, {"property": "og:url"}):
+        tag = soup.find("link" if "rel" in attrs else "meta", attrs=attrs)
+        if isinstance(tag, Tag):
+            value = tag.get("href") or tag.get("content")
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    return ""
+
+
+def _head_title(soup: BeautifulSoup) -> str:
+    meta = soup.find("meta", attrs={"property": "og:title"})
+    if isinstance(meta, Tag) and isinstance(meta.get("content"), str):
+        return _squash(str(meta["content"]))
+    tag = soup.find("title")
+    return _squash(tag.get_text(" ")) if isinstance(tag, Tag) else ""
+
+
+def _remove_furniture(soup: BeautifulSoup) -> None:
+    """Drop scripts, styles, comments, navigation, banners, ads, forms and the like, in place."""
+    for node in soup.find_all(string=lambda s: isinstance(s, (Comment, Doctype))):
+        node.extract()
+    for tag in soup.find_all(_DROP_TAGS):
+        if not tag.find("h1"):
+            tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.decomposed or tag.name in ("html", "body", "main", "article"):
+            continue
+        if tag.name == "header" and not tag.find("h1"):
+            tag.decompose()
+            continue
+        marks = " ".join([str(tag.get("id") or ""), *(tag.get("class") or []), str(tag.get("role") or "")])
+        if marks.strip() and _FURNITURE.search(marks) and not tag.find("h1") and not _is_similar_block(tag):
+            tag.decompose()
+        elif tag.get("hidden") is not None or tag.get("aria-hidden") == "true":
+            tag.decompose()
+
+
+def _is_similar_block(tag: Tag) -> bool:
+    heading = tag.find(_HEADING_TAGS + ("strong", "b", "dt"))
+    return isinstance(heading, Tag) and match_heading(heading.get_text(" ")) == SIMILAR
+
+
+def _content_root(soup: BeautifulSoup) -> Tag:
+    """The element holding the page's content: main, article or role=main if it holds the h1."""
+    h1 = soup.find("h1")
+    for candidate in (soup.find("main"), soup.find("article"), soup.find(attrs={"role": "main"})):
+        if not isinstance(candidate, Tag) or len(candidate.get_text(strip=True)) < 200:
+            continue
+        if not isinstance(h1, Tag) or candidate.find("h1") is not None:
+            return candidate
+    return _body(soup)
+
+
+def _body(soup: BeautifulSoup) -> Tag:
+    body = soup.find("body")
+    return body if isinstance(body, Tag) else soup
+
+
+# --- linearising -------------------------------------------------------------------------------
+
+
+def _linearise(root: Tag) -> Iterator[_Block]:
+    """Walk the content in document order, yielding headings, paragraphs and list items."""
+    inline: list[str] = []
+
+    def flush() -> Iterator[_Block]:
+        text = _squash(" ".join(inline))
+        inline.clear()
+        if text:
+            yield _Block("text", text)
+
+    for child in root.children:
+        if isinstance(child, NavigableString):
+            inline.append(str(child))
+            continue
+        if not isinstance(child, Tag):
+            continue
+        name = child.name
+        if name in _HEADING_TAGS:
+            yield from flush()
+            text = _squash(child.get_text(" "))
+            if text:
+                yield _Block("heading", text, level=int(name[1]))
+        elif name == "dt":
+            yield from flush()
+            text = _squash(child.get_text(" "))
+            if text:
+                yield _Block("heading" if match_heading(text) else "text", text, level=4)
+        elif name == "li":
+            yield from flush()
+            yield from _list_item(child)
+        elif name in ("p", "dd", "blockquote", "pre", "address", "figcaption", "caption"):
+            yield from flush()
+            yield from _paragraph(child)
+        elif name == "tr":
+            yield from flush()
+            yield from _table_row(child)
+        elif name == "br":
+            yield from flush()
+        elif name in _BLOCK_TAGS or child.find(_BLOCK_TAGS):
+            yield from flush()
+            if _bold_heading(child):
+                yield _Block("heading", _squash(child.get_text(" ")), level=5)
+            else:
+                yield from _linearise(child)
+        else:
+            inline.append(child.get_text(" "))
+    yield from flush()
+
+
+def _paragraph(tag: Tag) -> Iterator[_Block]:
+    if _bold_heading(tag):
+        yield _Block("heading", _squash(tag.get_text(" ")), level=5)
+        return
+    if tag.find(("ul", "ol", "dl", "table", "div", "p")):
+        yield from _linearise(tag)
+        return
+    text = _squash(tag.get_text(" "))
+    if text:
+        yield _Block("text", text, href=_only_link(tag))
+
+
+def _list_item(tag: Tag) -> Iterator[_Block]:
+    nested = tag.find_all(("ul", "ol"), recursive=False)
+    for lst in nested:
+        lst.extract()
+    text = _squash(tag.get_text(" "))
+    if text:
+        yield _Block("item", text, href=_only_link(tag))
+    for lst in nested:
+        yield from _linearise(lst)
+
+
+def _table_row(tag: Tag) -> Iterator[_Block]:
+    cells = [_squash(cell.get_text(" ")) for cell in tag.find_all(("td", "th"), recursive=False)]
+    cells = [cell for cell in cells if cell]
+    if cells:
+        yield _Block("item", " - ".join(cells), href=_only_link(tag))
+
+
+def _bold_heading(tag: Tag) -> bool:
+    """A paragraph whose whole text is one bold phrase that names a known section is a heading."""
+    text = _squash(tag.get_text(" "))
+    if not text or len(text) > 80:
+        return False
+    bold = tag.find(("strong", "b"))
+    if not isinstance(bold, Tag) or _squash(bold.get_text(" ")) != text:
+        return False
+    return match_heading(text) is not None
+
+
+def _only_link(tag: Tag) -> str:
+    link = tag.find("a", href=True)
+    return str(link["href"]) if isinstance(link, Tag) else ""
+
+
+# --- segmenting --------------------------------------------------------------------------------
+
+
+def _take_title(blocks: list[_Block], head_title: str) -> tuple[str, list[_Block]]:
+    """The page title: the first h1, else the head's title without its site suffix."""
+    for index, block in enumerate(blocks):
+        if block.kind == "heading" and block.level == 1:
+            return block.text, blocks[:index] + blocks[index + 1:]
+    title = head_title
+    while _TITLE_SUFFIX.search(title):
+        title = _TITLE_SUFFIX.sub("", title)
+    return title.strip(), blocks
+
+
+def _segment(
+    blocks: list[_Block],
+) -> tuple[str, str, list[_Block], dict[str, str], dict[str, str]]:
+    """Group blocks under their headings: preamble, names, similar codes, sections, other."""
+    preamble: list[_Block] = []
+    names: list[_Block] = []
+    similar: list[_Block] = []
+    sections: dict[str, list[_Block]] = {}
+    other: dict[str, list[_Block]] = {}
+    bucket, level = preamble, 0
+
+    for block in blocks:
+        if block.kind != "heading":
+            bucket.append(block)
+            continue
+        target = match_heading(block.text)
+        if target is None and level and block.level > level:
+            # An unknown sub-heading inside a section stays in that section, as text.
+            bucket.append(_Block("text", block.text))
+            continue
+        level = block.level
+        if target is None:
+            bucket = other.setdefault(block.text.rstrip(":").strip(), [])
+        elif target == NAMES:
+            bucket = names
+        elif target == SIMILAR:
+            bucket = similar
+        elif target == SKIP:
+            bucket = []
+        else:
+            bucket = sections.setdefault(target, [])
+
+    def joined(parts: list[_Block]) -> str:
+        return "\n".join(_format(part) for part in parts).strip()
+
+    section_text = {name: joined(parts) for name, parts in sections.items() if joined(parts)}
+    other_text = {name: joined(parts) for name, parts in other.items() if joined(parts)}
+    return joined(preamble), joined(names), similar, section_text, other_text
+
+
+def _format(block: _Block) -> str:
+    return f"- {block.text}" if block.kind == "item" else block.text
+
+
+# --- fields ------------------------------------------------------------------------------------
+
+
+def _find_code(preamble: str, title: str, head_title: str, canonical: str, source: str) -> tuple[str, str]:
+    """The page's own code and system: a labelled code near the title wins, then URL or file name."""
+    for text in (preamble, title, head_title):
+        for match in LABELLED_CODE.finditer(text):
+            code = normalize_code(match.group("code"))
+            shape = system_of(code)
+            if shape:
+                return code, system_from_label(match.group("label")) or shape
+    for text in (preamble, title, head_title):
+        codes = [code for code in find_codes(text) if not code.isdigit() or len(code) == 5]
+        if len(set(codes)) == 1:
+            return codes[0], system_from_label(text) or system_of(codes[0])
+    for location in (urlparse(canonical).path if canonical else "", PurePosixPath(source).name):
+        for part in reversed(re.split(r"[^A-Za-z0-9]+", location)):
+            code = normalize_code(part)
+            if system_of(code) and any(ch.isdigit() for ch in code):
+                label = system_from_label(location.replace("-", " ").replace("/", " "))
+                return code, label or system_of(code)
+    return "", ""
+
+
+def _fallback_id(canonical: str, source: str, title: str) -> str:
+    """The id of a page with no code: its canonical URL's last path part, its file name, or its title."""
+    for candidate in (urlparse(canonical).path if canonical else "", PurePosixPath(source).stem if source else ""):
+        parts = [part for part in candidate.strip("/").split("/") if part]
+        if parts:
+            slug = re.sub(r"\.html?$", "", parts[-1])
+            slug = re.sub(r"[^a-z0-9]+", "-", slug.lower()).strip("-")
+            if slug and slug not in ("index", "default"):
+                return slug
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:80] or "untitled"
+
+
+def _common_names(names_text: str, texts: list[str], title: str) -> tuple[str, ...]:
+    """Names from the "Name of the Procedure" paragraph and any "Other names:" line in ``texts``."""
+    found: list[str] = []
+    for text in [names_text, *texts]:
+        for line in text.splitlines():
+            match = _NAMES_LINE.search(line)
+            if match:
+                found.extend(_split_names(match.group("names")))
+    if names_text:
+        full_name = _NAMES_LINE.split(names_text)[0] if _NAMES_LINE.search(names_text) else names_text
+        full_name = re.split(r"(?i)\b(?:common|other) names?\b", full_name)[0].strip().rstrip(".").strip()
+        if full_name and len(full_name) < 250:
+            found.insert(0, full_name)
+    seen = {title.casefold()}
+    names: list[str] = []
+    for name in found:
+        name = name.strip(" .;:-\u2013")
+        if name and len(name) <= 120 and name.casefold() not in seen:
+            seen.add(name.casefold())
+            names.append(name)
+    return tuple(names)
+
+
+def _split_names(text: str) -> list[str]:
+    """Split "A, B (C, D); E or F." on commas and semicolons outside parentheses."""
+    text = text.strip().rstrip(".")
+    parts: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for char in text:
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(0, depth - 1)
+        if char in ",;" and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    names: list[str] = []
+    for part in parts:
+        part = re.sub(r"^\s*(?:and|or)\s+", "", part.strip())
+        if names and re.fullmatch(r"[a-z]+", part):
+            # "core biopsy, breast": a lone lower-case word qualifies the name before it.
+            names[-1] = f"{names[-1]}, {part}"
+            continue
+        names.extend(p.strip() for p in re.split(r"\s+or\s+(?=[A-Z])", part) if p.strip())
+    return names
+
+
+def _similar_codes(blocks: list[_Block], *, exclude: str) -> tuple[SimilarCode, ...]:
+    """Each code listed under Similar Codes, with the label text next to it."""
+    result: list[SimilarCode] = []
+    seen = {exclude}
+    for block in blocks:
+        codes = find_codes(block.text)
+        if not codes and block.href:
+            codes = find_codes(block.href.replace("/", " "))
+        if not codes:
+            continue
+        code = codes[0]
+        if code in seen:
+            continue
+        seen.add(code)
+        label = re.sub(r"(?i)^\s*(?:cpt4?|hcpcs|icd-10-pcs)?\s*(?:code)?\s*" + re.escape(code), "", block.text, count=1)
+        label = label.strip(" \t-\u2013\u2014:|,")
+        result.append(SimilarCode(code, label))
+    return tuple(result)
+
+
+def _first_sentence(text: str) -> str:
+    sentence = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0] if text else ""
+    return sentence[:120]
+
+
+def _squash(text: str) -> str:
+    """Collapse white space and drop over-long tokens."""
+    text = _LONG_TOKEN.sub("", text)
+    text = _SPACE.sub(" ", text.replace("\n", " ")).strip()
+    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)

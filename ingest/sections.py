@@ -1,0 +1,215 @@
+"""The canonical sections of a procedure document: the one place that defines them.
+
+Everything else derives from :data:`SECTIONS`: the parser maps page headings onto it, the
+index schema gets one field per section, and search takes its default weights from it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Section:
+    """One canonical section: its field name, display label, default weight and heading aliases."""
+
+    name: str
+    label: str
+    weight: float
+    aliases: tuple[str, ...]
+    # Regular expressions tried (in SECTIONS order) on a normalised heading that is no exact alias:
+    # they catch question-style headings such as "What happens during a laparoscopy?".
+    patterns: tuple[str, ...] = ()
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "summary",
+        "Summary",
+        2.0,
+        ("summary", "overview", "description", "about the procedure", "about this procedure",
+         "what it is", "definition", "introduction", "the basics"),
+        (r"^what (is|are)\b(?!.*\b(used for|results?|risks?)\b)", r"^overview", r"^summary"),
+    ),
+    Section(
+        "purpose",
+        "Purpose",
+        1.6,
+        ("purpose", "why its done", "why it is done", "why is it done", "reasons",
+         "reason for the procedure", "what is it used for", "what are they used for", "uses",
+         "goals", "purpose of the procedure", "why it is performed"),
+        (r"\bused for\b", r"^why (it s|it is|is it|is this|is the) (done|performed|used)",
+         r"^purpose"),
+    ),
+    Section(
+        "indications",
+        "Indications",
+        1.3,
+        ("indications", "who needs it", "who needs this procedure", "when it is recommended",
+         "when is it recommended", "candidates", "who is a candidate", "who should have it"),
+        (r"^why (do|does|would|might) (i|you|my|a|someone)\b.*\bneed",
+         r"^who (needs|should|is a (good )?candidate)", r"^when (is|are|should)\b.*\b(recommended|needed|done)",
+         r"\bindications?\b"),
+    ),
+    Section(
+        "preparation",
+        "Preparation",
+        1.0,
+        ("preparation", "how to prepare", "before the procedure", "before the test",
+         "getting ready", "preparing for the procedure", "pre procedure instructions"),
+        (r"\bprepar", r"^before (the|your)\b", r"\bget ready\b"),
+    ),
+    Section(
+        "procedure",
+        "Procedure Description",
+        1.2,
+        ("procedure description", "procedure", "how its done", "how it is done",
+         "how is it done", "what happens during the procedure", "during the procedure",
+         "what happens", "the procedure", "steps", "technique", "what happens during the test",
+         "how it works", "how the test is done", "how the test is performed"),
+        (r"^what happens (during|in)\b", r"^how (is|are) (it|they|the|a|an)\b.*\b(done|performed)",
+         r"^during (the|a|your)\b", r"^how (it s|it is) (done|performed)", r"\bprocedure description\b"),
+    ),
+    Section(
+        "duration",
+        "Duration",
+        0.6,
+        ("duration", "how long it takes", "how long does it take", "time required", "length",
+         "how long will it take"),
+        (r"^how long\b", r"\bduration\b"),
+    ),
+    Section(
+        "setting",
+        "Setting",
+        0.5,
+        ("setting", "where its done", "where it is done", "where is it done", "location",
+         "where it is performed", "place of service"),
+        (r"^where (is|are|it|will|does)\b", r"\bsetting\b"),
+    ),
+    Section(
+        "personnel",
+        "Personnel",
+        0.5,
+        ("personnel", "who performs it", "who does it", "care team", "who is involved",
+         "healthcare team", "staff"),
+        (r"^who (performs|does|will do|is involved|carries out)\b", r"\bpersonnel\b",
+         r"\bcare team\b"),
+    ),
+    Section(
+        "risks",
+        "Risks and Complications",
+        0.6,
+        ("risks and complications", "risks", "complications", "risks and side effects",
+         "side effects", "possible complications", "safety", "dangers"),
+        (r"\brisks?\b", r"\bcomplications?\b", r"\bside effects?\b", r"\bsafe\b"),
+    ),
+    Section(
+        "benefits",
+        "Benefits",
+        0.7,
+        ("benefits", "advantages", "expected benefits", "outcomes", "results and benefits"),
+        (r"\bbenefits?\b", r"\badvantages?\b"),
+    ),
+    Section(
+        "recovery",
+        "Recovery",
+        0.6,
+        ("recovery", "aftercare", "after care", "after the procedure", "after the test",
+         "after surgery", "post procedure care", "follow up", "recovering"),
+        (r"\brecover", r"\baftercare\b", r"^after (the|your|a)\b", r"\bpost (procedure|operative)\b"),
+    ),
+    Section(
+        "alternatives",
+        "Alternatives",
+        0.4,
+        ("alternatives", "other options", "other treatment options", "alternative treatments",
+         "alternative tests", "other tests"),
+        (r"\balternatives?\b", r"^other (options|treatments|tests)\b",
+         r"^are there other (options|treatments|tests)\b"),
+    ),
+    Section(
+        "experience",
+        "Patient Experience",
+        0.5,
+        ("patient experience", "what to expect", "what it feels like", "what will i feel",
+         "how it feels", "what you will feel", "the patient experience"),
+        (r"\bfeel\b", r"^what (should i|to|can i|will i) expect\b", r"\bexperience\b",
+         r"\bhurt\b|\bpainful\b"),
+    ),
+)
+"""The canonical sections in page order."""
+
+SECTION_NAMES: tuple[str, ...] = tuple(section.name for section in SECTIONS)
+
+OTHER = "other"
+"""Field for headings that match no canonical section: kept, never dropped."""
+
+OTHER_WEIGHT = 0.3
+
+# Headings that are not sections but structure the page: the names paragraph and the list of
+# similar codes. They live here so every heading rule stays in one file.
+NAMES_ALIASES = ("name of the procedure", "names", "other names", "also known as", "common names",
+                 "procedure name", "name")
+SIMILAR_ALIASES = ("similar codes", "related codes", "see also", "similar procedures",
+                   "related procedure codes", "similar procedure codes")
+
+# Headings of page furniture that sometimes sit inside the content area; everything under them
+# up to the next heading is dropped.
+NOT_CONTENT_PATTERNS = (
+    r"^references?\b", r"^related (health topics|medical tests|links|articles|content)\b",
+    r"^(sources|bibliography|citations)\b", r"^(share|print|email) this\b",
+    r"^(you may also like|popular searches|recently viewed|advertisement|sponsored)\b",
+    r"^learn more\b", r"^was this page helpful\b",
+)
+
+NAMES = "names"
+SIMILAR = "similar"
+SKIP = "skip"
+
+_ALIASES: dict[str, str] = {alias: section.name for section in SECTIONS for alias in section.aliases}
+_ALIASES.update({alias: NAMES for alias in NAMES_ALIASES})
+_ALIASES.update({alias: SIMILAR for alias in SIMILAR_ALIASES})
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    tuple((re.compile(pattern), SKIP) for pattern in NOT_CONTENT_PATTERNS)
+    + ((re.compile(r"^(other|common) names\b|^also (known as|called)\b"), NAMES),
+       (re.compile(r"^(similar|related) (procedure )?codes\b"), SIMILAR))
+    # Summary patterns ("what is a ...") are the loosest, so they are tried last.
+    + tuple((re.compile(p), s.name) for s in SECTIONS[1:] + SECTIONS[:1] for p in s.patterns)
+)
+
+
+def normalize_heading(text: str) -> str:
+    """Lower-case a heading and reduce punctuation to single spaces ("Why it's done?" -> "why it s done")."""
+    text = text.replace("\u2019", "'").replace("'", " ").replace("&", " and ")
+    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+
+
+def match_heading(text: str) -> str | None:
+    """Map a heading to a section name, ``names``, ``similar``, ``skip``, or None if it is unknown.
+
+    Exact aliases win; then the question-style patterns, in the order of :data:`SECTIONS`.
+    Text ending in a colon is usually a sub-label inside a section ("How long the procedure
+    typically takes:"), so it only counts as a heading when it is an exact alias.
+    """
+    key = normalize_heading(text)
+    if not key:
+        return None
+    if key in _ALIASES:
+        return _ALIASES[key]
+    if text.rstrip().endswith(":"):
+        return None
+    for pattern, name in _PATTERNS:
+        if pattern.search(key):
+            return name
+    return None
+
+
+def section_label(name: str) -> str:
+    """The display label of a section name ("risks" -> "Risks and Complications")."""
+    for section in SECTIONS:
+        if section.name == name:
+            return section.label
+    if name == OTHER:
+        return "Other"
+    raise KeyError(name)

@@ -1,0 +1,1 @@
+"""procsearch: full-text search over medical procedure pages."""

@@ -1,0 +1,363 @@
+"""The procsearch command line: a thin layer over the library.
+
+Results go to stdout; progress and messages go to stderr. Exit codes:
+
+  0  success
+  1  error (bad query, unknown code, unreadable file, ...)
+  2  usage error (unknown option, missing argument)
+  3  success, but some pages were skipped (listed on stderr and in --json)
+  4  the index is locked by another writer (see --lock-timeout)
+  5  the index is missing, damaged, unsafe, or from another version: the message names the fix
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_SKIPPED = 3
+EXIT_LOCKED = 4
+EXIT_INDEX = 5
+
+
+class CliError(click.ClickException):
+    """A one-line error with its own exit code."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass
+class Context:
+    """Shared state for every command: which index, and whether it was named by the user."""
+
+    index_path: Path
+    index_named: bool
+    engine: Any = None
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@contextmanager
+def library_errors() -> Iterator[None]:
+    """Turn the library's errors into one clear line on stderr and the documented exit code."""
+    from .index.errors import IndexLockedError, IndexStoreError
+    from .ingest.errors import IngestError
+    from .search.errors import SearchError
+
+    try:
+        yield
+    except IndexLockedError as exc:
+        raise CliError(str(exc), EXIT_LOCKED) from exc
+    except IndexStoreError as exc:
+        raise CliError(str(exc), EXIT_INDEX) from exc
+    except (SearchError, IngestError, ValueError) as exc:
+        raise CliError(str(exc)) from exc
+    except OSError as exc:
+        raise CliError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from exc
+
+
+def _progress_bar() -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
+    """A progress callback drawing one bar per phase on stderr (only on a terminal)."""
+    if not sys.stderr.isatty():
+        return (lambda phase, done, total: None), (lambda: None)
+    state: dict[str, Any] = {"phase": None, "bar": None, "done": 0}
+
+    def finish() -> None:
+        if state["bar"] is not None:
+            state["bar"].render_finish()
+            state["bar"] = None
+
+    def update(phase: str, done: int, total: int) -> None:
+        if phase != state["phase"]:
+            finish()
+            state["phase"] = phase
+            state["done"] = 0
+            state["bar"] = click.progressbar(length=total, label=phase.capitalize().ljust(18), file=sys.stderr,
+                                             show_pos=True)
+            state["bar"].render_progress()
+        state["bar"].update(done - state["done"])
+        state["done"] = done
+
+    return update, finish
+
+
+def _echo_json(data: object) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _engine(ctx: Context) -> Any:
+    """The search engine; with no index named, the default index over the bundled corpus, built on first use."""
+    if ctx.engine is not None:
+        return ctx.engine
+    from .index.build import ensure_index
+    from .search.engine import SearchEngine
+
+    with library_errors():
+        if not ctx.index_named:
+            from .corpus import bundled_corpus
+
+            from .index.errors import IndexMissingError
+            from .index.store import current_generation
+
+            try:
+                current_generation(ctx.index_path)
+                first = False
+            except IndexMissingError:
+                first = True
+            if first:
+                click.echo(f"No index yet: building one from the bundled sample corpus at {ctx.index_path} ...", err=True)
+            update, finish = _progress_bar()
+            report = ensure_index(ctx.index_path, bundled_corpus(), progress=update)
+            finish()
+            if report is not None:
+                click.echo(f"Indexed {report.indexed} pages in {report.seconds:.1f} s.", err=True)
+        ctx.engine = SearchEngine(ctx.index_path)
+    return ctx.engine
+
+
+EPILOG = """\b
+Examples:
+  procsearch search "spinal cord stimulator"
+  procsearch search "battery for my back pain stimulator" --limit 5
+  procsearch search 63685 --json
+  procsearch show 63685 --section risks
+  procsearch index ./my-pages --index ./my-index
+  procsearch stats --json
+
+With no --index, procsearch uses a per-user index over the bundled sample corpus and builds it
+on first use. Exit codes: 0 ok, 1 error, 2 usage, 3 pages skipped, 4 locked, 5 index problem.
+"""
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--index", "index_path", type=click.Path(file_okay=False, path_type=Path), envvar="PROCSEARCH_INDEX",
+    show_envvar=True, help="Index directory. Default: a per-user cache folder over the bundled corpus.",
+)
+@click.version_option(package_name="procsearch")
+@click.pass_context
+def cli(click_ctx: click.Context, index_path: Path | None) -> None:
+    """Search medical procedure pages by words, abbreviations or codes."""
+    from .index.store import default_index_path
+
+    ctx = Context(index_path=index_path or default_index_path(), index_named=index_path is not None)
+    click_ctx.obj = ctx
+    click_ctx.call_on_close(lambda: ctx.engine.close() if ctx.engine is not None else None)
+
+
+# --- index ---------------------------------------------------------------------------------------
+
+
+@cli.command("index", epilog="""\b
+Examples:
+  procsearch index                       # the bundled sample corpus
+  procsearch index ./pages --index ./ix  # your own pages
+  procsearch index --rebuild --json
+""")
+@click.argument("corpus_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Build from scratch (always the case today; kept for scripts).")
+@click.option("--strict", is_flag=True, help="Fail (exit 1, index unchanged) if any page is skipped.")
+@click.option("--max-bytes", type=click.IntRange(min=1), default=None, help="Skip pages larger than this (default 5 MB).")
+@click.option("--lock-timeout", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Seconds to wait for another writer to finish.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_context
+def index_command(ctx: Context, corpus_dir: Path | None, rebuild: bool, strict: bool, max_bytes: int | None,
+                  lock_timeout: float, as_json: bool) -> None:
+    """Build the index from a folder of procedure pages (default: the bundled corpus).
+
+    The new index is built next to the old one and swapped in only when it is complete, so
+    searches keep working while it runs. Every skipped page is reported with its reason.
+    """
+    from .corpus import bundled_corpus
+    from .index.build import build_index
+    from .ingest.pages import DEFAULT_MAX_BYTES
+
+    folder = corpus_dir or bundled_corpus()
+    update, finish = _progress_bar()
+    with library_errors():
+        try:
+            report = build_index(folder, ctx.index_path, max_bytes=max_bytes or DEFAULT_MAX_BYTES,
+                                 lock_timeout=lock_timeout, progress=update, strict=strict)
+        finally:
+            finish()
+    if as_json:
+        _echo_json(report.to_dict())
+    else:
+        for skip in report.skipped:
+            detail = f" ({skip.detail})" if skip.detail else ""
+            click.echo(f"skipped {skip.source}: {skip.reason}{detail}", err=True)
+        reasons = ", ".join(f"{count} {reason}" for reason, count in report.skipped_by_reason().items())
+        click.echo(f"Indexed {report.indexed} documents from {folder} into {ctx.index_path} in {report.seconds:.1f} s"
+                   + (f"; skipped {len(report.skipped)} ({reasons})" if report.skipped else "") + ".")
+    if report.skipped:
+        sys.exit(EXIT_SKIPPED)
+
+
+# --- search --------------------------------------------------------------------------------------
+
+
+@cli.command("search", epilog="""\b
+Examples:
+  procsearch search "spinal cord stimulator"
+  procsearch search "knee replacement" --limit 3 --json
+  procsearch search infection --section risks
+  procsearch search "636*"                 # a code prefix
+  procsearch search "63650-63688"          # a code range
+  procsearch search "cpt:63685 battery"    # a code with words
+  procsearch search --weights title=10,alternatives=0 "physical therapy"
+""")
+@click.argument("query")
+@click.option("-n", "--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many results.")
+@click.option("-s", "--section", help="Match only in this section (summary, purpose, risks, ...).")
+@click.option("--system", help="Only this code system (CPT, HCPCS, ICD-10-PCS).")
+@click.option("--group", help="Only this group (specialty or body system), as shown by 'stats'.")
+@click.option("--weights", help="Override field weights for this query: FIELD=NUMBER[,FIELD=NUMBER...].")
+@click.option("--facets", is_flag=True, help="Also count results per code system and group.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@pass_context
+def search_command(ctx: Context, query: str, limit: int, section: str | None, system: str | None,
+                   group: str | None, weights: str | None, facets: bool, as_json: bool) -> None:
+    """Search the index. QUERY may hold words, "phrases", codes, code prefixes (636*) and ranges."""
+    from .search.weights import parse_weight_option
+
+    engine = _engine(ctx)
+    with library_errors():
+        overrides = parse_weight_option(weights) if weights else None
+        results = engine.search(query, limit=limit, section=section, system=system, group=group,
+                                weights=overrides, facets=facets)
+    if as_json:
+        _echo_json(results.to_dict())
+        return
+    for notice in results.notices:
+        click.echo(notice, err=True)
+    if not results.hits:
+        click.echo(f"No results for {query!r}. Try fewer or more general words, or check the spelling.", err=True)
+        return
+    _print_hits(results)
+    if facets:
+        for facet, counts in results.facets.items():
+            click.echo(f"\n{facet}: " + ", ".join(f"{name} ({count})" for name, count in counts.items()))
+
+
+def _print_hits(results: Any) -> None:
+    code_width = max(len(hit.code) for hit in results.hits)
+    system_width = max(len(hit.code_system) for hit in results.hits)
+    for hit in results.hits:
+        head = f"{hit.rank:>2}. {click.style(hit.code.ljust(code_width), bold=True)}  {hit.code_system.ljust(system_width)}  {hit.title}"
+        click.echo(head)
+        if hit.snippet:
+            indent = " " * (6 + code_width + system_width)
+            click.echo(f"{indent}{click.style(hit.snippet.label + ':', dim=True)} {_highlight(hit.snippet)}")
+    shown = len(results.hits)
+    if results.total > shown:
+        click.echo(click.style(f"({shown} of {results.total} results; use --limit to see more)", dim=True), err=True)
+
+
+def _highlight(snippet: Any) -> str:
+    out, position = [], 0
+    for start, end in snippet.highlights:
+        out.append(snippet.text[position:start])
+        out.append(click.style(snippet.text[start:end], fg="yellow", bold=True))
+        position = end
+    out.append(snippet.text[position:])
+    return "".join(out)
+
+
+# --- show, stats -----------------------------------------------------------------------------------
+
+
+@cli.command("show", epilog="""\b
+Examples:
+  procsearch show 63685
+  procsearch show 63685 --section risks
+  procsearch show g0121 --json
+""")
+@click.argument("code")
+@click.option("-s", "--section", help="Print only this section.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
+@pass_context
+def show_command(ctx: Context, code: str, section: str | None, as_json: bool) -> None:
+    """Print one procedure document: every section, its common names and similar codes."""
+    from .ingest.sections import OTHER, SECTIONS, section_label
+    from .search.query import section_field
+
+    engine = _engine(ctx)
+    with library_errors():
+        doc = engine.get(code)
+        wanted = section_field(section) if section else None
+    if as_json:
+        data = doc.to_dict()
+        if wanted:
+            data["sections"] = {wanted: doc.section_text(wanted)} if wanted != OTHER else {}
+        _echo_json(data)
+        return
+    if wanted:
+        text = doc.section_text(wanted)
+        if not text:
+            raise CliError(f"{doc.code} has no {section_label(wanted) if wanted != OTHER else 'other'} section.")
+        click.echo(text)
+        return
+    click.echo(click.style(f"{doc.code}  {doc.code_system}  {doc.title}", bold=True))
+    if doc.common_names:
+        click.echo(f"Common names: {'; '.join(doc.common_names)}")
+    for item in SECTIONS:
+        if item.name in doc.sections:
+            click.echo(f"\n{click.style(item.label, bold=True)}\n{doc.sections[item.name]}")
+    for heading, text in doc.other.items():
+        click.echo(f"\n{click.style(heading, bold=True)}\n{text}")
+    if doc.similar_codes:
+        click.echo(f"\n{click.style('Similar Codes', bold=True)}")
+        for similar in doc.similar_codes:
+            click.echo(f"- {similar.code} {similar.label}".rstrip())
+    click.echo(click.style(f"\nsource: {doc.source}", dim=True))
+
+
+@cli.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@pass_context
+def stats_command(ctx: Context, as_json: bool) -> None:
+    """Show what the index holds: documents per code system and group, version, size."""
+    engine = _engine(ctx)
+    with library_errors():
+        stats = engine.stats()
+    if as_json:
+        _echo_json(stats.to_dict())
+        return
+    click.echo(f"Index:      {stats.index_path} ({stats.generation})")
+    click.echo(f"Documents:  {stats.document_count}")
+    click.echo(f"Built:      {stats.built_at} by procsearch {stats.package_version} (schema {stats.schema_version}, whoosh {stats.whoosh_version})")
+    click.echo(f"Size:       {stats.size_bytes / 1e6:.1f} MB")
+    click.echo("Systems:    " + ", ".join(f"{name} {count}" for name, count in stats.by_system.items()))
+    click.echo("Groups:     " + ", ".join(f"{name} {count}" for name, count in stats.by_group.items()))
+
+
+def main() -> None:
+    """Entry point: click handles usage errors (exit 2); anything unexpected is one line, not a traceback."""
+    try:
+        cli(prog_name="procsearch")
+    except Exception as exc:  # a bug: say so in one line, with a way to see more
+        click.echo(f"Error: unexpected {type(exc).__name__}: {exc}. Please report this; "
+                   "run with PROCSEARCH_DEBUG=1 for the traceback.", err=True)
+        if os.environ.get("PROCSEARCH_DEBUG"):
+            raise
+        sys.exit(EXIT_ERROR)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,258 @@
+"""The search engine: open an index once, answer many queries."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import scoring
+from whoosh.query import And, Or, Query, Term
+from whoosh.searching import Searcher
+
+from ..index.documents import from_fields
+from ..index.errors import IndexDamagedError, IndexStoreError
+from ..index.schema import TEXT_FIELDS
+from ..index.store import check_safe, current_generation, read_meta
+from ..ingest.codes import normalize_code
+from ..ingest.record import ProcedureDoc
+from ..ingest.sections import section_label
+from .errors import NotFoundError, QueryError
+from .query import codes_query, make_parser, section_field, split_query, system_name
+from .results import IndexStats, SearchHit, SearchResults, Snippet
+from .snippets import best_snippet, clip
+from .weights import resolve_weights
+
+MAX_LIMIT = 1000
+
+
+class SearchEngine:
+    """Searches one procsearch index.
+
+    Open it once and reuse it: it keeps a Whoosh searcher open, and before each call checks
+    whether a newer index generation has been published (by ``procsearch index`` or
+    ``reindex``) and, if so, reopens on it. It never uses ``Searcher.refresh()``.
+
+    >>> engine = SearchEngine(index_path)            # doctest: +SKIP
+    >>> engine.search("spinal cord stimulator", limit=5).codes   # doctest: +SKIP
+    """
+
+    def __init__(self, index_path: Path | str, *, weights: Mapping[str, float] | None = None) -> None:
+        self.index_path = Path(index_path)
+        self.weights = resolve_weights(weights)
+        self._lock = threading.Lock()
+        self._generation: Path | None = None
+        self._searcher: Searcher | None = None
+        self._open()
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        check_safe(self.index_path)
+        generation = current_generation(self.index_path)
+        check_safe(generation)
+        self.meta = read_meta(generation, self.index_path)
+        try:
+            ix = whoosh_index.open_dir(str(generation), readonly=True)
+            searcher = ix.searcher(weighting=scoring.BM25F())
+        except Exception as exc:  # Whoosh raises many kinds on damaged files
+            raise IndexDamagedError(
+                f"The index at {self.index_path} cannot be read ({type(exc).__name__}: {exc}). "
+                f"Rebuild it with: procsearch --index {self.index_path} index --rebuild"
+            ) from exc
+        old = self._searcher
+        self._searcher, self._generation = searcher, generation
+        if old is not None:
+            old.close()
+
+    def _current(self) -> Searcher:
+        """The searcher, reopened first if a newer generation has been published."""
+        with self._lock:
+            try:
+                latest = current_generation(self.index_path)
+            except IndexStoreError:
+                latest = self._generation
+            if latest != self._generation or self._searcher is None:
+                self._open()
+            assert self._searcher is not None
+            return self._searcher
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+    def __enter__(self) -> SearchEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- queries -------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        section: str | None = None,
+        system: str | None = None,
+        group: str | None = None,
+        weights: Mapping[str, float] | None = None,
+        facets: bool = False,
+    ) -> SearchResults:
+        """Rank documents for ``query``; an exact code always comes first.
+
+        ``section`` restricts matching to one section; ``system`` and ``group`` filter;
+        ``weights`` overrides the default field weights for this query only.
+        """
+        if not 1 <= limit <= MAX_LIMIT:
+            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+        field_weights = resolve_weights({**self.weights, **(weights or {})}) if weights else self.weights
+        parsed = split_query(query)
+        if not parsed.text and not parsed.codes:
+            raise QueryError("The query is empty. Type words, a code (63685), a prefix (636*) or a range (63650-63688).")
+        searcher = self._current()
+        filters = self._filters(system, group)
+        fields = (section_field(section),) if section else TEXT_FIELDS
+        text_query = self._text_query(parsed.text, field_weights, fields, searcher) if parsed.text else None
+        code_query = codes_query(parsed.codes)
+
+        exact = self._exact_hits(searcher, parsed, filters)
+        if text_query is not None:
+            main: Query = text_query
+            if code_query is not None and any(part.kind != "exact" for part in parsed.codes):
+                main = And([text_query, codes_query([p for p in parsed.codes if p.kind != "exact"])])
+        elif code_query is not None:
+            # After the codes themselves: the pages that list them as similar codes.
+            related = [Term("similar_codes", part.value) for part in parsed.exact_codes]
+            main = Or([code_query, *related]) if related else code_query
+        else:
+            main = None  # type: ignore[assignment]
+
+        hits: list[SearchHit] = []
+        seen = set()
+        for docnum in exact:
+            stored = searcher.stored_fields(docnum)
+            seen.add(stored["code"])
+            hits.append(self._hit_from_stored(stored, rank=len(hits) + 1, score=0.0, exact=True))
+        total = len(exact)
+        if main is not None and len(hits) < limit:
+            results = searcher.search(main, limit=limit + len(exact), filter=filters, terms=True)
+            total = max(total, len(results) + len([c for c in exact if c not in {h.docnum for h in results}]))
+            for hit in results:
+                if hit["code"] in seen:
+                    continue
+                seen.add(hit["code"])
+                matched = Counter(name for name, _ in hit.matched_terms() if name in TEXT_FIELDS)
+                stored = hit.fields()
+                hits.append(
+                    SearchHit(
+                        code=stored["code"],
+                        code_system=stored.get("code_system", ""),
+                        title=stored.get("title", ""),
+                        score=float(hit.score or 0.0),
+                        rank=len(hits) + 1,
+                        snippet=best_snippet(hit, field_weights, matched),
+                        group=stored.get("group", ""),
+                        common_names=tuple(n for n in stored.get("names", "").split("\n") if n),
+                        matched_fields=tuple(sorted(matched, key=TEXT_FIELDS.index)),
+                    )
+                )
+                if len(hits) >= limit:
+                    break
+        facet_counts = self._facets(searcher, main, filters, exact) if facets else {}
+        return SearchResults(
+            query=query, hits=tuple(hits[:limit]), total=total, notices=parsed.notices, facets=facet_counts,
+        )
+
+    def _text_query(self, text: str, weights: Mapping[str, float], fields: tuple[str, ...], searcher: Searcher) -> Query | None:
+        parser = make_parser(searcher.schema, weights if len(fields) > 1 else {fields[0]: 1.0}, fields)
+        try:
+            return parser.parse(text)
+        except Exception as exc:  # the Whoosh parser raises assorted errors on odd input
+            raise QueryError(f"Cannot understand the query {text!r} ({exc}). Remove special characters and try again.") from exc
+
+    def _exact_hits(self, searcher: Searcher, parsed, filters: Query | None) -> list[int]:  # type: ignore[no-untyped-def]
+        docnums: list[int] = []
+        for part in parsed.exact_codes:
+            query = part.to_query()
+            if filters is not None:
+                query = And([query, filters])
+            docnums.extend(d for d in query.docs(searcher) if d not in docnums)
+        return docnums
+
+    def _filters(self, system: str | None, group: str | None) -> Query | None:
+        terms: list[Query] = []
+        if system:
+            terms.append(Term("code_system", system_name(system)))
+        if group:
+            terms.append(Term("group", group))
+        if not terms:
+            return None
+        return terms[0] if len(terms) == 1 else And(terms)
+
+    def _facets(self, searcher: Searcher, main: Query | None, filters: Query | None, exact: list[int]) -> dict[str, dict[str, int]]:
+        docnums = set(exact)
+        if main is not None:
+            query = And([main, filters]) if filters is not None else main
+            docnums.update(query.docs(searcher))
+        systems: Counter[str] = Counter()
+        groups: Counter[str] = Counter()
+        for docnum in docnums:
+            stored = searcher.stored_fields(docnum)
+            systems[stored.get("code_system") or "(none)"] += 1
+            groups[stored.get("group") or "(none)"] += 1
+        return {"code_system": dict(systems.most_common()), "group": dict(groups.most_common())}
+
+    def _hit_from_stored(self, stored: Mapping[str, object], *, rank: int, score: float, exact: bool) -> SearchHit:
+        summary = str(stored.get("summary", ""))
+        snippet = Snippet("summary", section_label("summary"), clip(summary)) if summary else None
+        return SearchHit(
+            code=str(stored["code"]),
+            code_system=str(stored.get("code_system", "")),
+            title=str(stored.get("title", "")),
+            score=score,
+            rank=rank,
+            snippet=snippet,
+            group=str(stored.get("group", "")),
+            common_names=tuple(n for n in str(stored.get("names", "")).split("\n") if n),
+            exact_code_match=exact,
+            matched_fields=("code",),
+        )
+
+    # --- documents -----------------------------------------------------------------------------
+
+    def get(self, code: str) -> ProcedureDoc:
+        """The full record of one code (or page id); raises NotFoundError."""
+        searcher = self._current()
+        stored = searcher.document(code=normalize_code(code)) or searcher.document(code=code.strip())
+        if stored is None:
+            raise NotFoundError(f"No document with code {code!r} in the index. Search for it with: procsearch search {code!r}")
+        return from_fields(stored)
+
+    def stats(self) -> IndexStats:
+        """Document counts by code system and group, and what the index says about itself."""
+        searcher = self._current()
+        systems: Counter[str] = Counter()
+        groups: Counter[str] = Counter()
+        for stored in searcher.all_stored_fields():
+            systems[stored.get("code_system") or "(none)"] += 1
+            groups[stored.get("group") or "(none)"] += 1
+        assert self._generation is not None
+        size = sum(p.stat().st_size for p in self._generation.iterdir() if p.is_file())
+        return IndexStats(
+            index_path=str(self.index_path),
+            generation=self._generation.name,
+            document_count=searcher.doc_count(),
+            by_system=dict(systems.most_common()),
+            by_group=dict(groups.most_common()),
+            schema_version=self.meta.schema_version,
+            package_version=self.meta.package_version,
+            whoosh_version=self.meta.whoosh_version,
+            built_at=self.meta.built_at,
+            size_bytes=size,
+            sources=dict(self.meta.sources),
+        )

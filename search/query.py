@@ -1,0 +1,161 @@
+"""Turning what a user types into Whoosh queries: codes, section-scoped terms, free text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from whoosh import qparser
+from whoosh.fields import Schema
+from whoosh.query import And, Or, Prefix, Query, Term, TermRange
+
+from ..index.schema import TEXT_FIELDS
+from ..ingest.codes import CODE_SYSTEMS, normalize_code, system_of
+from ..ingest.sections import SECTION_NAMES, match_heading
+from .errors import QueryError
+
+MAX_QUERY_CHARS = 1000
+"""Longer queries are cut to this length before parsing (and the result says so)."""
+
+COORD_BONUS = 0.9
+"""Whoosh OrGroup factor: a document matching more of the words scores higher."""
+
+_SYSTEM_PREFIXES = {
+    "cpt": "CPT", "cpt4": "CPT", "hcpcs": "HCPCS", "icd10pcs": "ICD-10-PCS", "icd-10-pcs": "ICD-10-PCS",
+    "pcs": "ICD-10-PCS", "icd": "ICD-10-PCS",
+}
+_CODE = r"(?:\d{4}[\dFTUftu]|[A-Va-v]\d{4}|[0-9B-DFGHXb-dfghx][0-9A-HJ-NP-Za-hj-np-z]{6})"
+_CODE_PART = re.compile(
+    rf"(?<![\w:*-])(?:(?P<system>{'|'.join(map(re.escape, _SYSTEM_PREFIXES))}):)?"
+    rf"(?:(?P<lo>{_CODE})-(?P<hi>{_CODE})|(?P<prefix>[0-9A-Za-z]{{2,6}})\*|(?P<code>{_CODE}))(?![\w*-])",
+    re.I,
+)
+
+# Query-side names for fields: every section's name, plus the words users write before a colon.
+FIELD_ALIASES: dict[str, list[str]] = {
+    "risks": ["risk", "complications", "complication"],
+    "procedure": ["description", "steps", "how"],
+    "experience": ["feel", "feelings"],
+    "names": ["name", "aka"],
+    "recovery": ["aftercare"],
+    "preparation": ["prep", "prepare"],
+    "alternatives": ["alternative", "options"],
+    "similar": ["related"],
+}
+
+
+@dataclass(frozen=True)
+class CodePart:
+    """A code, code prefix or code range typed in the query."""
+
+    kind: str  # "exact", "prefix" or "range"
+    value: str
+    high: str = ""
+    system: str = ""
+
+    def to_query(self) -> Query:
+        if self.kind == "exact":
+            query: Query = Term("code", self.value)
+        elif self.kind == "prefix":
+            query = Prefix("code", self.value)
+        else:
+            query = TermRange("code", self.value, self.high)
+        return And([query, Term("code_system", self.system)]) if self.system else query
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A query split into its codes and its free text."""
+
+    raw: str
+    text: str
+    codes: tuple[CodePart, ...] = ()
+    truncated: bool = False
+    notices: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def exact_codes(self) -> tuple[CodePart, ...]:
+        return tuple(part for part in self.codes if part.kind == "exact")
+
+
+def split_query(raw: str) -> ParsedQuery:
+    """Pull codes, code prefixes (``636*``), ranges (``63650-63688``) and ``cpt:`` qualifiers out of a query."""
+    notices: list[str] = []
+    text = raw.replace("\x00", " ")
+    truncated = len(text) > MAX_QUERY_CHARS
+    if truncated:
+        text = text[:MAX_QUERY_CHARS]
+        notices.append(f"The query was cut to its first {MAX_QUERY_CHARS} characters.")
+    codes: list[CodePart] = []
+
+    def take(match: re.Match[str]) -> str:
+        system = _SYSTEM_PREFIXES.get((match.group("system") or "").lower(), "")
+        if match.group("lo"):
+            lo, hi = sorted((normalize_code(match.group("lo")), normalize_code(match.group("hi"))))
+            codes.append(CodePart("range", lo, hi, system))
+        elif match.group("prefix"):
+            prefix = match.group("prefix")
+            if not any(ch.isdigit() for ch in prefix):
+                return match.group(0)  # "cardi*" is a word prefix, not a code prefix
+            codes.append(CodePart("prefix", normalize_code(prefix), system=system))
+        else:
+            code = normalize_code(match.group("code"))
+            if not system and not any(ch.isdigit() for ch in code):
+                return match.group(0)  # seven letters: a word, unless qualified with a system
+            codes.append(CodePart("exact", code, system=system or ""))
+        return " "
+
+    text = _CODE_PART.sub(take, text)
+    return ParsedQuery(raw=raw, text=" ".join(text.split()), codes=tuple(codes), truncated=truncated,
+                       notices=tuple(notices))
+
+
+def make_parser(schema: Schema, weights: Mapping[str, float], fields: Sequence[str] = TEXT_FIELDS) -> qparser.QueryParser:
+    """A parser over ``fields`` with per-field boosts, OR with a reward for matching more words."""
+    searched = [name for name in fields if weights.get(name, 0) > 0]
+    parser = qparser.MultifieldParser(
+        searched, schema, fieldboosts={name: weights[name] for name in searched},
+        group=qparser.OrGroup.factory(COORD_BONUS),
+    )
+    aliases = {name: list(words) for name, words in FIELD_ALIASES.items()}
+    parser.add_plugin(qparser.FieldAliasPlugin(aliases))
+    return parser
+
+
+def section_field(name: str) -> str:
+    """The field for a --section value: a section name or any heading alias ("complications")."""
+    key = name.strip().lower()
+    if key in SECTION_NAMES or key in ("title", "names", "other", "similar"):
+        return key
+    for field_name, words in FIELD_ALIASES.items():
+        if key in words:
+            return field_name
+    matched = match_heading(name)
+    if matched in SECTION_NAMES:
+        return matched
+    raise QueryError(
+        f"Unknown section {name!r}. Sections are: {', '.join(SECTION_NAMES)} (or title, names, other, similar)."
+    )
+
+
+def system_name(name: str) -> str:
+    """Normalise a --system value ("cpt", "icd10pcs") to the stored code system."""
+    key = name.strip().lower()
+    if key in _SYSTEM_PREFIXES:
+        return _SYSTEM_PREFIXES[key]
+    for system in CODE_SYSTEMS:
+        if key == system.lower():
+            return system
+    raise QueryError(f"Unknown code system {name!r}. Choose from: {', '.join(CODE_SYSTEMS)}.")
+
+
+def codes_query(parts: Sequence[CodePart]) -> Query | None:
+    """One query matching any of the typed codes, prefixes and ranges."""
+    if not parts:
+        return None
+    return Or([part.to_query() for part in parts]) if len(parts) > 1 else parts[0].to_query()
+
+
+def looks_like_code(token: str) -> bool:
+    return bool(system_of(token)) and any(ch.isdigit() for ch in token)

@@ -1,0 +1,122 @@
+"""What a search returns: hits with section-labelled snippets, and the search's own report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A piece of one section's text around the matched words.
+
+    ``highlights`` are (start, end) character offsets of the matched words within ``text``.
+    """
+
+    section: str
+    label: str
+    text: str
+    highlights: tuple[tuple[int, int], ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {"section": self.section, "label": self.label, "text": self.text,
+                "highlights": [list(span) for span in self.highlights]}
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One result: the code, its system and title, its score, and where the query matched."""
+
+    code: str
+    code_system: str
+    title: str
+    score: float
+    rank: int
+    snippet: Snippet | None = None
+    group: str = ""
+    common_names: tuple[str, ...] = ()
+    exact_code_match: bool = False
+    matched_fields: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "rank": self.rank,
+            "code": self.code,
+            "code_system": self.code_system,
+            "title": self.title,
+            "score": round(self.score, 4),
+            "group": self.group,
+            "common_names": list(self.common_names),
+            "exact_code_match": self.exact_code_match,
+            "matched_fields": list(self.matched_fields),
+            "snippet": self.snippet.to_dict() if self.snippet else None,
+        }
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """A vocabulary expansion applied to the query ("tka" -> "total knee arthroplasty")."""
+
+    term: str
+    expansions: tuple[str, ...]
+    kind: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"term": self.term, "expansions": list(self.expansions), "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """The hits of one search, in rank order, with what the engine did to the query."""
+
+    query: str
+    hits: tuple[SearchHit, ...]
+    total: int
+    corrected_query: str | None = None
+    expansions: tuple[Expansion, ...] = ()
+    partial: bool = False
+    notices: tuple[str, ...] = ()
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    @property
+    def codes(self) -> list[str]:
+        return [hit.code for hit in self.hits]
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "query": self.query,
+            "total": self.total,
+            "corrected_query": self.corrected_query,
+            "expansions": [e.to_dict() for e in self.expansions],
+            "partial": self.partial,
+            "notices": list(self.notices),
+            "hits": [hit.to_dict() for hit in self.hits],
+        }
+        if self.facets:
+            data["facets"] = self.facets
+        return data
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What ``procsearch stats`` reports."""
+
+    index_path: str
+    generation: str
+    document_count: int
+    by_system: dict[str, int]
+    by_group: dict[str, int]
+    schema_version: int
+    package_version: str
+    whoosh_version: str
+    built_at: str
+    size_bytes: int
+    sources: dict[str, int]
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)

@@ -1,0 +1,48 @@
+"""Section weights: how much a match in each field counts. Applied at query time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..index.schema import NAMES, SIMILAR, TEXT_FIELDS, TITLE
+from ..ingest.sections import OTHER, OTHER_WEIGHT, SECTIONS
+
+TITLE_WEIGHT = 6.0
+NAMES_WEIGHT = 5.0
+SIMILAR_WEIGHT = 0.3
+
+DEFAULT_WEIGHTS: Mapping[str, float] = {
+    TITLE: TITLE_WEIGHT,
+    NAMES: NAMES_WEIGHT,
+    **{section.name: section.weight for section in SECTIONS},
+    OTHER: OTHER_WEIGHT,
+    SIMILAR: SIMILAR_WEIGHT,
+}
+"""The default weight of every searched field: title and common names far above the sections,
+Summary and Purpose above Alternatives, Risks and Similar Codes."""
+
+
+def resolve_weights(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+    """The default weights with ``overrides`` applied; unknown fields or negative weights raise ValueError."""
+    weights = dict(DEFAULT_WEIGHTS)
+    for name, value in (overrides or {}).items():
+        if name not in weights:
+            raise ValueError(f"unknown field {name!r} in weights; fields are: {', '.join(TEXT_FIELDS)}")
+        if value < 0:
+            raise ValueError(f"weight for {name!r} must be zero or more, not {value}")
+        weights[name] = float(value)
+    return weights
+
+
+def parse_weight_option(text: str) -> dict[str, float]:
+    """Parse "title=8,alternatives=0" (the CLI's --weights) into a mapping."""
+    weights: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"cannot read weight {part!r}: write FIELD=NUMBER, e.g. title=8,alternatives=0") from None
+    return weights
