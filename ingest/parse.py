@@ -48,6 +48,9 @@ _NAMES_LINE = re.compile(
     r"(?: for [^:]{1,80})?\s*[:\-\u2013]\s*(?P<names>.+)",
     re.I,
 )
+_GROUP_LINE = re.compile(
+    r"(?im)^(?:category|specialty|speciality|body system|code range|section)\s*[:\-\u2013]\s*([^\n]{2,80})$"
+)
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r" ([,.;:!?)\]])")
 _LONG_TOKEN = re.compile(r"\S{%d,}" % (MAX_TOKEN_LENGTH + 1))
@@ -146,6 +149,7 @@ def parse_page(html: str | bytes, *, source: str = "") -> ProcedureDoc:
         sections=sections,
         other=other,
         similar_codes=_similar_codes(similar_blocks, exclude=code),
+        group=_group(preamble),
         source=source,
         content_hash=content_hash,
     )
@@ -393,6 +397,12 @@ def _find_code(preamble: str, title: str, head_title: str, canonical: str, sourc
     return "", ""
 
 
+def _group(preamble: str) -> str:
+    """A specialty or body system the page states near its title ("Category: Nervous system")."""
+    match = _GROUP_LINE.search(preamble)
+    return match.group(1).strip() if match else ""
+
+
 def _fallback_id(canonical: str, source: str, title: str) -> str:
     """The id of a page with no code: its canonical URL's last path part, its file name, or its title."""
     for candidate in (urlparse(canonical).path if canonical else "", PurePosixPath(source).stem if source else ""):
@@ -448,8 +458,9 @@ def _split_names(text: str) -> list[str]:
     names: list[str] = []
     for part in parts:
         part = re.sub(r"^\s*(?:and|or)\s+", "", part.strip())
-        if names and re.fullmatch(r"[a-z]+", part):
-            # "core biopsy, breast": a lone lower-case word qualifies the name before it.
+        if names and ";" in text and re.fullmatch(r"[a-z]+", part):
+            # "core biopsy, breast; fine-needle aspiration": in a list separated by semicolons,
+            # a lone lower-case word after a comma qualifies the name before it.
             names[-1] = f"{names[-1]}, {part}"
             continue
         names.extend(p.strip() for p in re.split(r"\s+or\s+(?=[A-Z])", part) if p.strip())
