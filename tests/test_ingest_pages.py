@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from procsearch.ingest.pages import find_pages, load_pages
+
+PAGE = """<html><head><meta charset="{charset}"><title>t</title></head><body>
+<h1>{title}</h1><p>CPT code {code}</p><h2>Summary</h2><p>{summary}</p></body></html>"""
+
+
+def write(folder: Path, name: str, data: bytes | str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def page(code: str, title: str = "Knee replacement", summary: str = "A new knee joint.", charset: str = "utf-8") -> str:
+    return PAGE.format(code=code, title=title, summary=summary, charset=charset)
+
+
+def test_bad_files_are_skipped_with_reasons_and_the_run_goes_on(tmp_path: Path) -> None:
+    write(tmp_path, "good.html", page("27447"))
+    write(tmp_path, "empty.html", b"")
+    write(tmp_path, "image.html", b"\x89PNG\r\n\x1a\n" + os.urandom(1500))
+    write(tmp_path, "report.pdf", b"%PDF-1.7\n" + os.urandom(500))
+    write(tmp_path, "noise.html", os.urandom(1500).replace(b"<", b"x"))
+    write(tmp_path, "big.html", page("27130") + " " * 3000)
+    write(tmp_path, "nothing.html", "<html><body><nav>Home</nav></body></html>")
+    batch = load_pages(tmp_path, max_bytes=2000)
+    assert [doc.code for doc in batch.docs] == ["27447"]
+    reasons = {skip.source: skip.reason for skip in batch.skipped}
+    assert reasons == {
+        "big.html": "file too large",
+        "empty.html": "empty file",
+        "image.html": "not an HTML page",
+        "noise.html": "not an HTML page",
+        "nothing.html": "no title and no recognisable content",
+        "report.pdf": "not an HTML page",
+    }
+
+
+def test_duplicate_codes_keep_the_first_path_in_sorted_order(tmp_path: Path) -> None:
+    write(tmp_path, "b/knee.html", page("27447", title="Second copy"))
+    write(tmp_path, "a/knee.html", page("27447", title="First copy"))
+    batch = load_pages(tmp_path)
+    assert [doc.title for doc in batch.docs] == ["First copy"]
+    (skip,) = batch.skipped
+    assert (skip.source, skip.reason) == ("b/knee.html", "duplicate code")
+    assert "a/knee.html" in skip.detail
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (page("27447", summary="Caf\u00e9 \u2013 r\u00e9sum\u00e9").encode("utf-8"), "Caf\u00e9 \u2013 r\u00e9sum\u00e9"),
+        (b"\xef\xbb\xbf" + page("27447", summary="na\u00efve").encode("utf-8"), "na\u00efve"),
+        (page("27447", summary="Caf\u00e9 \u2013 \u201cok\u201d", charset="windows-1252").encode("cp1252"),
+         "Caf\u00e9 \u2013 \u201cok\u201d"),
+        (page("27447", summary="Caf\u00e9 \u2013 ok", charset="utf-8").encode("cp1252"), "Caf\u00e9 \u2013 ok"),
+        (page("27447", summary="r\u00e9sum\u00e9").encode("utf-16"), "r\u00e9sum\u00e9"),
+        (page("27447", summary="A \u00e9 B").encode("utf-8") .replace(b"B</p>", "\u2013 B</p>".encode("cp1252")),
+         "A \u00e9 \u2013 B"),
+    ],
+    ids=["utf8", "utf8-bom", "cp1252-meta", "cp1252-wrong-meta", "utf16-bom", "mixed-utf8-cp1252"],
+)
+def test_encodings_never_produce_mojibake(tmp_path: Path, data: bytes, expected: str) -> None:
+    write(tmp_path, "p.html", data)
+    (doc,) = load_pages(tmp_path).docs
+    assert doc.sections["summary"] == expected
+    assert "\u00c3" not in doc.sections["summary"]
+
+
+def test_symlinks_outside_the_corpus_are_not_read_and_loops_end(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    outside = tmp_path / "outside"
+    write(corpus, "in.html", page("27447"))
+    write(outside, "secret.html", page("27130"))
+    (corpus / "link-out.html").symlink_to(outside / "secret.html")
+    (corpus / "dir-out").symlink_to(outside, target_is_directory=True)
+    (corpus / "loop").symlink_to(corpus, target_is_directory=True)
+    (corpus / "alias.html").symlink_to(corpus / "in.html")
+    names = [p.name for p in find_pages(corpus)]
+    assert "secret.html" not in names and "link-out.html" not in names
+    assert [doc.code for doc in load_pages(corpus).docs] == ["27447"]
