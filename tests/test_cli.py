@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from procsearch.cli import EXIT_INDEX, EXIT_SKIPPED, cli
+
+
+@pytest.fixture()
+def run(corpus_index: Path):  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+
+    def invoke(*args: str, index: Path | None = corpus_index, **kwargs):  # type: ignore[no-untyped-def]
+        prefix = ["--index", str(index)] if index is not None else []
+        return runner.invoke(cli, [*prefix, *args], catch_exceptions=False, **kwargs)
+
+    return invoke
+
+
+def test_every_command_has_help_with_examples() -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0 and "Examples:" in result.output
+    for name, command in cli.commands.items():
+        assert command.help, f"{name} has no help text"
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, result.output
+        for param in command.params:
+            if param.param_type_name == "option":
+                assert param.help, f"{name} {param.name} has no help"
+
+
+def test_search_prints_ranked_results_with_section_snippets(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("search", "spinal cord stimulator", "--limit", "3")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(" 1. 63")
+    assert any(":" in line and line.startswith(" " * 6) for line in lines), "a snippet names its section"
+
+
+def test_search_json_shape(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("search", "63685", "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert set(data) >= {"query", "total", "hits", "expansions", "corrected_query", "partial", "notices"}
+    first = data["hits"][0]
+    assert first["code"] == "63685" and first["exact_code_match"] is True and first["rank"] == 1
+    assert set(first) >= {"code", "code_system", "title", "score", "snippet", "group", "common_names"}
+
+
+def test_show_json_returns_every_section(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("show", "63685", "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["code"] == "63685" and data["code_system"] == "CPT"
+    assert len(data["sections"]) == 13
+    assert {s["code"] for s in data["similar_codes"]} >= {"63688", "63650"}
+
+
+def test_show_one_section(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("show", "63685", "--section", "complications")
+    assert result.exit_code == 0
+    assert "infection" in result.stdout.lower()
+
+
+def test_stats_json(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("stats", "--json")
+    data = json.loads(result.stdout)
+    assert data["document_count"] >= 7 and data["by_system"]["CPT"] >= 7
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["search", "   "], 1, "The query is empty"),
+        (["search", "knee", "--section", "nonsense"], 1, "Unknown section 'nonsense'"),
+        (["search", "knee", "--system", "loinc"], 1, "Unknown code system 'loinc'"),
+        (["search", "knee", "--weights", "title"], 1, "write FIELD=NUMBER"),
+        (["search", "knee", "--weights", "bogus=2"], 1, "unknown field 'bogus'"),
+        (["show", "00000"], 1, "No document with code '00000'"),
+        (["search", "--limit", "0", "knee"], 2, "Invalid value"),
+        (["frobnicate"], 2, "No such command"),
+    ],
+)
+def test_errors_are_one_clear_line_and_exit_codes(run, args: list[str], code: int, message: str) -> None:  # type: ignore[no-untyped-def]
+    result = run(*args)
+    assert result.exit_code == code, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_missing_index_exit_code_and_hint(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("search", "knee", index=tmp_path / "none")
+    assert result.exit_code == EXIT_INDEX
+    assert "Build it with: procsearch --index" in result.stderr
+
+
+def test_index_command_reports_skips_with_exit_code(run, tmp_path: Path, fixtures: Path) -> None:  # type: ignore[no-untyped-def]
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for name in ("seed-63685.html", "no-title.html"):
+        (pages / name).write_bytes((fixtures / name).read_bytes())
+    result = run("index", str(pages), "--json", index=tmp_path / "ix")
+    assert result.exit_code == EXIT_SKIPPED
+    data = json.loads(result.stdout)
+    assert data["indexed"] == 1
+    assert data["skipped"] == [{"source": "no-title.html", "reason": "no title and no recognisable content", "detail": ""}]
+
+
+def test_first_search_builds_the_default_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROCSEARCH_INDEX", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    result = CliRunner().invoke(cli, ["search", "spinal cord stimulator", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "building one from the bundled sample corpus" in result.stderr
+    assert "63685" in [hit["code"] for hit in json.loads(result.stdout)["hits"][:3]]
+    again = CliRunner().invoke(cli, ["search", "knee"])
+    assert "building" not in again.stderr

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from procsearch.index.build import build_index
+from procsearch.index.errors import IndexMissingError, IndexUnsafeError, IndexVersionError
+from procsearch.index.store import CURRENT, META, current_generation
+from procsearch.ingest.errors import StrictModeError
+from procsearch.search.engine import SearchEngine
+
+
+@pytest.fixture()
+def small_corpus(tmp_path: Path, fixtures: Path) -> Path:
+    corpus = tmp_path / "pages"
+    corpus.mkdir()
+    for name in ("seed-63685.html", "variants-47562.html", "missing-sections-99213.html", "no-code.html"):
+        shutil.copy(fixtures / name, corpus / name)
+    return corpus
+
+
+def test_build_records_its_own_metadata(small_corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    report = build_index(small_corpus, index)
+    assert report.indexed == 4 and report.skipped == ()
+    generation = current_generation(index)
+    meta = json.loads((generation / META).read_text())
+    assert meta["document_count"] == 4
+    assert meta["schema_version"] >= 1 and meta["package_version"] and meta["built_at"]
+    with SearchEngine(index) as engine:
+        stats = engine.stats()
+    assert stats.document_count == 4
+    assert stats.by_system == {"CPT": 3, "(none)": 1}
+
+
+def test_skips_are_reported_and_strict_leaves_the_index_unchanged(small_corpus: Path, tmp_path: Path, fixtures: Path) -> None:
+    index = tmp_path / "ix"
+    build_index(small_corpus, index)
+    before = current_generation(index)
+    shutil.copy(fixtures / "no-title.html", small_corpus / "no-title.html")
+    with pytest.raises(StrictModeError, match="no-title.html: no title"):
+        build_index(small_corpus, index, strict=True)
+    assert current_generation(index) == before
+    report = build_index(small_corpus, index)
+    assert report.indexed == 4
+    assert report.skipped_by_reason() == {"no title and no recognisable content": 1}
+
+
+def test_interrupted_build_leaves_the_previous_index_serving(small_corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    build_index(small_corpus, index)
+    engine = SearchEngine(index)
+    (small_corpus / "no-code.html").unlink()
+
+    def interrupt(phase: str, done: int, total: int) -> None:
+        if phase == "indexing":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_index(small_corpus, index, progress=interrupt)
+    assert engine.stats().document_count == 4
+    assert not list(index.glob("tmp-*")), "the half-built generation is removed"
+    build_index(small_corpus, index)
+    # A long-lived engine notices the new generation and reopens on it.
+    assert engine.stats().document_count == 3
+    assert len(list(index.glob("gen-*"))) == 2, "the previous generation is kept"
+    engine.close()
+
+
+def test_missing_index_says_how_to_build_it(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissingError, match=r"procsearch --index .* index"):
+        SearchEngine(tmp_path / "nothing-here")
+
+
+def test_index_from_another_schema_version_names_the_rebuild_command(small_corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    build_index(small_corpus, index)
+    meta_path = current_generation(index) / META
+    meta = json.loads(meta_path.read_text())
+    meta["schema_version"] = 999
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(IndexVersionError, match=r"index --rebuild"):
+        SearchEngine(index)
+
+
+def test_refuses_an_index_directory_others_can_write(small_corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    build_index(small_corpus, index)
+    index.chmod(0o777)
+    with pytest.raises(IndexUnsafeError, match="writable by other users"):
+        SearchEngine(index)
+    index.chmod(0o755)
+    SearchEngine(index).close()
+
+
+def test_current_pointer_is_a_single_line_naming_a_generation(small_corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    build_index(small_corpus, index)
+    name = (index / CURRENT).read_text().strip()
+    assert name.startswith("gen-") and (index / name).is_dir()
