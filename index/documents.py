@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
+_WORD = re.compile(r"[^\W\d_]{4,30}")
+
 from ..ingest.record import ProcedureDoc, SimilarCode
 from ..ingest.sections import SECTION_NAMES
-from .schema import NAMES, SIMILAR, TITLE
+from .schema import NAMES, SIMILAR, SPELL, TITLE
 
 
 def to_fields(doc: ProcedureDoc) -> dict[str, Any]:
@@ -30,6 +33,7 @@ def to_fields(doc: ProcedureDoc) -> dict[str, Any]:
         ),
     }
     fields.update(doc.sections)
+    fields[SPELL] = " ".join(spelling_words(doc))
     return {name: value for name, value in fields.items() if value}
 
 
@@ -48,3 +52,9 @@ def from_fields(stored: Mapping[str, Any]) -> ProcedureDoc:
         source=stored.get("source", ""),
         content_hash=stored.get("content_hash", ""),
     )
+
+
+def spelling_words(doc: ProcedureDoc) -> list[str]:
+    """The distinct lower-case words of a record, for typo correction."""
+    text = " ".join([doc.title, *doc.common_names, *doc.sections.values(), *doc.other.values()])
+    return sorted({word.lower() for word in _WORD.findall(text)})

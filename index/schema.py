@@ -13,6 +13,7 @@ SCHEMA_VERSION = 1
 TITLE = "title"
 NAMES = "names"
 SIMILAR = "similar"
+SPELL = "spell"
 TEXT_FIELDS: tuple[str, ...] = (TITLE, NAMES, *SECTION_NAMES, OTHER, SIMILAR)
 """Every field a free-text query searches, in display order."""
 
@@ -31,6 +32,8 @@ def build_schema() -> Schema:
         "source": ID(stored=True),
         "content_hash": ID(stored=True),
         "extra": STORED(),  # JSON: the "other" headings and the similar codes' labels
+        # Every distinct unstemmed word of the document: the vocabulary typo correction draws on.
+        SPELL: KEYWORD(lowercase=True, scorable=False),
     }
     for name in TEXT_FIELDS:
         fields[name] = TEXT(analyzer=analyzer, stored=True, phrase=True)

@@ -1,1 +1,69 @@
-"""procsearch: full-text search over medical procedure pages."""
+"""procsearch: full-text search over medical procedure pages.
+
+The library mirrors the CLI one to one::
+
+    from procsearch import SearchEngine, build_index, parse_page
+
+    report = build_index(corpus_dir, index_path)          # procsearch index CORPUS_DIR
+    engine = SearchEngine(index_path)
+    results = engine.search("spinal cord stimulator", limit=5, section=None)   # procsearch search
+    doc = engine.get("63685")                                                  # procsearch show
+    stats = engine.stats()                                                     # procsearch stats
+
+Names are imported lazily, so ``import procsearch`` stays fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "SECTIONS",
+    "IndexReport",
+    "ProcedureDoc",
+    "SearchEngine",
+    "SearchHit",
+    "SearchResults",
+    "SimilarCode",
+    "Snippet",
+    "build_index",
+    "bundled_corpus",
+    "default_index_path",
+    "load_pages",
+    "parse_page",
+]
+
+_WHERE = {
+    "SECTIONS": "procsearch.ingest.sections",
+    "ProcedureDoc": "procsearch.ingest.record",
+    "SimilarCode": "procsearch.ingest.record",
+    "parse_page": "procsearch.ingest.parse",
+    "load_pages": "procsearch.ingest.pages",
+    "IndexReport": "procsearch.index.build",
+    "build_index": "procsearch.index.build",
+    "default_index_path": "procsearch.index.store",
+    "SearchEngine": "procsearch.search.engine",
+    "SearchHit": "procsearch.search.results",
+    "SearchResults": "procsearch.search.results",
+    "Snippet": "procsearch.search.results",
+    "bundled_corpus": "procsearch.corpus",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'procsearch' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from .corpus import bundled_corpus
+    from .index.build import IndexReport, build_index
+    from .index.store import default_index_path
+    from .ingest.pages import load_pages
+    from .ingest.parse import parse_page
+    from .ingest.record import ProcedureDoc, SimilarCode
+    from .ingest.sections import SECTIONS
+    from .search.engine import SearchEngine
+    from .search.results import SearchHit, SearchResults, Snippet

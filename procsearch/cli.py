@@ -137,6 +137,8 @@ Examples:
   procsearch search 63685 --json
   procsearch show 63685 --section risks
   procsearch index ./my-pages --index ./my-index
+  procsearch similar 63685
+  procsearch eval bench/queries/pages.tsv
   procsearch stats --json
 
 With no --index, procsearch uses a per-user index over the bundled sample corpus and builds it
@@ -212,42 +214,116 @@ def index_command(ctx: Context, corpus_dir: Path | None, rebuild: bool, strict: 
 # --- search --------------------------------------------------------------------------------------
 
 
-@cli.command("search", epilog="""\b
-Examples:
-  procsearch search "spinal cord stimulator"
-  procsearch search "knee replacement" --limit 3 --json
-  procsearch search infection --section risks
-  procsearch search "636*"                 # a code prefix
-  procsearch search "63650-63688"          # a code range
-  procsearch search "cpt:63685 battery"    # a code with words
-  procsearch search --weights title=10,alternatives=0 "physical therapy"
-""")
-@click.argument("query")
-@click.option("-n", "--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many results.")
-@click.option("-s", "--section", help="Match only in this section (summary, purpose, risks, ...).")
-@click.option("--system", help="Only this code system (CPT, HCPCS, ICD-10-PCS).")
-@click.option("--group", help="Only this group (specialty or body system), as shown by 'stats'.")
-@click.option("--weights", help="Override field weights for this query: FIELD=NUMBER[,FIELD=NUMBER...].")
-@click.option("--facets", is_flag=True, help="Also count results per code system and group.")
-@click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
-@pass_context
-def search_command(ctx: Context, query: str, limit: int, section: str | None, system: str | None,
-                   group: str | None, weights: str | None, facets: bool, as_json: bool) -> None:
-    """Search the index. QUERY may hold words, "phrases", codes, code prefixes (636*) and ranges."""
+def search_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options shared by every command that runs searches (search, eval)."""
+    options = [
+        click.option("-s", "--section", help="Match only in this section (summary, purpose, risks, ...)."),
+        click.option("--system", help="Only this code system (CPT, HCPCS, ICD-10-PCS)."),
+        click.option("--group", help="Only this group (specialty or body system), as shown by 'stats'."),
+        click.option("--weights", help="Override field weights: FIELD=NUMBER[,FIELD=NUMBER...]."),
+        click.option("--no-expand", is_flag=True, help="Do not add synonyms and abbreviation expansions."),
+        click.option("--no-correct", is_flag=True, help="Do not correct misspelled words."),
+        click.option("--vocabulary", "vocabulary_files", multiple=True,
+                     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="Extra vocabulary file (term<TAB>expansions<TAB>kind); repeatable."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _search_kwargs(ctx: Context, section: str | None, system: str | None, group: str | None,
+                   weights: str | None, no_expand: bool, no_correct: bool,
+                   vocabulary_files: tuple[Path, ...]) -> dict[str, Any]:
+    from .search.vocabulary import load_vocabulary
     from .search.weights import parse_weight_option
 
     engine = _engine(ctx)
     with library_errors():
-        overrides = parse_weight_option(weights) if weights else None
-        results = engine.search(query, limit=limit, section=section, system=system, group=group,
-                                weights=overrides, facets=facets)
+        if vocabulary_files:
+            engine.vocabulary = load_vocabulary(vocabulary_files)
+        return {"section": section, "system": system, "group": group,
+                "weights": parse_weight_option(weights) if weights else None,
+                "expand": not no_expand, "correct": not no_correct}
+
+
+@cli.command("search", epilog="""\b
+Examples:
+  procsearch search "spinal cord stimulator"
+  procsearch search "knee replacement" --limit 3 --json
+  procsearch search infection --section risks      # or: procsearch search risks:infection
+  procsearch search TKA                            # abbreviations are expanded
+  procsearch search colonscopy                     # misspellings are corrected
+  procsearch search "636*"                         # a code prefix
+  procsearch search "63650-63688"                  # a code range
+  procsearch search "cpt:63685 battery"            # a code with words
+  procsearch search knee --system CPT --facets
+  procsearch search --weights title=10,alternatives=0 "physical therapy"
+  procsearch search --batch queries.txt --json     # one query per line, JSON lines out
+""")
+@click.argument("query", required=False)
+@click.option("-n", "--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many results.")
+@search_options
+@click.option("--facets", is_flag=True, help="Also count all results per code system and group.")
+@click.option("--batch", type=click.File("r", encoding="utf-8"),
+              help="Read one query per line from this file ('-' for stdin); with --json, print JSON lines.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@pass_context
+def search_command(ctx: Context, query: str | None, limit: int, facets: bool, batch: Any, as_json: bool,
+                   **options: Any) -> None:
+    """Search the index. QUERY may hold words, "phrases", section:word terms, codes, code
+    prefixes (636*) and ranges (63650-63688)."""
+    if (query is None) == (batch is None):
+        raise click.UsageError("Give either a QUERY or --batch FILE.")
+    kwargs = _search_kwargs(ctx, **options)
+    engine = _engine(ctx)
+    if batch is not None:
+        _run_batch(engine, batch, limit=limit, facets=facets, as_json=as_json, **kwargs)
+        return
+    with library_errors():
+        results = engine.search(query, limit=limit, facets=facets, **kwargs)
     if as_json:
         _echo_json(results.to_dict())
         return
+    _print_results(results, facets=facets)
+
+
+def _run_batch(engine: Any, lines: Any, *, as_json: bool, **kwargs: Any) -> None:
+    """One search per non-empty line; a bad query gives an error record, and the rest still run."""
+    from .search.errors import SearchError
+
+    failures = 0
+    for line in lines:
+        query = line.strip()
+        if not query:
+            continue
+        try:
+            results = engine.search(query, **kwargs)
+        except (SearchError, ValueError) as exc:
+            failures += 1
+            if as_json:
+                click.echo(json.dumps({"query": query, "error": str(exc)}, ensure_ascii=False))
+            else:
+                click.echo(f"Error in query {query!r}: {exc}", err=True)
+            continue
+        if as_json:
+            click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
+        else:
+            click.echo(click.style(f"# {query}", bold=True))
+            _print_results(results, facets=kwargs.get("facets", False))
+    if failures:
+        sys.exit(EXIT_ERROR)
+
+
+def _print_results(results: Any, *, facets: bool) -> None:
     for notice in results.notices:
         click.echo(notice, err=True)
+    if results.corrected_query:
+        click.echo(f"Showing results for {results.corrected_query!r} (searched instead of {results.query!r}; "
+                   "--no-correct to turn this off).", err=True)
     if not results.hits:
-        click.echo(f"No results for {query!r}. Try fewer or more general words, or check the spelling.", err=True)
+        click.echo(f"No results for {results.query!r}. Try fewer or more general words, or check the spelling.",
+                   err=True)
         return
     _print_hits(results)
     if facets:
@@ -326,6 +402,70 @@ def show_command(ctx: Context, code: str, section: str | None, as_json: bool) ->
         for similar in doc.similar_codes:
             click.echo(f"- {similar.code} {similar.label}".rstrip())
     click.echo(click.style(f"\nsource: {doc.source}", dim=True))
+
+
+@cli.command("similar", epilog="""\b
+Examples:
+  procsearch similar 63685
+  procsearch similar 27447 --limit 5 --json
+""")
+@click.argument("code")
+@click.option("-n", "--limit", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="How many content-based neighbours.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_context
+def similar_command(ctx: Context, code: str, limit: int, as_json: bool) -> None:
+    """Codes similar to CODE: the page's own Similar Codes list, then pages that read alike."""
+    engine = _engine(ctx)
+    with library_errors():
+        result = engine.similar(code, limit=limit)
+    if as_json:
+        _echo_json(result.to_dict())
+        return
+    click.echo(click.style(f"{result.code}  {result.title}", bold=True))
+    if result.listed:
+        click.echo("\nListed on the page:")
+        for entry in result.listed:
+            mark = "" if entry.in_index else click.style("  (not in the index)", dim=True)
+            click.echo(f"  {entry.code}  {entry.label or entry.title}{mark}")
+    if result.neighbours:
+        click.echo("\nSimilar content:")
+        width = max(len(hit.code) for hit in result.neighbours)
+        for hit in result.neighbours:
+            click.echo(f"  {hit.code.ljust(width)}  {hit.code_system}  {hit.title}")
+
+
+@cli.command("eval", epilog="""\b
+Examples:
+  procsearch eval bench/queries/pages.tsv
+  procsearch eval bench/queries/pages.tsv --json > run.json
+  procsearch eval bench/queries/pages.tsv --no-expand --no-correct   # what the vocabulary buys
+""")
+@click.argument("queries", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@search_options
+@click.option("--json", "as_json", is_flag=True, help="Print metrics and every query's top 10 codes as JSON.")
+@pass_context
+def eval_command(ctx: Context, queries: Path, as_json: bool, **options: Any) -> None:
+    """Score the ranking on QUERIES (TSV: query, acceptable codes, kind): success@1, success@3,
+    MRR@10 and nDCG@10, overall and per kind, and list the misses."""
+    kwargs = _search_kwargs(ctx, **options)
+    engine = _engine(ctx)
+    with library_errors():
+        report = engine.evaluate(queries, **kwargs)
+    if as_json:
+        _echo_json(report.to_dict())
+        return
+    header = f"{'kind':<14}{'queries':>8}{'s@1':>8}{'s@3':>8}{'MRR@10':>8}{'nDCG@10':>9}"
+    click.echo(header)
+    rows = [("overall", report.overall), *report.by_kind.items()]
+    for name, m in rows:
+        click.echo(f"{name:<14}{m.count:>8}{m.success_at_1:>8.3f}{m.success_at_3:>8.3f}{m.mrr_at_10:>8.3f}"
+                   f"{m.ndcg_at_10:>9.3f}")
+    if report.misses:
+        click.echo(f"\nMisses (no acceptable code in the top 3): {len(report.misses)}")
+        for miss in report.misses:
+            got = ", ".join(miss.returned[:3]) or miss.error or "nothing"
+            click.echo(f"  {miss.query.query!r} [{miss.query.kind}] wants {','.join(miss.query.acceptable)}; got {got}")
 
 
 @cli.command("stats")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import scoring
@@ -20,12 +21,17 @@ from ..ingest.codes import normalize_code
 from ..ingest.record import ProcedureDoc
 from ..ingest.sections import section_label
 from .errors import NotFoundError, QueryError
-from .query import codes_query, make_parser, section_field, split_query, system_name
-from .results import IndexStats, SearchHit, SearchResults, Snippet
+from .evaluate import DEPTH, EvalQuery, EvalReport, evaluate, read_queries
+from .query import ParsedQuery, codes_query, make_parser, section_field, split_query, system_name, unscoped_text
+from .results import Expansion, IndexStats, SearchHit, SearchResults, SimilarEntry, SimilarResults, Snippet
 from .snippets import best_snippet, clip
-from .weights import resolve_weights
+from .spelling import Correction, correct_text
+from .vocabulary import Vocabulary, load_vocabulary
+from .weights import EXPANSION_WEIGHT, resolve_weights
 
 MAX_LIMIT = 1000
+MORE_LIKE_TERMS = 6
+"""Key terms taken from each field of a document to find its neighbours."""
 
 
 class SearchEngine:
@@ -39,9 +45,16 @@ class SearchEngine:
     >>> engine.search("spinal cord stimulator", limit=5).codes   # doctest: +SKIP
     """
 
-    def __init__(self, index_path: Path | str, *, weights: Mapping[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        index_path: Path | str,
+        *,
+        weights: Mapping[str, float] | None = None,
+        vocabulary: Vocabulary | None = None,
+    ) -> None:
         self.index_path = Path(index_path)
         self.weights = resolve_weights(weights)
+        self.vocabulary = vocabulary if vocabulary is not None else load_vocabulary()
         self._lock = threading.Lock()
         self._generation: Path | None = None
         self._searcher: Searcher | None = None
@@ -102,78 +115,101 @@ class SearchEngine:
         group: str | None = None,
         weights: Mapping[str, float] | None = None,
         facets: bool = False,
+        expand: bool = True,
+        correct: bool = True,
     ) -> SearchResults:
         """Rank documents for ``query``; an exact code always comes first.
 
         ``section`` restricts matching to one section; ``system`` and ``group`` filter;
-        ``weights`` overrides the default field weights for this query only.
+        ``weights`` overrides the default field weights for this query only; ``expand`` adds
+        vocabulary expansions (counted below the typed words); ``correct`` replaces words the
+        index has never seen with the closest indexed word.
         """
         if not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
-        field_weights = resolve_weights({**self.weights, **(weights or {})}) if weights else self.weights
+        field_weights = resolve_weights({**self.weights, **weights}) if weights else self.weights
         parsed = split_query(query)
         if not parsed.text and not parsed.codes:
             raise QueryError("The query is empty. Type words, a code (63685), a prefix (636*) or a range (63650-63688).")
         searcher = self._current()
         filters = self._filters(system, group)
         fields = (section_field(section),) if section else TEXT_FIELDS
-        text_query = self._text_query(parsed.text, field_weights, fields, searcher) if parsed.text else None
-        code_query = codes_query(parsed.codes)
+        if len(fields) == 1:
+            field_weights = {fields[0]: 1.0}
+
+        text: str = parsed.text
+        corrections: tuple[Correction, ...] = ()
+        if correct and text:
+            text, corrections = correct_text(text, searcher.reader(), self.vocabulary.known_words())
+        expansions = tuple(self.vocabulary.expand(unscoped_text(text))) if expand and text else ()
+        main = self._main_query(searcher, parsed, text, expansions, field_weights, fields)
 
         exact = self._exact_hits(searcher, parsed, filters)
-        if text_query is not None:
-            main: Query = text_query
-            if code_query is not None and any(part.kind != "exact" for part in parsed.codes):
-                main = And([text_query, codes_query([p for p in parsed.codes if p.kind != "exact"])])
-        elif code_query is not None:
-            # After the codes themselves: the pages that list them as similar codes.
-            related = [Term("similar_codes", part.value) for part in parsed.exact_codes]
-            main = Or([code_query, *related]) if related else code_query
-        else:
-            main = None  # type: ignore[assignment]
-
-        hits: list[SearchHit] = []
-        seen = set()
-        for docnum in exact:
-            stored = searcher.stored_fields(docnum)
-            seen.add(stored["code"])
-            hits.append(self._hit_from_stored(stored, rank=len(hits) + 1, score=0.0, exact=True))
+        hits = [self._hit_from_stored(searcher.stored_fields(d), rank=i + 1, score=0.0, exact=True)
+                for i, d in enumerate(exact[:limit])]
         total = len(exact)
-        if main is not None and len(hits) < limit:
+        if main is not None:
             results = searcher.search(main, limit=limit + len(exact), filter=filters, terms=True)
-            total = max(total, len(results) + len([c for c in exact if c not in {h.docnum for h in results}]))
+            total += len(results) - len(set(exact) & set(results.docs()))
             for hit in results:
-                if hit["code"] in seen:
-                    continue
-                seen.add(hit["code"])
-                matched = Counter(name for name, _ in hit.matched_terms() if name in TEXT_FIELDS)
-                stored = hit.fields()
-                hits.append(
-                    SearchHit(
-                        code=stored["code"],
-                        code_system=stored.get("code_system", ""),
-                        title=stored.get("title", ""),
-                        score=float(hit.score or 0.0),
-                        rank=len(hits) + 1,
-                        snippet=best_snippet(hit, field_weights, matched),
-                        group=stored.get("group", ""),
-                        common_names=tuple(n for n in stored.get("names", "").split("\n") if n),
-                        matched_fields=tuple(sorted(matched, key=TEXT_FIELDS.index)),
-                    )
-                )
                 if len(hits) >= limit:
                     break
+                if hit.docnum not in exact:
+                    hits.append(self._hit(hit, rank=len(hits) + 1, weights=field_weights))
         facet_counts = self._facets(searcher, main, filters, exact) if facets else {}
         return SearchResults(
-            query=query, hits=tuple(hits[:limit]), total=total, notices=parsed.notices, facets=facet_counts,
+            query=query,
+            hits=tuple(hits),
+            total=total,
+            corrected_query=" ".join([text, *(p.label for p in parsed.codes)]).strip() if corrections else None,
+            corrections=corrections,
+            expansions=expansions,
+            notices=parsed.notices,
+            facets=facet_counts,
         )
 
-    def _text_query(self, text: str, weights: Mapping[str, float], fields: tuple[str, ...], searcher: Searcher) -> Query | None:
-        parser = make_parser(searcher.schema, weights if len(fields) > 1 else {fields[0]: 1.0}, fields)
+    def _main_query(self, searcher: Searcher, parsed: ParsedQuery, text: str, expansions: tuple[Expansion, ...],
+                    weights: Mapping[str, float], fields: tuple[str, ...]) -> Query | None:
+        """The ranked part of a search: the typed words, their expansions, code prefixes and ranges."""
+        ranged = [part for part in parsed.codes if part.kind != "exact"]
+        if not text:
+            # Codes alone: the codes themselves, then the pages that list them as similar codes.
+            related = [Term("similar_codes", part.value) for part in parsed.exact_codes]
+            code_query = codes_query(parsed.codes)
+            return Or([code_query, *related]) if related and code_query is not None else code_query
+        parser = make_parser(searcher.schema, weights, fields)
+        typed = self._parse(parser, text)
+        if expansions:
+            alternatives = [typed]
+            and_parser = make_parser(searcher.schema, weights, fields, conjunctive=True)
+            for expansion in expansions:
+                meanings = [self._parse(and_parser, meaning) for meaning in expansion.expansions]
+                alternatives.append(Or(meanings, boost=EXPANSION_WEIGHT))
+            typed = Or(alternatives)
+        ranged_query = codes_query(ranged)
+        return And([typed, ranged_query]) if ranged_query is not None else typed
+
+    @staticmethod
+    def _parse(parser: Any, text: str) -> Query:
         try:
             return parser.parse(text)
         except Exception as exc:  # the Whoosh parser raises assorted errors on odd input
             raise QueryError(f"Cannot understand the query {text!r} ({exc}). Remove special characters and try again.") from exc
+
+    def _hit(self, hit: Any, *, rank: int, weights: Mapping[str, float]) -> SearchHit:
+        matched = Counter(name for name, _ in hit.matched_terms() if name in TEXT_FIELDS)
+        stored = hit.fields()
+        return SearchHit(
+            code=stored["code"],
+            code_system=stored.get("code_system", ""),
+            title=stored.get("title", ""),
+            score=float(hit.score or 0.0),
+            rank=rank,
+            snippet=best_snippet(hit, weights, matched),
+            group=stored.get("group", ""),
+            common_names=tuple(n for n in stored.get("names", "").split("\n") if n),
+            matched_fields=tuple(sorted(matched, key=TEXT_FIELDS.index)),
+        )
 
     def _exact_hits(self, searcher: Searcher, parsed, filters: Query | None) -> list[int]:  # type: ignore[no-untyped-def]
         docnums: list[int] = []
@@ -232,6 +268,46 @@ class SearchEngine:
         if stored is None:
             raise NotFoundError(f"No document with code {code!r} in the index. Search for it with: procsearch search {code!r}")
         return from_fields(stored)
+
+    def similar(self, code: str, *, limit: int = 10) -> SimilarResults:
+        """A code's neighbours: the page's own Similar Codes list first (marking which are in the
+        index), then documents whose weighted sections read most alike (more-like-this)."""
+        searcher = self._current()
+        doc = self.get(code)
+        listed = []
+        for similar in doc.similar_codes:
+            stored = searcher.document(code=similar.code)
+            listed.append(SimilarEntry(similar.code, similar.label, stored is not None,
+                                       str(stored.get("title", "")) if stored else ""))
+        docnum = searcher.document_number(code=doc.code)
+        query = self._more_like_query(searcher, doc)
+        neighbours: list[SearchHit] = []
+        if query is not None:
+            results = searcher.search(query, limit=limit + 1, mask=Term("code", doc.code), terms=True)
+            for hit in results:
+                if hit.docnum != docnum and len(neighbours) < limit:
+                    neighbours.append(self._hit(hit, rank=len(neighbours) + 1, weights=self.weights))
+        return SimilarResults(code=doc.code, title=doc.title, listed=tuple(listed), neighbours=tuple(neighbours))
+
+    def _more_like_query(self, searcher: Searcher, doc: ProcedureDoc) -> Query | None:
+        """The document's most telling terms per field, weighted like a search."""
+        terms: list[Query] = []
+        texts = {"title": doc.title, "names": "\n".join(doc.common_names), **doc.sections}
+        for name, text in texts.items():
+            weight = self.weights.get(name, 0.0)
+            if not text or weight <= 0:
+                continue
+            for term, score in searcher.key_terms_from_text(name, text, numterms=MORE_LIKE_TERMS):
+                terms.append(Term(name, term, boost=weight * score))
+        return Or(terms) if terms else None
+
+    def evaluate(self, queries: Sequence[EvalQuery] | Path | str, **options: Any) -> EvalReport:
+        """Score the ranking on queries with known answers (a list, or a query file's path).
+
+        ``options`` are passed to :meth:`search` (section, system, weights, expand, correct, ...).
+        """
+        items = read_queries(Path(queries)) if isinstance(queries, (str, Path)) else list(queries)
+        return evaluate(items, lambda query: self.search(query, limit=DEPTH, **options).codes)
 
     def stats(self) -> IndexStats:
         """Document counts by code system and group, and what the index says about itself."""

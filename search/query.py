@@ -54,6 +54,12 @@ class CodePart:
     high: str = ""
     system: str = ""
 
+    @property
+    def label(self) -> str:
+        """The part as a user would type it again."""
+        text = f"{self.value}-{self.high}" if self.kind == "range" else self.value + ("*" if self.kind == "prefix" else "")
+        return f"{self.system.lower()}:{text}" if self.system else text
+
     def to_query(self) -> Query:
         if self.kind == "exact":
             query: Query = Term("code", self.value)
@@ -111,16 +117,27 @@ def split_query(raw: str) -> ParsedQuery:
                        notices=tuple(notices))
 
 
-def make_parser(schema: Schema, weights: Mapping[str, float], fields: Sequence[str] = TEXT_FIELDS) -> qparser.QueryParser:
-    """A parser over ``fields`` with per-field boosts, OR with a reward for matching more words."""
+def make_parser(
+    schema: Schema, weights: Mapping[str, float], fields: Sequence[str] = TEXT_FIELDS, *, conjunctive: bool = False
+) -> qparser.QueryParser:
+    """A parser over ``fields`` with per-field boosts: OR with a reward for matching more words,
+    or AND (every word somewhere in the document) when ``conjunctive``."""
     searched = [name for name in fields if weights.get(name, 0) > 0]
     parser = qparser.MultifieldParser(
         searched, schema, fieldboosts={name: weights[name] for name in searched},
-        group=qparser.OrGroup.factory(COORD_BONUS),
+        group=qparser.AndGroup if conjunctive else qparser.OrGroup.factory(COORD_BONUS),
     )
     aliases = {name: list(words) for name, words in FIELD_ALIASES.items()}
     parser.add_plugin(qparser.FieldAliasPlugin(aliases))
     return parser
+
+
+_SCOPED = re.compile(r"\b\w+:(\"[^\"]*\"|\S+)")
+
+
+def unscoped_text(text: str) -> str:
+    """The query text without its field-scoped terms ("risks:infection"), for vocabulary expansion."""
+    return _SCOPED.sub(" ", text)
 
 
 def section_field(name: str) -> str:

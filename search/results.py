@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class SearchResults:
     hits: tuple[SearchHit, ...]
     total: int
     corrected_query: str | None = None
+    corrections: tuple[Any, ...] = ()
     expansions: tuple[Expansion, ...] = ()
     partial: bool = False
     notices: tuple[str, ...] = ()
@@ -92,6 +94,7 @@ class SearchResults:
             "query": self.query,
             "total": self.total,
             "corrected_query": self.corrected_query,
+            "corrections": [c.to_dict() for c in self.corrections],
             "expansions": [e.to_dict() for e in self.expansions],
             "partial": self.partial,
             "notices": list(self.notices),
@@ -120,3 +123,30 @@ class IndexStats:
 
     def to_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class SimilarEntry:
+    """A code from a page's own Similar Codes list; ``in_index`` says whether it can be shown."""
+
+    code: str
+    label: str
+    in_index: bool
+    title: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code, "label": self.label, "in_index": self.in_index, "title": self.title}
+
+
+@dataclass(frozen=True)
+class SimilarResults:
+    """What ``procsearch similar`` reports: the listed codes, then content-based neighbours."""
+
+    code: str
+    title: str
+    listed: tuple[SimilarEntry, ...]
+    neighbours: tuple[SearchHit, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code, "title": self.title, "listed": [e.to_dict() for e in self.listed],
+                "neighbours": [hit.to_dict() for hit in self.neighbours]}

@@ -10,6 +10,8 @@ from ..ingest.sections import OTHER, OTHER_WEIGHT, SECTIONS
 TITLE_WEIGHT = 6.0
 NAMES_WEIGHT = 5.0
 SIMILAR_WEIGHT = 0.3
+EXPANSION_WEIGHT = 0.5
+"""Vocabulary expansions count at half the weight of the words the user typed."""
 
 DEFAULT_WEIGHTS: Mapping[str, float] = {
     TITLE: TITLE_WEIGHT,
