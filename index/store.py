@@ -33,6 +33,7 @@ META = "procsearch.json"
 LOCK = "write.lock"
 GEN_PREFIX = "gen-"
 TMP_PREFIX = "tmp-"
+BAD_PREFIX = "bad-"
 KEEP_GENERATIONS = 2
 
 
@@ -164,7 +165,10 @@ def fsync_dir(path: Path) -> None:
 
 
 def write_meta(generation: Path, meta: IndexMeta) -> None:
-    (generation / META).write_text(json.dumps(meta.to_dict(), indent=2) + "\n", encoding="utf-8")
+    """Write procsearch.json by replacing it: the old file may be a hard link into another generation."""
+    temporary = generation / f"{META}.tmp"
+    temporary.write_text(json.dumps(meta.to_dict(), indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, generation / META)
 
 
 def publish(index_path: Path, built: Path) -> Path:
@@ -172,25 +176,38 @@ def publish(index_path: Path, built: Path) -> Path:
     fsync_tree(built)
     final = index_path / (GEN_PREFIX + built.name[len(TMP_PREFIX):])
     os.replace(built, final)
+    point_current(index_path, final)
+    return final
+
+
+def point_current(index_path: Path, generation: Path) -> None:
+    """Atomically and durably make CURRENT name ``generation``."""
     pointer_tmp = index_path / f"{CURRENT}.tmp-{os.getpid()}"
-    pointer_tmp.write_text(final.name + "\n", encoding="utf-8")
+    pointer_tmp.write_text(generation.name + "\n", encoding="utf-8")
     with open(pointer_tmp, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(pointer_tmp, index_path / CURRENT)
     fsync_dir(index_path)
-    return final
+
+
+def generations(index_path: Path) -> list[Path]:
+    """Every generation directory, oldest first (their names sort by build time)."""
+    return sorted(p for p in index_path.glob(GEN_PREFIX + "*") if p.is_dir())
 
 
 def clean_leftovers(index_path: Path, *, keep: int = KEEP_GENERATIONS) -> list[Path]:
-    """Remove temporary directories of crashed runs and generations older than the last ``keep``."""
+    """Remove what crashed runs left (temporary directories and pointer files), generations set
+    aside by a rollback, and generations older than the last ``keep``. Call it holding the writer lock."""
     try:
         current = current_generation(index_path).name
     except (IndexMissingError, IndexDamagedError):
         current = ""
     removed: list[Path] = []
-    generations = sorted(p for p in index_path.glob(GEN_PREFIX + "*") if p.is_dir())
-    old = [p for p in generations if p.name != current][: max(0, len(generations) - keep)]
-    for path in [*index_path.glob(TMP_PREFIX + "*"), *index_path.glob(CURRENT + ".tmp-*"), *old]:
+    existing = generations(index_path)
+    old = [p for p in existing if p.name != current][: max(0, len(existing) - keep)]
+    leftovers = [*index_path.glob(TMP_PREFIX + "*"), *index_path.glob(BAD_PREFIX + "*"),
+                 *index_path.glob(CURRENT + ".tmp-*")]
+    for path in [*leftovers, *old]:
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
         else:

@@ -172,7 +172,8 @@ Examples:
   procsearch index --rebuild --json
 """)
 @click.argument("corpus_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--rebuild", is_flag=True, help="Build from scratch (always the case today; kept for scripts).")
+@click.option("--rebuild", is_flag=True,
+              help="Build from scratch (what 'index' always does; 'reindex' updates incrementally).")
 @click.option("--strict", is_flag=True, help="Fail (exit 1, index unchanged) if any page is skipped.")
 @click.option("--max-bytes", type=click.IntRange(min=1), default=None, help="Skip pages larger than this (default 5 MB).")
 @click.option("--lock-timeout", type=click.FloatRange(min=0), default=0.0, show_default=True,
@@ -402,6 +403,108 @@ def show_command(ctx: Context, code: str, section: str | None, as_json: bool) ->
         for similar in doc.similar_codes:
             click.echo(f"- {similar.code} {similar.label}".rstrip())
     click.echo(click.style(f"\nsource: {doc.source}", dim=True))
+
+
+@cli.command("reindex", epilog="""\b
+Examples:
+  procsearch reindex                          # the bundled sample corpus
+  procsearch --index /srv/ix reindex /srv/pages --lock-timeout 600 --json
+
+\b
+Exit codes: 0 done; 3 done, some pages skipped; 1 error (or a skip with --strict);
+2 usage error; 4 another writer held the lock past --lock-timeout; 5 index damaged.
+""")
+@click.argument("corpus_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Fail (exit 1, index unchanged) if any page is skipped.")
+@click.option("--max-bytes", type=click.IntRange(min=1), default=None, help="Skip pages larger than this (default 5 MB).")
+@click.option("--lock-timeout", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Seconds to wait for another writer to finish.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_context
+def reindex_command(ctx: Context, corpus_dir: Path | None, strict: bool, max_bytes: int | None,
+                    lock_timeout: float, as_json: bool) -> None:
+    """Update the index from a folder of pages by content hash: add new pages, re-index changed
+    ones, delete removed ones, all in one atomic step. Safe to run on a schedule."""
+    from .corpus import bundled_corpus
+    from .index.update import reindex
+    from .ingest.pages import DEFAULT_MAX_BYTES
+
+    folder = corpus_dir or bundled_corpus()
+    update, finish = _progress_bar()
+    with library_errors():
+        try:
+            report = reindex(folder, ctx.index_path, max_bytes=max_bytes or DEFAULT_MAX_BYTES,
+                             lock_timeout=lock_timeout, progress=update, strict=strict)
+        finally:
+            finish()
+    if as_json:
+        _echo_json(report.to_dict())
+    else:
+        for skip in report.skipped:
+            detail = f" ({skip.detail})" if skip.detail else ""
+            click.echo(f"skipped {skip.source}: {skip.reason}{detail}", err=True)
+        what = "rebuilt" if report.rebuilt else "reindexed"
+        click.echo(f"{what} {ctx.index_path}: {report.added} added, {report.updated} updated, "
+                   f"{report.deleted} deleted, {report.unchanged} unchanged, {len(report.skipped)} skipped; "
+                   f"{report.documents} documents; {report.seconds:.2f} s")
+    if report.skipped:
+        sys.exit(EXIT_SKIPPED)
+
+
+@cli.command("verify", epilog="""\b
+Examples:
+  procsearch verify
+  procsearch --index /srv/ix verify /srv/pages --json
+
+\b
+Exit codes: 0 the index is sound (and matches the folder, if given); 1 it drifted from the
+folder (run reindex); 5 it is damaged (the message names the fix).
+""")
+@click.argument("corpus_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_context
+def verify_command(ctx: Context, corpus_dir: Path | None, as_json: bool) -> None:
+    """Read every stored document and posting of the index, report damage, and (with
+    CORPUS_DIR) report pages missing from, extra in, or stale in the index."""
+    from .index.verify import verify_index
+
+    if corpus_dir is None and not ctx.index_named:
+        from .corpus import bundled_corpus
+
+        _engine(ctx)  # builds the default index on first use
+        corpus_dir = bundled_corpus()
+    with library_errors():
+        report = verify_index(ctx.index_path, corpus_dir)
+    if as_json:
+        _echo_json(report.to_dict())
+    else:
+        click.echo(f"{ctx.index_path} ({report.generation}): {report.documents} documents, {report.terms} terms read")
+        for problem in report.damage:
+            click.echo(f"damaged: {problem}", err=True)
+        for label, items in (("missing", report.missing), ("extra", report.extra), ("stale", report.stale)):
+            for item in items:
+                click.echo(f"{label}: {item}")
+        if report.fix:
+            click.echo(f"Fix: {report.fix}", err=True)
+        elif report.checked_corpus:
+            click.echo("The index matches the folder.")
+    if report.damaged:
+        sys.exit(EXIT_INDEX)
+    if report.drifted:
+        sys.exit(EXIT_ERROR)
+
+
+@cli.command("rollback")
+@click.option("--lock-timeout", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Seconds to wait for another writer to finish.")
+@pass_context
+def rollback_command(ctx: Context, lock_timeout: float) -> None:
+    """Serve the previous index generation again (after a damaged or unwanted update)."""
+    from .index.verify import rollback_index
+
+    with library_errors():
+        name = rollback_index(ctx.index_path, lock_timeout=lock_timeout)
+    click.echo(f"{ctx.index_path} now serves {name}.")
 
 
 @cli.command("similar", epilog="""\b

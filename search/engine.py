@@ -17,6 +17,7 @@ from ..index.documents import from_fields
 from ..index.errors import IndexDamagedError, IndexStoreError
 from ..index.schema import TEXT_FIELDS
 from ..index.store import check_safe, current_generation, read_meta
+from ..index.verify import fix_hint
 from ..ingest.codes import normalize_code
 from ..ingest.record import ProcedureDoc
 from ..ingest.sections import section_label
@@ -62,7 +63,7 @@ class SearchEngine:
 
     # --- lifecycle -----------------------------------------------------------------------------
 
-    def _open(self) -> None:
+    def _open(self, retry: bool = True) -> None:
         check_safe(self.index_path)
         generation = current_generation(self.index_path)
         check_safe(generation)
@@ -71,9 +72,11 @@ class SearchEngine:
             ix = whoosh_index.open_dir(str(generation), readonly=True)
             searcher = ix.searcher(weighting=scoring.BM25F())
         except Exception as exc:  # Whoosh raises many kinds on damaged files
+            if not generation.exists() and retry:
+                return self._open(retry=False)  # removed by a writer between reading CURRENT and opening
             raise IndexDamagedError(
                 f"The index at {self.index_path} cannot be read ({type(exc).__name__}: {exc}). "
-                f"Rebuild it with: procsearch --index {self.index_path} index --rebuild"
+                f"Fix: {fix_hint(self.index_path, generation)}"
             ) from exc
         old = self._searcher
         self._searcher, self._generation = searcher, generation

@@ -1,0 +1,244 @@
+"""Incremental re-indexing by content hash, into a new generation swapped in atomically.
+
+Planning is a pure function (:func:`plan_changes`); applying the plan copies the current
+generation by hard links (Whoosh never rewrites a segment file, so the copy is free and the old
+generation stays intact for readers), applies deletions and additions in one commit, flushes it
+to disk, and swaps the CURRENT pointer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from ..ingest.errors import PageSkipped, StrictModeError
+from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, read_page
+from ..ingest.record import ProcedureDoc
+from .build import PAGES, ProgressCallback, SkippedPage, build_index
+from .documents import to_fields
+from .errors import IndexDamagedError, IndexMissingError, IndexStoreError
+from .store import (clean_leftovers, current_generation, new_generation_dir, new_meta, publish, read_meta,
+                    write_meta, writer_lock)
+
+PAGE_SOURCE_PREFIXES_EXCLUDED = ("icd10pcs:",)
+"""Documents from other sources are never touched by a pages re-index."""
+
+
+@dataclass(frozen=True)
+class ChangePlan:
+    """What a re-index will do, by source path."""
+
+    add: tuple[str, ...] = ()
+    update: tuple[str, ...] = ()
+    delete: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.add or self.update or self.delete)
+
+
+def plan_changes(indexed: Mapping[str, str], current: Mapping[str, str]) -> ChangePlan:
+    """Compare indexed (source -> hash) with the folder now (source -> hash)."""
+    return ChangePlan(
+        add=tuple(sorted(s for s in current if s not in indexed)),
+        update=tuple(sorted(s for s in current if s in indexed and indexed[s] != current[s])),
+        delete=tuple(sorted(s for s in indexed if s not in current)),
+        unchanged=tuple(sorted(s for s in current if indexed.get(s) == current[s])),
+    )
+
+
+@dataclass(frozen=True)
+class ReindexReport:
+    """What a re-index did."""
+
+    index_path: Path
+    generation: str
+    added: int
+    updated: int
+    deleted: int
+    unchanged: int
+    skipped: tuple[SkippedPage, ...]
+    seconds: float
+    rebuilt: bool = False
+    documents: int = 0
+    removed_leftovers: int = 0
+    changed_codes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "index": str(self.index_path), "generation": self.generation, "added": self.added,
+            "updated": self.updated, "deleted": self.deleted, "unchanged": self.unchanged,
+            "documents": self.documents, "rebuilt": self.rebuilt,
+            "skipped": [s.to_dict() for s in self.skipped], "seconds": round(self.seconds, 3),
+            "removed_leftovers": self.removed_leftovers,
+        }
+
+
+def file_hashes(corpus_dir: Path) -> dict[str, tuple[Path, str]]:
+    """source (path relative to the folder) -> (path, SHA-256 of the bytes) for every candidate file."""
+    root = corpus_dir.resolve()
+    result: dict[str, tuple[Path, str]] = {}
+    for path in find_pages(root):
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            digest = ""  # read_page will report it
+        result[path.relative_to(root).as_posix()] = (path, digest)
+    return result
+
+
+def indexed_pages(generation: Path) -> dict[str, tuple[str, str]]:
+    """source -> (code, content hash) of every page document in a generation."""
+    ix = whoosh_index.open_dir(str(generation), readonly=True)
+    try:
+        with ix.searcher() as searcher:
+            return {
+                stored["source"]: (stored["code"], stored.get("content_hash", ""))
+                for stored in searcher.all_stored_fields()
+                if stored.get("source") and not stored["source"].startswith(PAGE_SOURCE_PREFIXES_EXCLUDED)
+            }
+    finally:
+        ix.close()
+
+
+def reindex(
+    corpus_dir: Path,
+    index_path: Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    lock_timeout: float = 0.0,
+    progress: ProgressCallback | None = None,
+    strict: bool = False,
+) -> ReindexReport:
+    """Bring the index in line with ``corpus_dir``: add new pages, re-index changed ones, delete
+    removed ones, leave the rest untouched; all in one new generation. With no index yet (or an
+    index from another version) it builds one from scratch."""
+    started = time.perf_counter()
+    try:
+        generation = current_generation(index_path)
+        read_meta(generation, index_path)
+    except (IndexMissingError, IndexStoreError):
+        report = build_index(corpus_dir, index_path, max_bytes=max_bytes, lock_timeout=lock_timeout,
+                             progress=progress, strict=strict)
+        return ReindexReport(index_path, report.generation, report.indexed, 0, 0, 0, report.skipped,
+                             time.perf_counter() - started, rebuilt=True, documents=report.indexed)
+    with writer_lock(index_path, lock_timeout):
+        generation = current_generation(index_path)  # another writer may have swapped it meanwhile
+        meta = read_meta(generation, index_path)
+        try:
+            indexed = indexed_pages(generation)
+        except Exception as exc:
+            raise IndexDamagedError(
+                f"The index at {index_path} cannot be read ({type(exc).__name__}: {exc}). "
+                f"Roll back with: procsearch --index {index_path} rollback; or rebuild with: "
+                f"procsearch --index {index_path} index --rebuild"
+            ) from exc
+        files = file_hashes(corpus_dir)
+        plan = plan_changes({s: h for s, (_, h) in indexed.items()}, {s: h for s, (_, h) in files.items()})
+        docs, skipped = _read_changed(plan, files, indexed, max_bytes=max_bytes, progress=progress)
+        if strict and skipped:
+            listed = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5])
+            raise StrictModeError(f"{len(skipped)} page(s) skipped, index left unchanged (--strict): {listed}")
+        removed_sources = set(plan.update) | set(plan.delete) | {d.source for d in docs}
+        removed_sources |= {s.source for s in skipped if s.source in indexed}
+        if not docs and not removed_sources:
+            removed = clean_leftovers(index_path)
+            return ReindexReport(index_path, generation.name, 0, 0, 0, len(plan.unchanged), tuple(skipped),
+                                 time.perf_counter() - started, documents=meta.document_count,
+                                 removed_leftovers=len(removed))
+        built = new_generation_dir(index_path)
+        try:
+            _link_copy(generation, built)
+            count = _apply(built, removed_sources, docs)
+            sources = dict(meta.sources)
+            sources[PAGES] = sources.get(PAGES, 0) + count - meta.document_count
+            write_meta(built, new_meta(count, sources))
+            final = publish(index_path, built)
+        except BaseException:
+            shutil.rmtree(built, ignore_errors=True)
+            raise
+        removed = clean_leftovers(index_path)
+    added = sum(1 for d in docs if d.source not in indexed)
+    return ReindexReport(
+        index_path, final.name, added=added, updated=len(docs) - added,
+        deleted=len([s for s in removed_sources if s in indexed and s not in {d.source for d in docs}]),
+        unchanged=len(plan.unchanged), skipped=tuple(skipped), seconds=time.perf_counter() - started,
+        documents=count, removed_leftovers=len(removed), changed_codes=tuple(sorted(d.code for d in docs)),
+    )
+
+
+def _read_changed(
+    plan: ChangePlan,
+    files: Mapping[str, tuple[Path, str]],
+    indexed: Mapping[str, tuple[str, str]],
+    *,
+    max_bytes: int,
+    progress: ProgressCallback | None,
+) -> tuple[list[ProcedureDoc], list[SkippedPage]]:
+    """Parse only new and changed files; apply the duplicate-code rule of a full build
+    (the path that sorts first keeps the code)."""
+    owners = {code: source for source, (code, _) in indexed.items()
+              if source not in plan.update and source not in plan.delete}
+    docs: list[ProcedureDoc] = []
+    skipped: list[SkippedPage] = []
+    todo = [*plan.add, *plan.update]
+    for done, source in enumerate(sorted(todo), 1):
+        path, _digest = files[source]
+        try:
+            doc = read_page(path, max_bytes=max_bytes, source=source)
+        except PageSkipped as skip:
+            skipped.append(SkippedPage(skip.source, skip.reason, skip.detail))
+            continue
+        finally:
+            if progress:
+                progress("reading pages", done, len(todo))
+        holder = owners.get(doc.code)
+        if holder is not None and holder != source:
+            if holder < source:
+                skipped.append(SkippedPage(source, "duplicate code", f"{doc.code} is also in {holder}, which is kept"))
+                continue
+            # The new file sorts first: it takes the code, and the old holder is dropped.
+            skipped.append(SkippedPage(holder, "duplicate code", f"{doc.code} is also in {source}, which is kept"))
+            docs = [d for d in docs if d.source != holder]
+        owners[doc.code] = source
+        docs.append(doc)
+    return docs, skipped
+
+
+def _link_copy(source: Path, target: Path) -> None:
+    """Copy a generation by hard links (by copying where links are not possible)."""
+    for item in source.iterdir():
+        if not item.is_file() or item.name.endswith("WRITELOCK"):
+            continue
+        try:
+            os.link(item, target / item.name)
+        except OSError:
+            shutil.copy2(item, target / item.name)
+
+
+def _apply(directory: Path, removed_sources: set[str], docs: list[ProcedureDoc]) -> int:
+    """Delete and add in one commit; return the new document count."""
+    ix = whoosh_index.open_dir(str(directory))
+    try:
+        writer = ix.writer(limitmb=128)
+        try:
+            for source in sorted(removed_sources):
+                writer.delete_by_term("source", source)
+            for doc in docs:
+                writer.delete_by_term("code", doc.code)
+                writer.add_document(**to_fields(doc))
+            writer.commit(merge=False)
+        except BaseException:
+            writer.cancel()
+            raise
+        return ix.doc_count()
+    finally:
+        ix.close()
