@@ -10,6 +10,7 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import scoring
+from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.query import And, Or, Query, Term
 from whoosh.searching import Searcher
 
@@ -23,7 +24,7 @@ from ..ingest.record import ProcedureDoc
 from ..ingest.sections import section_label
 from .errors import NotFoundError, QueryError
 from .evaluate import DEPTH, EvalQuery, EvalReport, evaluate, read_queries
-from .query import ParsedQuery, codes_query, make_parser, section_field, split_query, system_name, unscoped_text
+from .query import ParsedQuery, check_text, codes_query, plain_text, make_parser, section_field, split_query, system_name, unscoped_text
 from .results import Expansion, IndexStats, SearchHit, SearchResults, SimilarEntry, SimilarResults, Snippet
 from .snippets import best_snippet, clip
 from .spelling import Correction, correct_text
@@ -31,6 +32,8 @@ from .vocabulary import Vocabulary, load_vocabulary
 from .weights import EXPANSION_WEIGHT, resolve_weights
 
 MAX_LIMIT = 1000
+DEFAULT_TIME_BUDGET = 1.0
+"""Seconds a search may run before it returns what it has, marked partial."""
 MORE_LIKE_TERMS = 6
 """Key terms taken from each field of a document to find its neighbours."""
 
@@ -52,8 +55,10 @@ class SearchEngine:
         *,
         weights: Mapping[str, float] | None = None,
         vocabulary: Vocabulary | None = None,
+        time_budget: float = DEFAULT_TIME_BUDGET,
     ) -> None:
         self.index_path = Path(index_path)
+        self.time_budget = time_budget
         self.weights = resolve_weights(weights)
         self.vocabulary = vocabulary if vocabulary is not None else load_vocabulary()
         self._lock = threading.Lock()
@@ -140,7 +145,7 @@ class SearchEngine:
         if len(fields) == 1:
             field_weights = {fields[0]: 1.0}
 
-        text: str = parsed.text
+        text: str = check_text(parsed.text)
         corrections: tuple[Correction, ...] = ()
         if correct and text:
             text, corrections = correct_text(text, searcher.reader(), self.vocabulary.known_words())
@@ -148,11 +153,12 @@ class SearchEngine:
         main = self._main_query(searcher, parsed, text, expansions, field_weights, fields)
 
         exact = self._exact_hits(searcher, parsed, filters)
+        partial = False
         hits = [self._hit_from_stored(searcher.stored_fields(d), rank=i + 1, score=0.0, exact=True)
                 for i, d in enumerate(exact[:limit])]
         total = len(exact)
         if main is not None:
-            results = searcher.search(main, limit=limit + len(exact), filter=filters, terms=True)
+            results, partial = self._run(searcher, main, limit + len(exact), filters)
             total += len(results) - len(set(exact) & set(results.docs()))
             for hit in results:
                 if len(hits) >= limit:
@@ -167,9 +173,20 @@ class SearchEngine:
             corrected_query=" ".join([text, *(p.label for p in parsed.codes)]).strip() if corrections else None,
             corrections=corrections,
             expansions=expansions,
-            notices=parsed.notices,
+            partial=partial,
+            notices=parsed.notices + (("The search ran out of time; these results are partial.",) if partial else ()),
             facets=facet_counts,
         )
+
+    def _run(self, searcher: Searcher, query: Query, limit: int, filters: Query | None) -> tuple[Any, bool]:
+        """Run a query within the time budget; on time-out, return what was collected so far."""
+        collector = searcher.collector(limit=limit, filter=filters, terms=True)
+        timed = TimeLimitCollector(collector, timelimit=self.time_budget, use_alarm=False)
+        try:
+            searcher.search_with_collector(query, timed)
+        except TimeLimit:
+            return timed.results(), True
+        return collector.results(), False
 
     def _main_query(self, searcher: Searcher, parsed: ParsedQuery, text: str, expansions: tuple[Expansion, ...],
                     weights: Mapping[str, float], fields: tuple[str, ...]) -> Query | None:
@@ -194,10 +211,15 @@ class SearchEngine:
 
     @staticmethod
     def _parse(parser: Any, text: str) -> Query:
+        """Parse with the full syntax; if Whoosh chokes ("NOT NOT x"), search the plain words."""
         try:
             return parser.parse(text)
-        except Exception as exc:  # the Whoosh parser raises assorted errors on odd input
-            raise QueryError(f"Cannot understand the query {text!r} ({exc}). Remove special characters and try again.") from exc
+        except Exception:  # the Whoosh parser raises assorted errors on odd input
+            words = plain_text(text)
+            try:
+                return parser.parse(words)
+            except Exception as exc:
+                raise QueryError(f"Cannot understand the query {text!r}. Remove special characters and try again.") from exc
 
     def _hit(self, hit: Any, *, rank: int, weights: Mapping[str, float]) -> SearchHit:
         matched = Counter(name for name, _ in hit.matched_terms() if name in TEXT_FIELDS)

@@ -129,7 +129,44 @@ def make_parser(
     )
     aliases = {name: list(words) for name, words in FIELD_ALIASES.items()}
     parser.add_plugin(qparser.FieldAliasPlugin(aliases))
+    # Open ranges over words ("[a TO z]") and match-everything ("*:*") cost seconds and mean nothing here.
+    parser.remove_plugin_class(qparser.RangePlugin)
+    parser.remove_plugin_class(qparser.EveryPlugin)
     return parser
+
+
+MAX_NESTING = 16
+MIN_PREFIX = 3
+_WILDCARD = re.compile(r"[^\s()\"]*\*[^\s()\"]*")
+_ALLOWED_WILDCARD = re.compile(r"(?:\w+:)?[^\W_]{%d,}\*" % MIN_PREFIX)
+_SYNTAX = re.compile(r"[()\"'^:~\[\]{}*]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
+
+
+def check_text(text: str) -> str:
+    """Reject what would be slow or meaningless before Whoosh sees it; return the text to parse.
+
+    Question marks are punctuation ("what is a colonoscopy?"), not wildcards. A ``*`` is
+    accepted only at the end of a word of at least three letters (``arthro*``).
+    """
+    text = text.replace("?", " ")
+    for match in _WILDCARD.finditer(text):
+        if not _ALLOWED_WILDCARD.fullmatch(match.group(0)):
+            raise QueryError(
+                f"Cannot search for {match.group(0)!r}: a * works only at the end of a word of at least "
+                f"{MIN_PREFIX} letters (for example arthro*), or after a code (636*)."
+            )
+    depth = deepest = 0
+    for char in text:
+        depth = depth + 1 if char == "(" else max(0, depth - 1) if char == ")" else depth
+        deepest = max(deepest, depth)
+    if deepest > MAX_NESTING:
+        raise QueryError(f"The query nests parentheses {deepest} deep; at most {MAX_NESTING} levels are allowed.")
+    return text
+
+
+def plain_text(text: str) -> str:
+    """The words of a query with every bit of query syntax removed: the fallback when parsing fails."""
+    return " ".join(_SYNTAX.sub(" ", text).split())
 
 
 _SCOPED = re.compile(r"\b\w+:(\"[^\"]*\"|\S+)")
