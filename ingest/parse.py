@@ -177,22 +177,30 @@ def _head_title(soup: BeautifulSoup) -> str:
 
 
 def _remove_furniture(soup: BeautifulSoup) -> None:
-    """Drop scripts, styles, comments, navigation, banners, ads, forms and the like, in place."""
+    """Drop scripts, styles, comments, navigation, banners, ads, forms and the like, in place.
+
+    An element holding the page's h1 is never dropped (some sites put the title in a header).
+    Linear in the size of the page, however deeply it nests.
+    """
     for node in soup.find_all(string=lambda s: isinstance(s, (Comment, Doctype))):
         node.extract()
-    for tag in soup.find_all(_DROP_TAGS):
-        if not tag.find("h1"):
-            tag.decompose()
+    keeps_title = {id(parent) for h1 in soup.find_all("h1") for parent in h1.parents}
+    doomed: list[Tag] = []
     for tag in soup.find_all(True):
-        if tag.decomposed or tag.name in ("html", "body", "main", "article"):
+        if id(tag) in keeps_title or tag.name in ("html", "body", "main", "article"):
             continue
-        if tag.name == "header" and not tag.find("h1"):
-            tag.decompose()
+        if tag.name in _DROP_TAGS or tag.name == "header":
+            doomed.append(tag)
             continue
         marks = " ".join([str(tag.get("id") or ""), *(tag.get("class") or []), str(tag.get("role") or "")])
-        if marks.strip() and _FURNITURE.search(marks) and not tag.find("h1") and not _is_similar_block(tag):
-            tag.decompose()
+        if marks.strip() and _FURNITURE.search(marks):
+            if not ("related" in marks.lower() and _is_similar_block(tag)):
+                doomed.append(tag)
         elif tag.get("hidden") is not None or tag.get("aria-hidden") == "true":
+            doomed.append(tag)
+    doomed_ids = {id(tag) for tag in doomed}
+    for tag in doomed:
+        if not any(id(parent) in doomed_ids for parent in tag.parents):
             tag.decompose()
 
 
@@ -220,8 +228,17 @@ def _body(soup: BeautifulSoup) -> Tag:
 # --- linearising -------------------------------------------------------------------------------
 
 
-def _linearise(root: Tag) -> Iterator[_Block]:
+MAX_DEPTH = 120
+"""Below this many nested elements, a subtree is read as one block of text (no recursion limit hit)."""
+
+
+def _linearise(root: Tag, depth: int = 0) -> Iterator[_Block]:
     """Walk the content in document order, yielding headings, paragraphs and list items."""
+    if depth > MAX_DEPTH:
+        text = _squash(root.get_text(" "))
+        if text:
+            yield _Block("text", text)
+        return
     inline: list[str] = []
 
     def flush() -> Iterator[_Block]:
@@ -249,10 +266,10 @@ def _linearise(root: Tag) -> Iterator[_Block]:
                 yield _Block("heading" if match_heading(text) else "text", text, level=4)
         elif name == "li":
             yield from flush()
-            yield from _list_item(child)
+            yield from _list_item(child, depth)
         elif name in ("p", "dd", "blockquote", "pre", "address", "figcaption", "caption"):
             yield from flush()
-            yield from _paragraph(child)
+            yield from _paragraph(child, depth)
         elif name == "tr":
             yield from flush()
             yield from _table_row(child)
@@ -263,25 +280,25 @@ def _linearise(root: Tag) -> Iterator[_Block]:
             if _bold_heading(child):
                 yield _Block("heading", _squash(child.get_text(" ")), level=5)
             else:
-                yield from _linearise(child)
+                yield from _linearise(child, depth + 1)
         else:
             inline.append(child.get_text(" "))
     yield from flush()
 
 
-def _paragraph(tag: Tag) -> Iterator[_Block]:
+def _paragraph(tag: Tag, depth: int) -> Iterator[_Block]:
     if _bold_heading(tag):
         yield _Block("heading", _squash(tag.get_text(" ")), level=5)
         return
     if tag.find(("ul", "ol", "dl", "table", "div", "p")):
-        yield from _linearise(tag)
+        yield from _linearise(tag, depth + 1)
         return
     text = _squash(tag.get_text(" "))
     if text:
         yield _Block("text", text, href=_only_link(tag))
 
 
-def _list_item(tag: Tag) -> Iterator[_Block]:
+def _list_item(tag: Tag, depth: int) -> Iterator[_Block]:
     nested = tag.find_all(("ul", "ol"), recursive=False)
     for lst in nested:
         lst.extract()
@@ -289,7 +306,7 @@ def _list_item(tag: Tag) -> Iterator[_Block]:
     if text:
         yield _Block("item", text, href=_only_link(tag))
     for lst in nested:
-        yield from _linearise(lst)
+        yield from _linearise(lst, depth + 1)
 
 
 def _table_row(tag: Tag) -> Iterator[_Block]:
@@ -300,14 +317,15 @@ def _table_row(tag: Tag) -> Iterator[_Block]:
 
 
 def _bold_heading(tag: Tag) -> bool:
-    """A paragraph whose whole text is one bold phrase that names a known section is a heading."""
-    text = _squash(tag.get_text(" "))
-    if not text or len(text) > 80:
+    """A paragraph whose whole text is one bold phrase that names a known section is a heading.
+
+    Only direct children are looked at, so the check costs nothing on deeply nested markup.
+    """
+    content = [child for child in tag.children if not (isinstance(child, NavigableString) and not child.strip())]
+    if len(content) != 1 or not isinstance(content[0], Tag) or content[0].name not in ("strong", "b"):
         return False
-    bold = tag.find(("strong", "b"))
-    if not isinstance(bold, Tag) or _squash(bold.get_text(" ")) != text:
-        return False
-    return match_heading(text) is not None
+    text = _squash(content[0].get_text(" "))
+    return 0 < len(text) <= 80 and match_heading(text) is not None
 
 
 def _only_link(tag: Tag) -> str:
