@@ -69,3 +69,56 @@ def normalize_code(code: str) -> str:
 def find_codes(text: str) -> list[str]:
     """Every code-shaped token in ``text``, upper-cased, in order."""
     return [normalize_code(match) for match in _CODE_TOKEN_RE.findall(text)]
+
+
+# Public ranges of the CPT sections and subsections (AMA CPT code book structure), by code number.
+_CPT_GROUPS: tuple[tuple[int, int, str], ...] = (
+    (100, 1999, "Anesthesia"),
+    (10004, 19499, "Integumentary"),
+    (20100, 29999, "Musculoskeletal"),
+    (30000, 32999, "Respiratory"),
+    (33016, 37799, "Cardiovascular"),
+    (38100, 38999, "Hemic and lymphatic"),
+    (39000, 39599, "Mediastinum and diaphragm"),
+    (40490, 49999, "Digestive"),
+    (50010, 53899, "Urinary"),
+    (54000, 55899, "Male genital"),
+    (55920, 55980, "Reproductive"),
+    (56405, 58999, "Female genital"),
+    (59000, 59899, "Maternity care and delivery"),
+    (60000, 60699, "Endocrine"),
+    (61000, 64999, "Nervous system"),
+    (65091, 68899, "Eye"),
+    (69000, 69979, "Ear"),
+    (69990, 69990, "Operating microscope"),
+    (70010, 79999, "Radiology"),
+    (80047, 89398, "Laboratory"),
+    (90281, 99199, "Medicine"),
+    (99202, 99499, "Evaluation and management"),
+    (99500, 99607, "Medicine"),
+)
+_HCPCS_GROUPS = {
+    "A": "Transportation, supplies and equipment", "B": "Enteral and parenteral therapy",
+    "C": "Outpatient prospective payment", "E": "Durable medical equipment", "G": "Procedures and professional services",
+    "H": "Behavioral health", "J": "Drugs administered other than oral", "K": "Durable medical equipment (temporary)",
+    "L": "Orthotics and prosthetics", "M": "Medical services and quality measures", "P": "Pathology and laboratory",
+    "Q": "Temporary codes", "R": "Diagnostic radiology", "S": "Temporary national codes (non-Medicare)",
+    "T": "State Medicaid agency codes", "U": "Coronavirus laboratory tests", "V": "Vision and hearing",
+}
+
+
+def group_of(code: str, system: str) -> str:
+    """The section a code belongs to by its number: CPT ranges, the HCPCS letter; "" if unknown."""
+    code = normalize_code(code)
+    if system == CPT and code[:4].isdigit():
+        if not code.isdigit():
+            return {"F": "Category II (performance measures)", "T": "Category III (emerging technology)",
+                    "U": "Proprietary laboratory analyses"}.get(code[-1], "")
+        number = int(code)
+        for low, high, name in _CPT_GROUPS:
+            if low <= number <= high:
+                return name
+        return ""
+    if system == HCPCS and code[:1] in _HCPCS_GROUPS:
+        return "HCPCS " + code[0] + ": " + _HCPCS_GROUPS[code[0]]
+    return ""

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, Tag
 
-from .codes import LABELLED_CODE, find_codes, normalize_code, system_from_label, system_of
+from .codes import LABELLED_CODE, find_codes, group_of, normalize_code, system_from_label, system_of
 from .encoding import clean_text, decode_html
 from .errors import PageSkipped
 from .record import ProcedureDoc, SimilarCode
@@ -49,7 +49,7 @@ _NAMES_LINE = re.compile(
     re.I,
 )
 _GROUP_LINE = re.compile(
-    r"(?im)^(?:category|specialty|speciality|body system|code range|section)\s*[:\-\u2013]\s*([^\n]{2,80})$"
+    r"(?im)^(?:- )?(?:category|specialty|speciality|body system|code range|section)\s*[:\-\u2013]\s*([^\n]{2,80})$"
 )
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r" ([,.;:!?)\]])")
@@ -149,7 +149,7 @@ def parse_page(html: str | bytes, *, source: str = "") -> ProcedureDoc:
         sections=sections,
         other=other,
         similar_codes=_similar_codes(similar_blocks, exclude=code),
-        group=_group(preamble),
+        group=(group_of(code, system) if code else "") or _group(preamble),
         source=source,
         content_hash=content_hash,
     )
