@@ -159,7 +159,11 @@ class SearchEngine:
         total = len(exact)
         if main is not None:
             results, partial = self._run(searcher, main, limit + len(exact), filters)
-            total += len(results) - len(set(exact) & set(results.docs()))
+            if results.scored_length() < limit + len(exact):
+                found = set(results.docs())  # everything that matched is in hand
+            else:
+                found = self._matching(searcher, main, filters)
+            total += len(found - set(exact))
             for hit in results:
                 if len(hits) >= limit:
                     break
@@ -255,11 +259,16 @@ class SearchEngine:
             return None
         return terms[0] if len(terms) == 1 else And(terms)
 
+    @staticmethod
+    def _matching(searcher: Searcher, main: Query, filters: Query | None) -> set[int]:
+        """Every document matching ``main`` and the filters (for counts and facets)."""
+        query = And([main, filters]) if filters is not None else main
+        return set(query.docs(searcher))
+
     def _facets(self, searcher: Searcher, main: Query | None, filters: Query | None, exact: list[int]) -> dict[str, dict[str, int]]:
         docnums = set(exact)
         if main is not None:
-            query = And([main, filters]) if filters is not None else main
-            docnums.update(query.docs(searcher))
+            docnums.update(self._matching(searcher, main, filters))
         systems: Counter[str] = Counter()
         groups: Counter[str] = Counter()
         for docnum in docnums:

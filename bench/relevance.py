@@ -1,0 +1,99 @@
+"""Relevance of procsearch on the development query sets, feature by feature.
+
+Builds an index of the bundled corpus (or uses --index), then runs every query file with:
+  plain BM25   every field weighted 1, no vocabulary, no typo correction (the baseline)
+  + weights    the default section weights
+  + vocabulary the default weights and the medical vocabulary
+  + correction everything (what procsearch does by default)
+and prints a Markdown table of success@1, success@3, MRR@10 and nDCG@10 per configuration
+and per query kind, plus warm latency with and without vocabulary and correction.
+
+    python bench/relevance.py                       # bench/queries/pages.tsv on the sample corpus
+    python bench/relevance.py --index IX bench/queries/pages.tsv bench/queries/icd10pcs.tsv
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from procsearch.corpus import bundled_corpus
+from procsearch.index.build import build_index
+from procsearch.index.schema import TEXT_FIELDS
+from procsearch.search.engine import SearchEngine
+from procsearch.search.evaluate import read_queries
+
+HERE = Path(__file__).parent
+PLAIN = {name: 1.0 for name in TEXT_FIELDS}
+CONFIGS = {
+    "plain BM25 (baseline)": {"weights": PLAIN, "expand": False, "correct": False},
+    "+ section weights": {"expand": False, "correct": False},
+    "+ vocabulary": {"expand": True, "correct": False},
+    "+ typo correction (default)": {"expand": True, "correct": True},
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("queries", nargs="*", type=Path, default=[HERE / "queries" / "pages.tsv"])
+    parser.add_argument("--index", type=Path, help="an existing index (default: build one of the sample corpus)")
+    parser.add_argument("--repeat", type=int, default=3, help="latency: runs per query (best of)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        index = args.index or Path(scratch) / "index"
+        if args.index is None:
+            build_index(bundled_corpus(), index)
+        engine = SearchEngine(index)
+        for path in args.queries:
+            queries = read_queries(path)
+            print(f"\n### {path.name}: {len(queries)} queries, index of {engine.stats().document_count} documents\n")
+            print("| configuration | s@1 | s@3 | MRR@10 | nDCG@10 |")
+            print("|---|---|---|---|---|")
+            reports = {}
+            for name, options in CONFIGS.items():
+                report = engine.evaluate(queries, **options)
+                reports[name] = report
+                m = report.overall
+                print(f"| {name} | {m.success_at_1:.3f} | {m.success_at_3:.3f} | {m.mrr_at_10:.3f} | {m.ndcg_at_10:.3f} |")
+            final = reports["+ typo correction (default)"]
+            baseline = reports["plain BM25 (baseline)"]
+            print("\n| kind | queries | baseline s@3 | s@3 | baseline MRR@10 | MRR@10 |")
+            print("|---|---|---|---|---|---|")
+            for kind, m in final.by_kind.items():
+                b = baseline.by_kind[kind]
+                print(f"| {kind} | {m.count} | {b.success_at_3:.3f} | {m.success_at_3:.3f} | {b.mrr_at_10:.3f} | {m.mrr_at_10:.3f} |")
+            print(f"\nMisses (default configuration): {len(final.misses)}")
+            for miss in final.misses:
+                print(f"- `{miss.query.query}` [{miss.query.kind}] wants {','.join(miss.query.acceptable)}; "
+                      f"got {', '.join(miss.returned[:3]) or 'nothing'}")
+            latency(engine, [q.query for q in queries], args.repeat)
+
+
+def latency(engine: SearchEngine, queries: list[str], repeat: int) -> None:
+    """Warm latency per query (best of ``repeat``), with and without vocabulary and correction."""
+    timings: dict[str, list[float]] = {"without": [], "with": []}
+    for query in queries:
+        for label, options in (("without", {"expand": False, "correct": False}), ("with", {})):
+            best = float("inf")
+            for _ in range(repeat):
+                started = time.perf_counter()
+                engine.search(query, limit=10, **options)
+                best = min(best, time.perf_counter() - started)
+            timings[label].append(best)
+    print("\n| warm latency, top 10 with snippets | p50 ms | p95 ms | mean ms |")
+    print("|---|---|---|---|")
+    for label, values in timings.items():
+        values.sort()
+        p95 = values[int(0.95 * (len(values) - 1))]
+        print(f"| {label} vocabulary and correction | {statistics.median(values) * 1000:.2f} | {p95 * 1000:.2f} | "
+              f"{statistics.mean(values) * 1000:.2f} |")
+    ratio = statistics.mean(timings["with"]) / statistics.mean(timings["without"])
+    print(f"\nCost of vocabulary and correction: {ratio:.2f}x the mean time without them (budget: 2x).")
+
+
+if __name__ == "__main__":
+    main()

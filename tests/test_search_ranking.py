@@ -1,0 +1,148 @@
+"""Ranking on real queries over the bundled corpus: relative order, never raw scores."""
+
+from __future__ import annotations
+
+import pytest
+
+from procsearch.search.engine import SearchEngine
+from procsearch.search.errors import QueryError
+
+
+def rank(engine: SearchEngine, query: str, code: str, **options: object) -> int:
+    codes = engine.search(query, limit=50, **options).codes  # type: ignore[arg-type]
+    return codes.index(code) + 1 if code in codes else 999
+
+
+def test_physical_therapy_ranks_the_exercise_page_above_pages_that_offer_it_as_an_alternative(engine: SearchEngine) -> None:
+    assert rank(engine, "physical therapy", "97110") < rank(engine, "physical therapy", "63685")
+    assert rank(engine, "physical therapy", "97110") <= 3
+
+
+def test_spinal_cord_stimulator_pages_outrank_passing_mentions(engine: SearchEngine) -> None:
+    results = engine.search("spinal cord stimulator", limit=20)
+    codes = results.codes
+    core = [codes.index(code) for code in ("63685", "63650", "63688")]
+    passing = [i for i, hit in enumerate(results.hits)
+               if "stimulat" not in (hit.title + " ".join(hit.common_names)).lower()]
+    assert passing, "some pages mention the stimulator only in passing"
+    assert max(core) < min(passing)
+
+
+def test_an_exact_code_comes_first(engine: SearchEngine) -> None:
+    for query in ("63685", "g0121", "cpt:63685", "knee 63685", "63685 battery"):
+        first = engine.search(query, limit=5).hits[0]
+        assert first.code in ("63685", "G0121") and first.exact_code_match, query
+
+
+def test_each_hit_names_the_section_its_snippet_comes_from(engine: SearchEngine) -> None:
+    results = engine.search("infection after surgery", limit=5)
+    for hit in results.hits:
+        assert hit.snippet is not None and hit.snippet.label
+        assert all(0 <= start < end <= len(hit.snippet.text) for start, end in hit.snippet.highlights)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("battery for my back pain stimulator", {"63685", "63688"}),
+        ("gallbladder removal", {"47562"}),
+        ("tubes tied", {"58670"}),
+        ("knee replacement", {"27447"}),
+        ("TKA", {"27447"}),
+        ("CABG", {"33533"}),
+        ("EGD", {"43239"}),
+        ("spinal tap", {"62270"}),
+        ("colonscopy", {"45378", "45380", "45385", "G0121", "G0105"}),
+        ("neurostimulater battery", {"63685", "63688"}),
+        ("cholecystecomy", {"47562"}),
+    ],
+)
+def test_lay_words_abbreviations_and_typos_find_the_right_code(engine: SearchEngine, query: str, expected: set[str]) -> None:
+    top3 = set(engine.search(query, limit=3).codes)
+    assert top3 & expected, (query, top3)
+
+
+def test_typed_words_count_more_than_expansions(engine: SearchEngine) -> None:
+    results = engine.search("TKA", limit=3)
+    assert any(e.term == "tka" and "total knee arthroplasty" in e.expansions for e in results.expansions)
+    plain = engine.search("TKA", limit=3, expand=False)
+    assert plain.expansions == ()
+
+
+def test_misspelling_is_corrected_and_reported_and_can_be_turned_off(engine: SearchEngine) -> None:
+    results = engine.search("neurostimulater", limit=3)
+    assert results.corrected_query == "neurostimulator"
+    assert results.codes
+    assert engine.search("neurostimulater", limit=3, correct=False).corrected_query is None
+    # Codes, numbers and short words are never corrected.
+    assert engine.search("63686 knea", limit=3).corrected_query is None
+
+
+def test_code_prefixes_and_ranges(engine: SearchEngine) -> None:
+    assert set(engine.search("636*", limit=50).codes) == {"63650", "63685", "63688"}
+    assert set(engine.search("63650-63688", limit=50).codes) == {"63650", "63685", "63688"}
+    assert set(engine.search("63650-63688 battery", limit=50).codes) <= {"63650", "63685", "63688"}
+
+
+def test_section_scoped_terms_and_section_option_match_only_that_section(engine: SearchEngine) -> None:
+    for results in (engine.search("risks:hoarseness", limit=10), engine.search("hoarseness", section="risks", limit=10)):
+        assert results.hits
+        assert all(hit.matched_fields == ("risks",) for hit in results.hits)
+        assert "60240" in results.codes
+
+
+def test_filters_and_facets(engine: SearchEngine) -> None:
+    results = engine.search("colonoscopy", system="HCPCS", limit=10, facets=True)
+    assert set(results.codes) <= {"G0121", "G0105", "G0439", "E0601", "A0427", "L8680"}
+    assert {"G0121", "G0105"} <= set(results.codes)
+    assert results.facets["code_system"] == {"HCPCS": results.total}
+    everything = engine.search("colonoscopy", limit=10, facets=True)
+    assert sum(everything.facets["code_system"].values()) == everything.total
+    assert sum(everything.facets["group"].values()) == everything.total
+    digestive = engine.search("colonoscopy", group="Digestive", limit=10)
+    assert digestive.hits and all(hit.group == "Digestive" for hit in digestive.hits)
+
+
+def test_weights_can_be_overridden_per_query_without_reindexing(engine: SearchEngine) -> None:
+    default = engine.search("physical therapy", limit=50).codes
+    assert "63685" in default
+    no_alternatives = engine.search("physical therapy", limit=50, weights={"alternatives": 0}).codes
+    assert rank(engine, "physical therapy", "63685", weights={"alternatives": 0}) >= default.index("63685") + 1
+    assert no_alternatives != default
+
+
+def test_similar_lists_the_page_codes_first_then_content_neighbours(engine: SearchEngine) -> None:
+    similar = engine.similar("63685")
+    listed = [entry.code for entry in similar.listed]
+    assert listed[:2] and {"63688", "63650"} <= set(listed)
+    assert all(entry.in_index == (entry.code in {"63688", "63650"}) or entry.in_index for entry in similar.listed)
+    assert any(entry.in_index for entry in similar.listed) and any(not entry.in_index for entry in similar.listed)
+    neighbours = [hit.code for hit in similar.neighbours]
+    assert "63685" not in neighbours
+    assert {"63688", "63650"} & set(neighbours[:3])
+
+
+@pytest.mark.parametrize("query", ["*a*", "*", "st*", "(" * 100 + "x" + ")" * 100])
+def test_costly_or_meaningless_queries_get_a_message(engine: SearchEngine, query: str) -> None:
+    with pytest.raises(QueryError):
+        engine.search(query)
+
+
+@pytest.mark.parametrize("query", ["NOT NOT knee", '"unbalanced', "((knee", "AND", "foo:bar knee", "\x00knee",
+                                   "señal cardíaca 心脏", "what is a spinal tap?", "knee~5", "procedure:[a TO z]"])
+def test_odd_queries_give_results_or_nothing_but_never_fail(engine: SearchEngine, query: str) -> None:
+    engine.search(query)
+
+
+def test_long_query_is_cut_with_a_notice(engine: SearchEngine) -> None:
+    results = engine.search("knee " * 2000)
+    assert any("cut" in notice for notice in results.notices)
+    assert "27447" in results.codes
+
+
+def test_a_search_out_of_time_returns_partial_results(corpus_index) -> None:  # type: ignore[no-untyped-def]
+    with SearchEngine(corpus_index, time_budget=0.0) as hurried:
+        results = hurried.search("pain OR surgery OR infection OR recovery", limit=5)
+    assert results.partial
+    assert any("partial" in notice for notice in results.notices)
+    assert len(results.hits) <= 5 and results.total >= len(results.hits)
