@@ -675,8 +675,11 @@ def _index_names(rows: Sequence[tuple[object, object]], *, root_names: set[str],
             continue  # the index's own tables by root operation or device restate the titles
         if not is_see and path and _MAIN_TERM.match(path[0].lower()):
             continue
-        name = _display_name(term) if (device or qualifier or not path) else \
-            ", ".join([_display_name(term), *(_lower(p) for p in path)])
+        subterms = [_lower(p) for p in path] if not (device or qualifier) else []
+        if subterms and "," not in term:
+            name = _display_name(", ".join([term, *subterms]))  # "total hysterectomy"
+        else:
+            name = ", ".join([_display_name(term), *subterms])
         entry = IndexName(name, device, qualifier)
         targets = [prefix] if len(prefix) >= 4 else _narrow(
             term, path, tables_to_parts[prefix], part_words)
@@ -745,7 +748,8 @@ def _matches(stem: tuple[str, tuple[str, ...] | None], word: str) -> bool:
 
 
 def _display_name(term: str) -> str:
-    """Index terms read "Replacement, knee"; as a name that is "knee replacement".
+    """Index terms read "Replacement, knee" or "Hysterectomy, total"; as names those are "knee
+    replacement" and "total hysterectomy".
 
     Only a one-word head with a short plain modifier is turned round; lists of synonyms
     ("Discectomy, diskectomy") and terms with brackets stay as printed.

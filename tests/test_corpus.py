@@ -17,7 +17,11 @@ from procsearch.search.engine import SearchEngine
 CODES_FILE = Path(__file__).parent / "fixtures" / "corpus-codes.tsv"
 # Tests, imaging, laboratory, visits, anesthesia and services need fewer sections than procedures.
 SHORT_GROUPS = {"Radiology", "Laboratory", "Evaluation and management", "Anesthesia"}
-SHORT_CODES = {"93000", "93306", "93015", "94010", "95810", "93880", "95907", "G0439", "A0427", "E0601"}
+SHORT_CODES = {
+    "93000", "93306", "93015", "94010", "95810", "93880", "95907",  # tests in the Medicine section
+    "31231", "31622", "43239", "45378", "93458", "36415",  # diagnostic endoscopies, catheterisation, blood draw
+    "G0439", "A0427", "E0601",  # visit, transport, equipment
+}
 
 
 def corpus_codes() -> list[dict[str, str]]:
