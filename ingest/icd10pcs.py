@@ -36,10 +36,11 @@ import importlib.util
 import json
 import re
 import sqlite3
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
@@ -473,6 +474,7 @@ def _procedure(approach: str, approach_definition: str, device: str, qualifier: 
     return " ".join(parts)
 
 
+@lru_cache(maxsize=4096)
 def _body_part_phrase(name: str) -> str:
     """"Knee Joint, Right" -> "right knee joint"; "Esophagus, Upper" -> "upper esophagus"."""
     parts = [part.strip() for part in name.split(",")]
@@ -482,6 +484,7 @@ def _body_part_phrase(name: str) -> str:
     return _lower(" ".join([*front, ", ".join(parts)]))
 
 
+@lru_cache(maxsize=4096)
 def _lower(text: str) -> str:
     """Lower-case the words of an axis value, keeping acronyms and codes ("IUD", "C1-C2")."""
     return " ".join(word if _keeps_case(word) else word.lower() for word in text.split())
@@ -492,6 +495,7 @@ def _keeps_case(word: str) -> bool:
     return any(c.isdigit() for c in word) or (len(letters) > 1 and all(c.isupper() for c in letters))
 
 
+@lru_cache(maxsize=4096)
 def _lower_first(text: str) -> str:
     if not text:
         return text
@@ -520,25 +524,30 @@ class _Neighbours:
     def similar(self, code: str, limit: int = MAX_SIMILAR) -> list[str]:
         """Up to ``limit`` codes, taking one axis after another (approach, device, qualifier,
         body part); within an axis the codes nearest in code order come first."""
-        candidates = [self._nearest(code, axis) for axis in _SIMILAR_AXES]
+        candidates = [self._nearest(code, axis, limit) for axis in _SIMILAR_AXES]
         chosen: list[str] = []
-        depth = 0
-        while len(chosen) < limit and any(depth < len(c) for c in candidates):
+        for depth in range(limit):
             for ordered in candidates:
-                if depth < len(ordered) and len(chosen) < limit:
+                if depth < len(ordered):
                     chosen.append(ordered[depth])
-            depth += 1
+                    if len(chosen) == limit:
+                        return chosen
         return chosen
 
-    def _nearest(self, code: str, axis: int) -> list[str]:
+    def _nearest(self, code: str, axis: int, limit: int) -> list[str]:
+        """Up to ``limit`` codes of the group, alternating after and before ``code``."""
         group = self._groups.get((axis, code[:axis] + "*" + code[axis + 1:]), [])
-        if code not in group:
-            return [other for other in group if other != code]
-        at = group.index(code)
-        after, before = group[at + 1:], group[:at][::-1]
+        at = bisect_left(group, code)
+        found = at < len(group) and group[at] == code
+        after, before = at + 1 if found else at, at - 1
         nearest: list[str] = []
-        for i in range(max(len(after), len(before))):
-            nearest.extend(side[i] for side in (after, before) if i < len(side))
+        while len(nearest) < limit and (after < len(group) or before >= 0):
+            if after < len(group):
+                nearest.append(group[after])
+                after += 1
+            if before >= 0 and len(nearest) < limit:
+                nearest.append(group[before])
+                before -= 1
         return nearest
 
 

@@ -28,7 +28,7 @@ def best_snippet(hit: Hit, weights: Mapping[str, float], matched: Mapping[str, i
     """A snippet from the section where the query matched best (most words, then highest weight)."""
     candidates = sorted(
         (name for name in SNIPPET_FIELDS if matched.get(name)),
-        key=lambda name: (-matched[name], -weights.get(name, 0.0), SNIPPET_FIELDS.index(name)),
+        key=lambda name: (-matched[name] * weights.get(name, 0.0), SNIPPET_FIELDS.index(name)),
     )
     fields = hit.fields()
     for name in candidates:
@@ -42,11 +42,24 @@ def best_snippet(hit: Hit, weights: Mapping[str, float], matched: Mapping[str, i
                            _MarkFormatter(), top=1)
         if marked:
             plain, spans = _spans(marked)
-            return Snippet(name, _label(name), plain.strip(), spans)
+            return Snippet(name, _label(name), *_ellipsis(plain, spans, " ".join(text.split())))
     summary = fields.get("summary", "")
     if summary:
         return Snippet("summary", _label("summary"), clip(summary), ())
     return None
+
+
+def _ellipsis(plain: str, spans: tuple[tuple[int, int], ...], whole: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Mark with "..." where the fragment starts after, or ends before, the section's text."""
+    stripped = plain.strip()
+    shift = len(plain) - len(plain.lstrip())
+    spans = tuple((start - shift, end - shift) for start, end in spans)
+    flat = " ".join(stripped.split())
+    if flat and not whole.startswith(flat[:40]):
+        stripped, spans = "... " + stripped, tuple((start + 4, end + 4) for start, end in spans)
+    if flat and not whole.endswith(flat[-40:]):
+        stripped += " ..."
+    return stripped, spans
 
 
 def _label(name: str) -> str:

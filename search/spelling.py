@@ -67,8 +67,15 @@ def suggest(word: str, reader: IndexReader) -> str | None:
     if reader.doc_frequency(field, word):
         return None
     maxdist = 2 if len(word) >= 8 else 1
+    # First letters are rarely wrong, and requiring them keeps the search small; sound-alike
+    # first letters ("sistoscopy" for "cystoscopy") get a second, unrestricted try.
+    return _closest(word, reader, maxdist, prefix=1) or _closest(word, reader, maxdist, prefix=0)
+
+
+def _closest(word: str, reader: IndexReader, maxdist: int, prefix: int) -> str | None:
+    field = SPELL_FIELD
     best: tuple[int, int, str] | None = None
-    for candidate in reader.terms_within(field, word, maxdist, prefix=1):
+    for candidate in reader.terms_within(field, word, maxdist, prefix=prefix):
         candidate = candidate.decode("utf-8") if isinstance(candidate, bytes) else candidate
         if candidate == word:
             continue
