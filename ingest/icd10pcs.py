@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import re
 import sqlite3
 from bisect import bisect_left
@@ -381,13 +380,7 @@ def _build(tables: PcsTables, code: str) -> ProcedureDoc:
     common_names = _names_for(tables, code, axes, title)
     similar = tuple(SimilarCode(other, tables.titles[other]) for other in tables.neighbours.similar(code))
     group = " / ".join(part for part in (axes.section if axes else "", body_system) if part)
-    content = {
-        "code": code, "code_system": ICD10PCS, "title": title, "common_names": list(common_names),
-        "group": group, "sections": sections, "other": {},
-        "similar_codes": [{"code": s.code, "label": s.label} for s in similar],
-    }
-    content_hash = hashlib.sha256(
-        json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+    content_hash = _content_hash(code, title, group, common_names, sections, similar)
     return ProcedureDoc(
         code=code,
         code_system=ICD10PCS,
@@ -399,6 +392,16 @@ def _build(tables: PcsTables, code: str) -> ProcedureDoc:
         source=SOURCE_PREFIX + code,
         content_hash=content_hash,
     )
+
+
+def _content_hash(code: str, title: str, group: str, common_names: Sequence[str],
+                  sections: Mapping[str, str], similar: Sequence[SimilarCode]) -> str:
+    """SHA-256 of everything a document says, in a fixed order with separator characters that
+    never occur in the data: equal content gives an equal hash on every run."""
+    fields = [code, ICD10PCS, title, group, "\x1e".join(common_names),
+              "\x1e".join(f"{name}\x1f{text}" for name, text in sections.items()),
+              "\x1e".join(f"{s.code}\x1f{s.label}" for s in similar)]
+    return hashlib.sha256("\x1d".join(fields).encode("utf-8")).hexdigest()
 
 
 # --- the text of a document ---------------------------------------------------------------------

@@ -449,7 +449,7 @@ def _common_names(names_text: str, texts: list[str], title: str) -> tuple[str, .
     seen = {title.casefold()}
     names: list[str] = []
     for name in found:
-        name = name.strip(" .;:-\u2013")
+        name = name.strip(" .;:-\u2013\"'\u201c\u201d\u2018\u2019")
         if name and len(name) <= 120 and name.casefold() not in seen:
             seen.add(name.casefold())
             names.append(name)

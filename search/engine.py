@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ from .vocabulary import Vocabulary, load_vocabulary
 from .weights import EXPANSION_WEIGHT, resolve_weights
 
 MAX_LIMIT = 1000
+MATCH_FIELDS = (*TEXT_FIELDS, "similar_codes", "code")
 DEFAULT_TIME_BUDGET = 1.0
 """Seconds a search may run before it returns what it has, marked partial."""
 MORE_LIKE_TERMS = 6
@@ -159,8 +161,8 @@ class SearchEngine:
         total = len(exact)
         if main is not None:
             results, partial = self._run(searcher, main, limit + len(exact), filters)
-            if results.scored_length() < limit + len(exact):
-                found = set(results.docs())  # everything that matched is in hand
+            if partial or results.scored_length() < limit + len(exact):
+                found = set(results.docs())  # everything that matched (or all there was time for)
             else:
                 found = self._matching(searcher, main, filters)
             total += len(found - set(exact))
@@ -169,6 +171,10 @@ class SearchEngine:
                     break
                 if hit.docnum not in exact:
                     hits.append(self._hit(hit, rank=len(hits) + 1, weights=field_weights))
+        if exact:
+            # An exact code outranks everything: give it a score above the best text match.
+            top = max((hit.score for hit in hits if not hit.exact_code_match), default=0.0) + 1.0
+            hits = [replace(hit, score=top) if hit.exact_code_match else hit for hit in hits]
         facet_counts = self._facets(searcher, main, filters, exact) if facets else {}
         return SearchResults(
             query=query,
@@ -226,7 +232,7 @@ class SearchEngine:
                 raise QueryError(f"Cannot understand the query {text!r}. Remove special characters and try again.") from exc
 
     def _hit(self, hit: Any, *, rank: int, weights: Mapping[str, float]) -> SearchHit:
-        matched = Counter(name for name, _ in hit.matched_terms() if name in TEXT_FIELDS)
+        matched = Counter(name for name, _ in hit.matched_terms() if name in MATCH_FIELDS)
         stored = hit.fields()
         return SearchHit(
             code=stored["code"],
@@ -237,7 +243,7 @@ class SearchEngine:
             snippet=best_snippet(hit, weights, matched),
             group=stored.get("group", ""),
             common_names=tuple(n for n in stored.get("names", "").split("\n") if n),
-            matched_fields=tuple(sorted(matched, key=TEXT_FIELDS.index)),
+            matched_fields=tuple(sorted(matched, key=MATCH_FIELDS.index)),
         )
 
     def _exact_hits(self, searcher: Searcher, parsed, filters: Query | None) -> list[int]:  # type: ignore[no-untyped-def]
