@@ -9,7 +9,7 @@ Korean terms, abbreviation lists) are not used.
 
 Each table is read once into dictionaries; building every document then needs no SQL at all::
 
-    tables = read_tables()                     # ~1 s
+    tables = read_tables()                     # well under a second
     for doc in iter_icd10pcs_docs(tables=tables, prefixes=["0DT"]):
         ...
 
@@ -24,7 +24,7 @@ What each document holds:
   body part ("Appendectomy: see Resection, Appendix **0DTJ**" names 0DTJ4ZZ "Appendectomy").
   An entry that points only to a whole table (three characters: "Colectomy: see Resection,
   Gastrointestinal System **0DT**") is narrowed to the body parts its words name (colectomy ->
-  the colon parts); an entry naming no anatomy at all keeps the whole table.
+  the colon parts, see :func:`_narrow`).
 * ``similar_codes``: up to :data:`MAX_SIMILAR` codes of the same table that differ in exactly one
   of the body part, approach, device and qualifier axes, chosen deterministically.
 """
@@ -322,7 +322,8 @@ def count_icd10pcs_codes(db_path: Path | None = None, *, codes: Iterable[str] | 
                 "SELECT code FROM pcs_codes WHERE billable = 1")
                 if isinstance(code, str) and len(code) == 7]
         except sqlite3.Error as exc:
-            raise SourceUnavailableError(f"{path}: cannot read the ICD-10-PCS codes: {exc}") from exc
+            raise SourceUnavailableError(
+                f"{path}: cannot read the ICD-10-PCS codes: {exc}") from exc
     finally:
         connection.close()
     return len(_select(billable, codes, prefixes))
@@ -378,7 +379,8 @@ def _build(tables: PcsTables, code: str) -> ProcedureDoc:
 
     title = tables.titles[code]
     common_names = _names_for(tables, code, axes, title)
-    similar = tuple(SimilarCode(other, tables.titles[other]) for other in tables.neighbours.similar(code))
+    similar = tuple(
+        SimilarCode(other, tables.titles[other]) for other in tables.neighbours.similar(code))
     group = " / ".join(part for part in (axes.section if axes else "", body_system) if part)
     content_hash = _content_hash(code, title, group, common_names, sections, similar)
     return ProcedureDoc(
@@ -412,7 +414,9 @@ _ENDOSCOPY_WORDS = {
     **dict.fromkeys("DFTUV", "laparoscopic"), "R": "arthroscopic", "S": "arthroscopic",
     "B": "thoracoscopic",
 }
+# In the "Anatomical Regions, General" system the word depends on the region.
 _THORACIC_WORDS = ("pleura", "mediastinum", "chest", "pericardial", "thora")
+_ABDOMINAL_WORDS = ("abdom", "peritone", "pelvic", "gastrointestinal", "genitourinary")
 
 
 def _summary(root: RootOperation | None, body_part: str, code: str, approach: str, device: str,
@@ -427,7 +431,9 @@ def _summary(root: RootOperation | None, body_part: str, code: str, approach: st
     if device:
         text += ", with no device" if device.lower() == "no device" else f", with {_lower(device)}"
     if qualifier and qualifier.lower() != "no qualifier":
-        text += f", to the {_lower(qualifier)}" if root.name == "Bypass" else f", {_lower(qualifier)}"
+        # A bypass qualifier names where the contents are rerouted to.
+        joiner = ", to the " if root.name == "Bypass" else ", "
+        text += joiner + _lower(qualifier)
     return text + "."
 
 
@@ -436,8 +442,9 @@ def _approach_phrase(code: str, approach: str, body_part: str) -> str:
     if char == "4":
         word = _ENDOSCOPY_WORDS.get(code[_BODY_SYSTEM], "")
         if code[_BODY_SYSTEM] == "W":
-            thoracic = any(w in body_part.lower() for w in _THORACIC_WORDS)
-            word = "thoracoscopic" if thoracic else "laparoscopic"
+            part = body_part.lower()
+            word = ("thoracoscopic" if any(w in part for w in _THORACIC_WORDS) else
+                    "laparoscopic" if any(w in part for w in _ABDOMINAL_WORDS) else "")
         return f"by a percutaneous endoscopic ({word}) approach" if word else \
             "by a percutaneous endoscopic approach"
     phrases = {
@@ -495,7 +502,9 @@ def _lower(text: str) -> str:
 
 def _keeps_case(word: str) -> bool:
     letters = [c for c in word if c.isalpha()]
-    return any(c.isdigit() for c in word) or (len(letters) > 1 and all(c.isupper() for c in letters))
+    if any(c.isdigit() for c in word):
+        return True
+    return len(letters) > 1 and all(c.isupper() for c in letters)
 
 
 @lru_cache(maxsize=4096)
@@ -588,7 +597,8 @@ _COMBINING_FORMS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "encephal": ("brain",), "endarter": _ANY_PART, "enter": ("intestine",), "epiphys": _ANY_PART,
     "explor": _ANY_PART, "eyeball": ("eye",), "fimbri": ("fallopian",), "fren": ("tongue", "lip"),
     "gastr": ("stomach",),
-    "gastrointestin": ("esophagus", "stomach", "duodenum", "jejunum", "ileum", "cecum", "colon", "rectum", "intestine", "sigmoid", "anus", "appendix"),
+    "gastrointestin": ("esophagus", "stomach", "duodenum", "jejunum", "ileum", "cecum", "colon",
+                       "rectum", "intestine", "sigmoid", "anus", "appendix"),
     "gingiv": ("gingiva",), "gloss": ("tongue",), "hepat": ("liver",), "hepatic": ("hepatic",),
     "herni": ("inguinal", "femoral", "abdominal", "umbilical"), "hydrocel": ("tunica",),
     "hyster": ("uterus",), "ile": ("ileum",), "incud": ("ossicle",), "irid": ("iris",),
@@ -770,7 +780,8 @@ def _display_name(term: str) -> str:
     if not sep or "," in modifier or "(" in term or " " in head:
         return term
     words = modifier.split()
-    if len(words) > 3 or any(w.lower() in ("with", "for", "of", "and", "or", "using") for w in words):
+    joining = ("with", "for", "of", "and", "or", "using")
+    if len(words) > 3 or any(w.lower() in joining for w in words):
         return term
     if words[-1].lower().endswith(_PROCEDURE_SUFFIXES + ("ion", "osis", "ing", "ism")):
         return term
@@ -778,6 +789,7 @@ def _display_name(term: str) -> str:
 
 
 def _names_for(tables: PcsTables, code: str, axes: CodeAxes | None, title: str) -> tuple[str, ...]:
+    """The index names of a code, the most specific prefixes first, without repeats."""
     names: list[str] = []
     seen = {title.lower()}
     for length in range(7, 3, -1):
