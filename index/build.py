@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import queue
 import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
 
 from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import DEFAULT_MAX_BYTES, load_pages
@@ -150,10 +155,22 @@ def build_index(
     )
 
 
+PARALLEL_THRESHOLD = 4000
+"""Below this many documents one process writes the index; above it, one process per core."""
+
+
 def write_docs(directory: Path, docs: Iterable[ProcedureDoc], *, progress: ProgressCallback | None = None) -> None:
-    """Create a Whoosh index in ``directory`` holding ``docs``, in one commit."""
+    """Create a Whoosh index in ``directory`` holding ``docs``, in one commit.
+
+    Large builds use every core: each worker process (forked, so the documents are shared, not
+    copied) writes its own segment, and one table of contents lists them all.
+    """
     docs = list(docs)
     ix = whoosh_index.create_in(str(directory), build_schema())
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    if len(docs) >= PARALLEL_THRESHOLD and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        _write_parallel(ix, docs, workers, progress)
+        return
     writer = ix.writer(limitmb=256)
     try:
         for done, doc in enumerate(docs, 1):
@@ -164,6 +181,68 @@ def write_docs(directory: Path, docs: Iterable[ProcedureDoc], *, progress: Progr
     except BaseException:
         writer.cancel()
         raise
+
+
+MAX_WORKERS = 4
+_SHARED: list[ProcedureDoc] = []  # the documents, inherited by forked workers
+
+
+def _write_segment(ix: Any, start: int, stop: int, results: Any, counter: Any) -> None:
+    """Worker: index ``_SHARED[start:stop]`` into a new segment and send the segment back."""
+    writer = SegmentWriter(ix, _lk=False, limitmb=128)
+    try:
+        for done, doc in enumerate(_SHARED[start:stop], 1):
+            writer.add_document(**to_fields(doc))
+            if done % 500 == 0:
+                with counter.get_lock():
+                    counter.value += 500
+        results.put((start, writer._finalize_segment(), None))
+    except BaseException as exc:  # reported to the parent, which raises it
+        writer.cancel()
+        results.put((start, None, f"{type(exc).__name__}: {exc}"))
+
+
+def _write_parallel(ix: Any, docs: list[ProcedureDoc], workers: int, progress: ProgressCallback | None) -> None:
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    counter = context.Value("l", 0)
+    chunk = -(-len(docs) // workers)
+    _SHARED[:] = docs
+    writer = SegmentWriter(ix, limitmb=16)  # holds the Whoosh lock and commits the table of contents
+    processes = [
+        context.Process(target=_write_segment, args=(ix, start, min(start + chunk, len(docs)), results, counter))
+        for start in range(0, len(docs), chunk)
+    ]
+    try:
+        for process in processes:
+            process.start()
+        segments = []
+        while len(segments) < len(processes):
+            try:
+                start, segment, error = results.get(timeout=0.5)
+            except queue.Empty:
+                if progress:
+                    progress("indexing", min(counter.value, len(docs)), len(docs))
+                if any(p.exitcode not in (None, 0) for p in processes):
+                    raise IndexDamagedError("an index worker process died") from None
+                continue
+            if error:
+                raise IndexDamagedError(f"an index worker failed: {error}")
+            segments.append((start, segment))
+        for process in processes:
+            process.join()
+        if progress:
+            progress("indexing", len(docs), len(docs))
+        writer._commit_toc([segment for _, segment in sorted(segments, key=lambda item: item[0])])
+        writer._finish()
+    except BaseException:
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+        writer.cancel()
+        raise
+    finally:
+        _SHARED.clear()
 
 
 def _check(directory: Path, expected: int) -> None:

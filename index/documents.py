@@ -25,7 +25,9 @@ def to_fields(doc: ProcedureDoc) -> dict[str, Any]:
         TITLE: doc.title,
         NAMES: "\n".join(doc.common_names),
         "other": doc.other_text,
-        SIMILAR: "\n".join(f"{s.code} {s.label}".strip() for s in doc.similar_codes),
+        # The similar codes themselves are searchable ("63655" finds the pages listing it); their
+        # labels are shown, not searched: they describe other procedures.
+        SIMILAR: " ".join(s.code for s in doc.similar_codes),
         "similar_codes": ",".join(s.code for s in doc.similar_codes),
         "extra": json.dumps(
             {"other": dict(doc.other), "similar": [[s.code, s.label] for s in doc.similar_codes]},

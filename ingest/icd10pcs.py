@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import re
 import sqlite3
 from bisect import bisect_left
@@ -761,11 +762,7 @@ def _matches(stem: tuple[str, tuple[str, ...] | None], word: str) -> bool:
     if meanings is not None:
         return any(word == meaning or (len(meaning) >= 5 and word.startswith(meaning))
                    for meaning in meanings)
-    common = 0
-    for a, b in zip(text, word):
-        if a != b:
-            break
-        common += 1
+    common = len(os.path.commonprefix([text, word]))
     return common >= 4 and common >= min(len(text), len(word)) - 2
 
 
