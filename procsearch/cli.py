@@ -170,8 +170,11 @@ Examples:
   procsearch index                       # the bundled sample corpus
   procsearch index ./pages --index ./ix  # your own pages
   procsearch index --rebuild --json
+  procsearch index --source pages --source icd10pcs   # plus all ICD-10-PCS codes
 """)
 @click.argument("corpus_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--source", "sources", multiple=True, type=click.Choice(["pages", "icd10pcs"]), default=("pages",),
+              show_default=True, help="What to index; repeat for both (icd10pcs needs procsearch[icd10pcs]).")
 @click.option("--rebuild", is_flag=True,
               help="Build from scratch (what 'index' always does; 'reindex' updates incrementally).")
 @click.option("--strict", is_flag=True, help="Fail (exit 1, index unchanged) if any page is skipped.")
@@ -180,8 +183,8 @@ Examples:
               help="Seconds to wait for another writer to finish.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_context
-def index_command(ctx: Context, corpus_dir: Path | None, rebuild: bool, strict: bool, max_bytes: int | None,
-                  lock_timeout: float, as_json: bool) -> None:
+def index_command(ctx: Context, corpus_dir: Path | None, sources: tuple[str, ...], rebuild: bool, strict: bool,
+                  max_bytes: int | None, lock_timeout: float, as_json: bool) -> None:
     """Build the index from a folder of procedure pages (default: the bundled corpus).
 
     The new index is built next to the old one and swapped in only when it is complete, so
@@ -195,7 +198,7 @@ def index_command(ctx: Context, corpus_dir: Path | None, rebuild: bool, strict: 
     update, finish = _progress_bar()
     with library_errors():
         try:
-            report = build_index(folder, ctx.index_path, max_bytes=max_bytes or DEFAULT_MAX_BYTES,
+            report = build_index(folder, ctx.index_path, sources=sources, max_bytes=max_bytes or DEFAULT_MAX_BYTES,
                                  lock_timeout=lock_timeout, progress=update, strict=strict)
         finally:
             finish()
@@ -206,7 +209,8 @@ def index_command(ctx: Context, corpus_dir: Path | None, rebuild: bool, strict: 
             detail = f" ({skip.detail})" if skip.detail else ""
             click.echo(f"skipped {skip.source}: {skip.reason}{detail}", err=True)
         reasons = ", ".join(f"{count} {reason}" for reason, count in report.skipped_by_reason().items())
-        click.echo(f"Indexed {report.indexed} documents from {folder} into {ctx.index_path} in {report.seconds:.1f} s"
+        origin = ", ".join(f"{count} from {name if name != 'pages' else folder}" for name, count in report.sources.items())
+        click.echo(f"Indexed {report.indexed} documents ({origin}) into {ctx.index_path} in {report.seconds:.1f} s"
                    + (f"; skipped {len(report.skipped)} ({reasons})" if report.skipped else "") + ".")
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
@@ -343,7 +347,8 @@ def _print_hits(results: Any) -> None:
             click.echo(f"{indent}{click.style(hit.snippet.label + ':', dim=True)} {_highlight(hit.snippet)}")
     shown = len(results.hits)
     if results.total > shown:
-        click.echo(click.style(f"({shown} of {results.total} results; use --limit to see more)", dim=True), err=True)
+        total = f"{results.total:,}+" if results.total_capped else f"{results.total:,}"
+        click.echo(click.style(f"({shown} of {total} results; use --limit to see more)", dim=True), err=True)
 
 
 def _highlight(snippet: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from itertools import islice
 from dataclasses import replace
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -30,9 +31,11 @@ from .results import Expansion, IndexStats, SearchHit, SearchResults, SimilarEnt
 from .snippets import best_snippet, clip
 from .spelling import Correction, correct_text
 from .vocabulary import Vocabulary, load_vocabulary
-from .weights import EXPANSION_WEIGHT, resolve_weights
+from .weights import EXPANSION_FIELDS, EXPANSION_WEIGHT, resolve_weights
 
 MAX_LIMIT = 1000
+COUNT_CAP = 1000
+"""Counting stops here ("1000+ results"): an exact count of a broad query costs more than the search."""
 MATCH_FIELDS = (*TEXT_FIELDS, "similar_codes", "code")
 DEFAULT_TIME_BUDGET = 1.0
 """Seconds a search may run before it returns what it has, marked partial."""
@@ -155,7 +158,7 @@ class SearchEngine:
         main = self._main_query(searcher, parsed, text, expansions, field_weights, fields)
 
         exact = self._exact_hits(searcher, parsed, filters)
-        partial = False
+        partial = capped = False
         hits = [self._hit_from_stored(searcher.stored_fields(d), rank=i + 1, score=0.0, exact=True)
                 for i, d in enumerate(exact[:limit])]
         total = len(exact)
@@ -164,7 +167,8 @@ class SearchEngine:
             if partial or results.scored_length() < limit + len(exact):
                 found = set(results.docs())  # everything that matched (or all there was time for)
             else:
-                found = self._matching(searcher, main, filters)
+                found = self._matching(searcher, main, filters, cap=None if facets else COUNT_CAP)
+                capped = len(found) >= COUNT_CAP and not facets
             total += len(found - set(exact))
             for hit in results:
                 if len(hits) >= limit:
@@ -180,6 +184,7 @@ class SearchEngine:
             query=query,
             hits=tuple(hits),
             total=total,
+            total_capped=capped,
             corrected_query=" ".join([text, *(p.label for p in parsed.codes)]).strip() if corrections else None,
             corrections=corrections,
             expansions=expansions,
@@ -211,7 +216,10 @@ class SearchEngine:
         typed = self._parse(parser, text)
         if expansions:
             alternatives = [typed]
-            and_parser = make_parser(searcher.schema, weights, fields, conjunctive=True)
+            # Expansions are names for the procedure: they are looked for where names are (title,
+            # common names, summary), which keeps a many-word expansion from touching every field.
+            expansion_fields = tuple(f for f in fields if f in EXPANSION_FIELDS) or fields
+            and_parser = make_parser(searcher.schema, weights, expansion_fields, conjunctive=True)
             for expansion in expansions:
                 meanings = [self._parse(and_parser, meaning) for meaning in expansion.expansions]
                 alternatives.append(Or(meanings, boost=EXPANSION_WEIGHT))
@@ -266,10 +274,10 @@ class SearchEngine:
         return terms[0] if len(terms) == 1 else And(terms)
 
     @staticmethod
-    def _matching(searcher: Searcher, main: Query, filters: Query | None) -> set[int]:
-        """Every document matching ``main`` and the filters (for counts and facets)."""
+    def _matching(searcher: Searcher, main: Query, filters: Query | None, cap: int | None = None) -> set[int]:
+        """The documents matching ``main`` and the filters (for counts and facets), at most ``cap``."""
         query = And([main, filters]) if filters is not None else main
-        return set(query.docs(searcher))
+        return set(islice(query.docs(searcher), cap))
 
     def _facets(self, searcher: Searcher, main: Query | None, filters: Query | None, exact: list[int]) -> dict[str, dict[str, int]]:
         docnums = set(exact)

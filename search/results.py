@@ -72,6 +72,7 @@ class SearchResults:
     query: str
     hits: tuple[SearchHit, ...]
     total: int
+    total_capped: bool = False
     corrected_query: str | None = None
     corrections: tuple[Any, ...] = ()
     expansions: tuple[Expansion, ...] = ()
@@ -93,6 +94,7 @@ class SearchResults:
         data: dict[str, object] = {
             "query": self.query,
             "total": self.total,
+            "total_capped": self.total_capped,
             "corrected_query": self.corrected_query,
             "corrections": [c.to_dict() for c in self.corrections],
             "expansions": [e.to_dict() for e in self.expansions],

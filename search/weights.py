@@ -12,6 +12,8 @@ NAMES_WEIGHT = 5.0
 SIMILAR_WEIGHT = 0.3
 EXPANSION_WEIGHT = 0.5
 """Vocabulary expansions count at half the weight of the words the user typed."""
+EXPANSION_FIELDS = (TITLE, NAMES, "summary")
+"""Where expansions are looked for: the fields that name and define the procedure."""
 
 DEFAULT_WEIGHTS: Mapping[str, float] = {
     TITLE: TITLE_WEIGHT,

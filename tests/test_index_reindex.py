@@ -644,7 +644,7 @@ def test_rollback_never_serves_a_generation_that_was_never_published(kill_corpor
 # --- 4. readers during re-indexes ----------------------------------------------------------------
 
 READER = r"""
-import json, sys
+import json, sys, traceback
 from pathlib import Path
 from procsearch.search.engine import SearchEngine
 
@@ -658,7 +658,9 @@ with open(log, "a", encoding="utf-8", buffering=1) as out:
             record = {"count": stats.document_count, "hits": len(codes),
                       "duplicates": sorted({c for c in codes if codes.count(c) > 1})}
         except Exception as exc:
-            record = {"error": f"{type(exc).__name__}: {exc}"}
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            where = f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}"
+            record = {"error": f"{type(exc).__name__}: {exc} (at {where})"}
         out.write(json.dumps(record) + "\n")
 engine.close()
 """
@@ -741,7 +743,10 @@ def lock_holder(small_corpus: Path, tmp_path: Path) -> Iterator[tuple[Path, subp
     finally:
         if holder.poll() is None:
             holder.kill()
-        holder.communicate(timeout=30)
+        holder.wait(timeout=30)
+        for pipe in (holder.stdin, holder.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 def test_a_second_writer_gives_up_with_exit_4_and_nothing_is_lost(
