@@ -142,7 +142,8 @@ class SearchEngine:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
         field_weights = resolve_weights({**self.weights, **weights}) if weights else self.weights
         parsed = split_query(query)
-        if not parsed.text and not parsed.codes:
+        text: str = check_text(parsed.text)
+        if not text.strip() and not parsed.codes:
             raise QueryError("The query is empty. Type words, a code (63685), a prefix (636*) or a range (63650-63688).")
         searcher = self._current()
         filters = self._filters(system, group)
@@ -150,7 +151,6 @@ class SearchEngine:
         if len(fields) == 1:
             field_weights = {fields[0]: 1.0}
 
-        text: str = check_text(parsed.text)
         corrections: tuple[Correction, ...] = ()
         if correct and text:
             text, corrections = correct_text(text, searcher.reader(), self.vocabulary.known_words())

@@ -11,6 +11,8 @@ from ..index.schema import SPELL as SPELL_FIELD
 
 MIN_WORD = 5
 """Shorter words are left alone: too many real words are one edit apart."""
+MAX_WORD = 40
+"""Longer "words" are not words (the index drops them too), and correcting them would be costly."""
 
 _WORD = re.compile(r"(?<![\w:&'-])[A-Za-z]+(?![\w:&'*-])")
 _FIELD_TERM = re.compile(r"\b\w+:(\"[^\"]*\"|\S+)")
@@ -39,7 +41,7 @@ def correct_text(text: str, reader: IndexReader, known: set[str] | None = None) 
     def fix(match: re.Match[str]) -> str:
         word = match.group(0)
         lower = word.lower()
-        if len(lower) < MIN_WORD or (known and lower in known):
+        if not MIN_WORD <= len(lower) <= MAX_WORD or (known and lower in known):
             return word
         if lower not in cache:
             cache[lower] = suggest(lower, reader)
