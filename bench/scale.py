@@ -6,7 +6,8 @@ index with the same text fields and comparable field weights. Then it measures, 
 
   build time       whole build (reading the records + indexing + commit), in a child process;
                    also the indexing part alone (after every record has been read)
-  peak memory      ru_maxrss of that child (os.wait4), i.e. its largest resident set
+  peak memory      ru_maxrss of that child (os.wait4): the largest single process; and the peak
+                   of the summed PSS of the child and any worker processes it forks (sampled)
   index size       bytes of the files on disk (the served generation, for procsearch)
   warm latency     p50 and p95 of top-10 searches with snippets, engine opened once and reused,
                    over a fixed mix of realistic queries (bench/queries/*.tsv: lay, clinical,
@@ -35,14 +36,17 @@ import os
 import platform
 import re
 import shlex
+import signal
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -73,6 +77,9 @@ CODE_WEIGHT = 10.0
 TANTIVY_HEAP = 256_000_000
 """One Tantivy writer thread with 256 MB, like procsearch's one Whoosh writer with limitmb=256."""
 COLD_RUNS = 5
+QUERY_TIMEOUT = 30.0
+"""Seconds after which a warm query is interrupted and counted as a failure."""
+COLD_TIMEOUT = 120.0
 DEFAULT_COLD_QUERY = "knee replacement"
 SETTINGS_FILE = "bench-settings.json"
 """Written next to the FTS5 and Tantivy indexes: their fields and weights, so a cold search
@@ -257,6 +264,9 @@ class BuildFigures:
     documents: int
     peak_rss_mb: float
     """ru_maxrss of the child process (its largest resident set), from os.wait4."""
+    peak_tree_pss_mb: float | None
+    """Peak of the summed PSS of the child and its worker processes, sampled every 0.2 s: unlike
+    ru_maxrss it counts worker processes, and memory they share (fork) only once. None off Linux."""
     rss_after_reading_mb: float | None
     """The child's peak resident set once the records were read, before indexing."""
     process_seconds: float
@@ -267,10 +277,11 @@ class BuildFigures:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def _rss_mb(who: int = 0) -> float:
+def _rss_mb(children: bool = False) -> float:
+    """This process's peak resident set in MB (or the largest of its waited-for children's)."""
     import resource
 
-    return resource.getrusage(who or resource.RUSAGE_SELF).ru_maxrss / 1024
+    return resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def build_procsearch(target: Path) -> dict[str, Any]:
@@ -355,9 +366,7 @@ def child_build(engine: str, target: Path, result_file: Path) -> None:
         result["rss_after_reading_mb"] = rss_after_reading
         result["detail"]["records_read"] = len(docs)
         result["detail"]["texts_from"] = texts.__name__
-    import resource
-
-    result["worker_processes_peak_rss_mb"] = _rss_mb(resource.RUSAGE_CHILDREN)
+    result["worker_processes_peak_rss_mb"] = _rss_mb(children=True)
     result_file.write_text(json.dumps(result), encoding="utf-8")
 
 
@@ -367,14 +376,63 @@ def _bench_argv(*args: str) -> list[str]:
     return [sys.executable, "-c", boot, *args]
 
 
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (Linux /proc), or [pid] where that cannot be read."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo.extend(int(child) for child in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found
+
+
+def pss_kb(pid: int) -> int:
+    """Proportional set size of one process in kB (0 once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+class TreeMemorySampler(threading.Thread):
+    """Samples the summed PSS of a process and its descendants in the background, keeping the peak."""
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak_kb = 0
+        self.available = Path("/proc/self/smaps_rollup").exists()
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while self.available and not self._stop_event.wait(self.interval):
+            self.peak_kb = max(self.peak_kb, sum(pss_kb(pid) for pid in descendants(self.pid)))
+
+    def stop(self) -> float | None:
+        """Stop sampling; the peak in MB (None where PSS cannot be read)."""
+        self._stop_event.set()
+        self.join()
+        return self.peak_kb / 1024 if self.available and self.peak_kb else None
+
+
 def measured_build(engine: str, target: Path, scratch: Path) -> BuildFigures:
     """Build one engine's index in a child process and measure it (peak memory via os.wait4)."""
     result_file = scratch / f"build-{engine}.json"
     argv = _bench_argv("build", engine, str(target), str(result_file))
     started = time.perf_counter()
     pid = os.posix_spawn(argv[0], argv, dict(os.environ))
+    sampler = TreeMemorySampler(pid)
+    sampler.start()
     _, status, usage = os.wait4(pid, 0)
     wall = time.perf_counter() - started
+    peak_tree = sampler.stop()
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise RuntimeError(f"building the {LABELS[engine]} index failed (exit code {code}); see the messages above")
@@ -385,6 +443,7 @@ def measured_build(engine: str, target: Path, scratch: Path) -> BuildFigures:
         indexing_seconds=result.get("indexing_seconds"),
         documents=result["documents"],
         peak_rss_mb=usage.ru_maxrss / 1024,
+        peak_tree_pss_mb=peak_tree,
         rss_after_reading_mb=result.get("rss_after_reading_mb"),
         process_seconds=wall,
         size_bytes=index_size(engine, target),
@@ -508,6 +567,8 @@ class LatencyFigures:
     max_ms: float
     failures: int
     failure_examples: list[str]
+    slowest: list[tuple[str, float]]
+    """The slowest queries (text, ms), slowest first."""
     no_hits: int
     answered_in_top10: int
     with_answers: int
@@ -520,28 +581,62 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
     return sorted_values[rank - 1]
 
 
+class QueryTimeout(Exception):
+    """A query ran past QUERY_TIMEOUT seconds (and was interrupted)."""
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise QueryTimeout in the block after ``seconds`` (SIGALRM; the main thread on POSIX), so
+    one runaway query is counted as a failure instead of stalling the benchmark."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signum: int, _frame: object) -> None:
+        raise QueryTimeout(f"still running after {seconds:g} s, interrupted")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def measure_latency(engine: str, searcher: Searcher, queries: Sequence[BenchQuery], repeat: int) -> LatencyFigures:
     """One untimed pass (counts failures, empty results and answers in the top 10), then
-    ``repeat`` timed passes over every query; every timing is one sample."""
+    ``repeat`` timed passes over the queries that did not fail; every timing is one sample."""
     failures: list[str] = []
+    failed: set[str] = set()
     no_hits = answered = 0
     for query in queries:
         try:
-            hits = searcher.search(query.text)
+            with deadline(QUERY_TIMEOUT):
+                hits = searcher.search(query.text)
         except Exception as exc:  # any engine error on a query counts as a failure
             failures.append(f"{query.text!r}: {type(exc).__name__}: {exc}")
+            failed.add(query.text)
             continue
         no_hits += not hits
         answered += bool(query.acceptable) and any(query.accepts(code) for code, _ in hits)
     samples: list[float] = []
+    slowest: dict[str, float] = {}
     for _ in range(repeat):
         for query in queries:
+            if query.text in failed:
+                continue
             started = time.perf_counter()
             try:
-                searcher.search(query.text)
-            except Exception:
+                with deadline(QUERY_TIMEOUT):
+                    searcher.search(query.text)
+            except Exception as exc:
+                failures.append(f"{query.text!r} (timed pass): {type(exc).__name__}: {exc}")
                 continue
-            samples.append(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            samples.append(elapsed)
+            slowest[query.text] = max(elapsed, slowest.get(query.text, 0.0))
     samples.sort()
     if not samples:
         raise RuntimeError(f"every query failed on {LABELS[engine]}: {failures[:3]}")
@@ -549,7 +644,9 @@ def measure_latency(engine: str, searcher: Searcher, queries: Sequence[BenchQuer
         engine=engine, queries=len(queries), samples=len(samples),
         p50_ms=percentile(samples, 0.50) * 1000, p95_ms=percentile(samples, 0.95) * 1000,
         mean_ms=statistics.fmean(samples) * 1000, max_ms=samples[-1] * 1000,
-        failures=len(failures), failure_examples=failures[:5], no_hits=no_hits,
+        failures=len(failures), failure_examples=failures[:5],
+        slowest=[(text, ms * 1000) for text, ms in sorted(slowest.items(), key=lambda item: -item[1])[:10]],
+        no_hits=no_hits,
         answered_in_top10=answered, with_answers=sum(1 for q in queries if q.acceptable),
         partial=getattr(searcher, "partial", 0),
     )
@@ -571,14 +668,19 @@ def child_cold(engine: str, index: Path, query: str) -> None:
         print(f"{code}  {snippet}")
 
 
-def measure_cold(engine: str, index: Path, query: str, runs: int) -> list[float]:
-    """Wall seconds of ``runs`` search processes, after one untimed run (which warms the OS file
-    cache and Python's bytecode cache: 'cold' means a new process, not a cold disk)."""
+def measure_cold(engine: str, index: Path, query: str, runs: int, pycache: Path) -> list[float]:
+    """Wall seconds of ``runs`` search processes, after one untimed run which warms the OS file
+    cache and the bytecode cache: 'cold' means a new process, not a cold disk or an install that
+    never compiled its modules. Bytecode goes to ``pycache`` (PYTHONPYCACHEPREFIX), not into the
+    source tree, and is written even where PYTHONDONTWRITEBYTECODE is set."""
     argv = cold_argv(engine, index, query)
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
     times = []
     for attempt in range(runs + 1):
         started = time.perf_counter()
-        done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+        done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False,
+                              env=env, timeout=COLD_TIMEOUT)
         elapsed = time.perf_counter() - started
         if done.returncode != 0:
             raise RuntimeError(f"{shlex.join(argv)} exited with {done.returncode}: {done.stderr.strip()[-500:]}")
@@ -628,8 +730,14 @@ def environment(argv: Sequence[str]) -> dict[str, Any]:
         "cores": os.cpu_count(),
         "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "load_average_at_start": _load_average(),
         "versions": versions,
     }
+
+
+def _load_average() -> float | None:
+    """The 1-minute load average: other work on the machine makes every timing slower."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
 
 @dataclass(frozen=True)
@@ -652,7 +760,10 @@ def rows_for(builds: dict[str, BuildFigures | None], sizes: dict[str, int], late
     return [
         Row("build time, whole (s)", build_value(lambda b: b.seconds), "{:.1f}"),
         Row("build time, indexing only (s)", build_value(lambda b: b.indexing_seconds), "{:.1f}"),
-        Row("peak memory of the build (MB)", build_value(lambda b: b.peak_rss_mb), "{:.0f}"),
+        Row("peak memory of the build, largest process (ru_maxrss, MB)", build_value(lambda b: b.peak_rss_mb),
+            "{:.0f}"),
+        Row("peak memory of the build, all its processes (PSS, MB)", build_value(lambda b: b.peak_tree_pss_mb),
+            "{:.0f}"),
         Row("index size on disk (MB)", {e: sizes[e] / 1e6 for e in ENGINES}, "{:.1f}"),
         Row("warm search p50 (ms)", {e: latency[e].p50_ms for e in ENGINES}, "{:.2f}"),
         Row("warm search p95 (ms)", {e: latency[e].p95_ms for e in ENGINES}, "{:.2f}"),
@@ -709,7 +820,8 @@ def markdown(rows: Sequence[Row], env: dict[str, Any], builds: dict[str, BuildFi
         f"field boosts = the same weights, SnippetGenerator {SNIPPET_CHARS} chars; both get each query as an OR "
         "of its quoted words",
         f"- command: `{env['command']}`",
-        f"- Python {env['python']}; CPU {env['cpu']}, {env['cores']} cores; {env['platform']}; {env['date']}",
+        f"- Python {env['python']}; CPU {env['cpu']}, {env['cores']} cores; {env['platform']}; {env['date']}; "
+        f"load average (1 min) {env['load_average_at_start']} at start, {env.get('load_average_at_end')} at end",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items()),
     ]
     workers = {e: b.worker_processes_peak_rss_mb for e, b in builds.items() if b and b.worker_processes_peak_rss_mb}
@@ -776,9 +888,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             note(f"  p50 {latency[engine].p50_ms:.2f} ms, p95 {latency[engine].p95_ms:.2f} ms, "
                  f"{latency[engine].failures} failures")
             note(f"{LABELS[engine]}: cold search process x{COLD_RUNS} ...")
-            cold[engine] = measure_cold(engine, paths[engine], args.cold_query, COLD_RUNS)
+            cold[engine] = measure_cold(engine, paths[engine], args.cold_query, COLD_RUNS, scratch / "pycache")
         sizes = {engine: index_size(engine, paths[engine]) for engine in ENGINES}
 
+    env["load_average_at_end"] = _load_average()
     rows = rows_for(builds, sizes, latency, cold)
     table = markdown(rows, env, builds, latency, queries, args.cold_query)
     print(table)

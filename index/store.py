@@ -110,7 +110,8 @@ def read_meta(generation: Path, index_path: Path) -> IndexMeta:
         ) from None
     except (ValueError, TypeError) as exc:
         raise IndexDamagedError(
-            f"{generation / META} is damaged ({exc}). Rebuild with: {rebuild_hint(index_path)}"
+            f"{generation / META} is damaged ({exc}). Roll back with: procsearch --index {index_path} rollback; "
+            f"or rebuild with: {rebuild_hint(index_path)}"
         ) from exc
     if meta.schema_version != SCHEMA_VERSION or meta.analyzer != ANALYZER_SETTINGS:
         raise IndexVersionError(
@@ -140,8 +141,8 @@ def check_safe(path: Path) -> None:
 def new_generation_dir(index_path: Path) -> Path:
     """A fresh temporary directory for a generation being built."""
     index_path.mkdir(parents=True, exist_ok=True, mode=0o755)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    path = index_path / f"{TMP_PREFIX}{stamp}-{os.getpid()}-{time.monotonic_ns() % 1_000_000}"
+    # Zero-padded nanoseconds: generation names sort in the order they were built.
+    path = index_path / f"{TMP_PREFIX}{time.time_ns():020d}-{os.getpid()}"
     path.mkdir(mode=0o755)
     return path
 
@@ -204,10 +205,13 @@ def clean_leftovers(index_path: Path, *, keep: int = KEEP_GENERATIONS) -> list[P
         current = ""
     removed: list[Path] = []
     existing = generations(index_path)
-    old = [p for p in existing if p.name != current][: max(0, len(existing) - keep)]
+    # A generation newer than CURRENT was never published (its writer died before the swap).
+    unpublished = [p for p in existing if current and p.name > current]
+    published = [p for p in existing if p not in unpublished]
+    old = [p for p in published if p.name != current][: max(0, len(published) - keep)]
     leftovers = [*index_path.glob(TMP_PREFIX + "*"), *index_path.glob(BAD_PREFIX + "*"),
                  *index_path.glob(CURRENT + ".tmp-*")]
-    for path in [*leftovers, *old]:
+    for path in [*leftovers, *unpublished, *old]:
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
         else:

@@ -15,15 +15,17 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh.writing import MERGE_SMALL
 
 from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, read_page
 from ..ingest.record import ProcedureDoc
 from .build import PAGES, ProgressCallback, SkippedPage, build_index
 from .documents import to_fields
-from .errors import IndexDamagedError, IndexMissingError, IndexStoreError
+from .errors import IndexDamagedError, IndexMissingError, IndexVersionError
 from .store import (clean_leftovers, current_generation, new_generation_dir, new_meta, publish, read_meta,
                     write_meta, writer_lock)
 
@@ -125,7 +127,7 @@ def reindex(
     try:
         generation = current_generation(index_path)
         read_meta(generation, index_path)
-    except (IndexMissingError, IndexStoreError):
+    except (IndexMissingError, IndexVersionError):  # nothing to update, or an older schema: build anew
         report = build_index(corpus_dir, index_path, max_bytes=max_bytes, lock_timeout=lock_timeout,
                              progress=progress, strict=strict)
         return ReindexReport(index_path, report.generation, report.indexed, 0, 0, 0, report.skipped,
@@ -224,6 +226,13 @@ def _link_copy(source: Path, target: Path) -> None:
             shutil.copy2(item, target / item.name)
 
 
+def _merge_policy(writer: Any, segments: list[Any]) -> list[Any]:
+    """Drop segments whose documents were all deleted, and merge small segments as Whoosh does,
+    so an index updated every night does not grow without bound. Untouched large segments stay
+    as they are (and stay shared with the previous generation)."""
+    return MERGE_SMALL(writer, [segment for segment in segments if segment.doc_count() > 0])
+
+
 def _apply(directory: Path, removed_sources: set[str], docs: list[ProcedureDoc]) -> int:
     """Delete and add in one commit; return the new document count."""
     ix = whoosh_index.open_dir(str(directory))
@@ -235,7 +244,7 @@ def _apply(directory: Path, removed_sources: set[str], docs: list[ProcedureDoc])
             for doc in docs:
                 writer.delete_by_term("code", doc.code)
                 writer.add_document(**to_fields(doc))
-            writer.commit(merge=False)
+            writer.commit(mergetype=_merge_policy)
         except BaseException:
             writer.cancel()
             raise

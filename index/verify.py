@@ -89,7 +89,8 @@ def verify_index(index_path: Path, corpus_dir: Path | None = None) -> VerifyRepo
 
     files = file_hashes(corpus_dir)
     indexed = indexed_pages(generation)
-    missing = tuple(sorted(s for s in files if s not in indexed))
+    codes = {code for code, _ in indexed.values()}
+    missing = tuple(sorted(s for s in files if s not in indexed and _would_index(files[s][0], s, codes)))
     extra = tuple(sorted(s for s in indexed if s not in files))
     stale = tuple(sorted(s for s in files if s in indexed and indexed[s][1] != files[s][1]))
     if missing or extra or stale:
@@ -130,3 +131,15 @@ def rollback_index(index_path: Path, *, lock_timeout: float = 0.0) -> str:
             # Set the damaged generation aside (kept for inspection until the next clean-up).
             os.replace(current, index_path / (BAD_PREFIX + current.name))
         return previous.name
+
+
+def _would_index(path: Path, source: str, codes: set[str]) -> bool:
+    """Whether a file missing from the index would be indexed: not a page every run skips, nor a
+    duplicate of a code already indexed from another file."""
+    from ..ingest.errors import PageSkipped
+    from ..ingest.pages import read_page
+
+    try:
+        return read_page(path, source=source).code not in codes
+    except PageSkipped:
+        return False

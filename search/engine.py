@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import pickle
+import struct
 import threading
+import zlib
 from itertools import islice
 from dataclasses import replace
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from whoosh.index import IndexError as WhooshIndexError
+from whoosh.reading import CorruptIndexError
 
 from whoosh import index as whoosh_index
 from whoosh import scoring
@@ -24,7 +31,7 @@ from ..index.verify import fix_hint
 from ..ingest.codes import normalize_code
 from ..ingest.record import ProcedureDoc
 from ..ingest.sections import section_label
-from .errors import NotFoundError, QueryError
+from .errors import NotFoundError, QueryError, SearchError
 from .evaluate import DEPTH, EvalQuery, EvalReport, evaluate, read_queries
 from .query import ParsedQuery, check_text, codes_query, plain_text, make_parser, section_field, split_query, system_name, unscoped_text
 from .results import Expansion, IndexStats, SearchHit, SearchResults, SimilarEntry, SimilarResults, Snippet
@@ -33,6 +40,7 @@ from .spelling import Correction, correct_text
 from .vocabulary import Vocabulary, load_vocabulary
 from .weights import EXPANSION_FIELDS, EXPANSION_WEIGHT, resolve_weights
 
+T = TypeVar("T")
 MAX_LIMIT = 1000
 COUNT_CAP = 1000
 """Counting stops here ("1000+ results"): an exact count of a broad query costs more than the search."""
@@ -41,6 +49,33 @@ DEFAULT_TIME_BUDGET = 1.0
 """Seconds a search may run before it returns what it has, marked partial."""
 MORE_LIKE_TERMS = 6
 """Key terms taken from each field of a document to find its neighbours."""
+
+
+_DAMAGE = (OSError, EOFError, zlib.error, struct.error, pickle.UnpicklingError)
+"""What reading damaged Whoosh files raises (besides Whoosh's own errors)."""
+
+
+def _guard(method: Callable[..., T]) -> Callable[..., T]:
+    """Turn damage found while reading into IndexDamagedError naming the fix; if the generation
+    was removed under a long-lived engine, reopen on the current one and try once more."""
+
+    @functools.wraps(method)
+    def wrapper(self: SearchEngine, *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except (SearchError, IndexStoreError):
+            raise
+        except (*_DAMAGE, WhooshIndexError, CorruptIndexError) as exc:
+            if self._generation is not None and not self._generation.exists():
+                self._searcher = None
+                return method(self, *args, **kwargs)
+            generation = self._generation or self.index_path
+            raise IndexDamagedError(
+                f"The index at {self.index_path} is damaged ({type(exc).__name__}: {exc}). "
+                f"Fix: {fix_hint(self.index_path, generation)}"
+            ) from exc
+
+    return wrapper
 
 
 class SearchEngine:
@@ -118,6 +153,7 @@ class SearchEngine:
 
     # --- queries -------------------------------------------------------------------------------
 
+    @_guard
     def search(
         self,
         query: str,
@@ -309,6 +345,7 @@ class SearchEngine:
 
     # --- documents -----------------------------------------------------------------------------
 
+    @_guard
     def get(self, code: str) -> ProcedureDoc:
         """The full record of one code (or page id); raises NotFoundError."""
         searcher = self._current()
@@ -317,6 +354,7 @@ class SearchEngine:
             raise NotFoundError(f"No document with code {code!r} in the index. Search for it with: procsearch search {code!r}")
         return from_fields(stored)
 
+    @_guard
     def similar(self, code: str, *, limit: int = 10) -> SimilarResults:
         """A code's neighbours: the page's own Similar Codes list first (marking which are in the
         index), then documents whose weighted sections read most alike (more-like-this)."""
@@ -349,6 +387,7 @@ class SearchEngine:
                 terms.append(Term(name, term, boost=weight * score))
         return Or(terms) if terms else None
 
+    @_guard
     def evaluate(self, queries: Sequence[EvalQuery] | Path | str, **options: Any) -> EvalReport:
         """Score the ranking on queries with known answers (a list, or a query file's path).
 
@@ -357,6 +396,7 @@ class SearchEngine:
         items = read_queries(Path(queries)) if isinstance(queries, (str, Path)) else list(queries)
         return evaluate(items, lambda query: self.search(query, limit=DEPTH, **options).codes)
 
+    @_guard
     def stats(self) -> IndexStats:
         """Document counts by code system and group, and what the index says about itself."""
         searcher = self._current()
