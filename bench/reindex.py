@@ -25,6 +25,7 @@ the full rebuild is not timed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import shlex
@@ -47,8 +48,18 @@ from procsearch.ingest.pages import find_pages
 from procsearch.ingest.parse import parse_page
 from procsearch.search.engine import SearchEngine
 
-MARKER_WORDS = ("quokkabench", "wombatbench", "numbatbench", "bilbybench", "dingobench", "possumbench",
-                "kiwibench", "takahebench", "kakapobench", "tuatarabench")
+MARKER_WORDS = (
+    "quokkabench",
+    "wombatbench",
+    "numbatbench",
+    "bilbybench",
+    "dingobench",
+    "possumbench",
+    "kiwibench",
+    "takahebench",
+    "kakapobench",
+    "tuatarabench",
+)
 """Words no page contains, one per run (letters only, so typo correction and tokenizing leave them whole)."""
 
 
@@ -112,7 +123,8 @@ def check_index_matches(corpus: Path, index: Path) -> None:
         raise SystemExit(
             f"{index} does not hold the bundled corpus's pages as they are ({len(plan.add)} to add, "
             f"{len(plan.update)} to update, {len(plan.delete)} to delete): reindexing would change them. "
-            "Leave out --index to build a fresh index in a temporary folder.")
+            "Leave out --index to build a fresh index in a temporary folder."
+        )
 
 
 def expect(report: ReindexReport, *, updated: int, what: str) -> None:
@@ -124,11 +136,15 @@ def expect(report: ReindexReport, *, updated: int, what: str) -> None:
 def environment(argv: Sequence[str]) -> list[str]:
     """The command line, Python version, CPU model, core count and date, as Markdown list items."""
     cpu = "unknown"
-    try:
-        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name")), cpu)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            cpu,
+        )
     return [
         f"- command: `{shlex.join([sys.executable, *argv])}`",
         f"- Python {platform.python_version()}; CPU {cpu}, {os.cpu_count()} cores; {platform.platform()}; "
@@ -136,29 +152,43 @@ def environment(argv: Sequence[str]) -> list[str]:
     ]
 
 
-def markdown(timings: Sequence[Timing], rebuild: float | None, documents: int, pages: int, repeat: int,
-             argv: Sequence[str]) -> str:
+def markdown(
+    timings: Sequence[Timing], rebuild: float | None, documents: int, pages: int, repeat: int, argv: Sequence[str]
+) -> str:
     """The table: each operation's median, and its share of the full rebuild."""
-    lines = [f"| operation (index of {documents:,} documents, {pages} of them pages) | median s | min s | max s "
-             "| of a full rebuild |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        f"| operation (index of {documents:,} documents, {pages} of them pages) | median s | min s | max s "
+        "| of a full rebuild |",
+        "|---|---:|---:|---:|---:|",
+    ]
     if rebuild is not None:
-        lines.append(f"| full rebuild: build_index(pages + icd10pcs), one run | {rebuild:.2f} | {rebuild:.2f} "
-                     f"| {rebuild:.2f} | 100% |")
+        lines.append(
+            f"| full rebuild: build_index(pages + icd10pcs), one run | {rebuild:.2f} | {rebuild:.2f} "
+            f"| {rebuild:.2f} | 100% |"
+        )
     else:
         lines.append("| full rebuild: build_index(pages + icd10pcs) | not timed (--index) | | | |")
     for timing in timings:
         share = f"{timing.median / rebuild:.1%}" if rebuild else "n/a"
-        lines.append(f"| {timing.label} | {timing.median:.3f} | {min(timing.runs):.3f} | {max(timing.runs):.3f} "
-                     f"| {share} |")
-    lines += ["", f"- {repeat} run(s) of each re-index operation; the corpus is a temporary copy of the bundled "
-              "corpus", *environment(argv)]
+        lines.append(
+            f"| {timing.label} | {timing.median:.3f} | {min(timing.runs):.3f} | {max(timing.runs):.3f} | {share} |"
+        )
+    lines += [
+        "",
+        f"- {repeat} run(s) of each re-index operation; the corpus is a temporary copy of the bundled corpus",
+        *environment(argv),
+    ]
     return "\n".join(lines)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--index", type=Path, help="reuse this index (bundled corpus, pages + icd10pcs) instead "
-                        "of building one; it gets new generations and its full rebuild is not timed")
+    parser.add_argument(
+        "--index",
+        type=Path,
+        help="reuse this index (bundled corpus, pages + icd10pcs) instead "
+        "of building one; it gets new generations and its full rebuild is not timed",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each re-index operation (default: 3)")
     args = parser.parse_args(argv)
     if not 1 <= args.repeat <= len(MARKER_WORDS):
@@ -193,10 +223,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         documents = report.documents
 
         generation = current_generation(index)
-        timings.append(Timing("  of which: indexed_pages() (hashes of the indexed pages, from the index)",
-                              [timed(lambda: indexed_pages(generation))[0] for _ in range(args.repeat)]))
-        timings.append(Timing("  of which: file_hashes() (SHA-256 of every corpus file)",
-                              [timed(lambda: file_hashes(corpus))[0] for _ in range(args.repeat)]))
+        timings.append(
+            Timing(
+                "  of which: indexed_pages() (hashes of the indexed pages, from the index)",
+                [timed(lambda: indexed_pages(generation))[0] for _ in range(args.repeat)],
+            )
+        )
+        timings.append(
+            Timing(
+                "  of which: file_hashes() (SHA-256 of every corpus file)",
+                [timed(lambda: file_hashes(corpus))[0] for _ in range(args.repeat)],
+            )
+        )
         pages = len(indexed_pages(generation))
 
         page, code = pick_page(corpus)

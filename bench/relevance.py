@@ -58,18 +58,24 @@ def main() -> None:
                 report = engine.evaluate(queries, **options)
                 reports[name] = report
                 m = report.overall
-                print(f"| {name} | {m.success_at_1:.3f} | {m.success_at_3:.3f} | {m.mrr_at_10:.3f} | {m.ndcg_at_10:.3f} |")
+                print(
+                    f"| {name} | {m.success_at_1:.3f} | {m.success_at_3:.3f} | {m.mrr_at_10:.3f} | {m.ndcg_at_10:.3f} |"
+                )
             final = reports["+ typo correction (default)"]
             baseline = reports["plain BM25 (baseline)"]
             print("\n| kind | queries | baseline s@3 | s@3 | baseline MRR@10 | MRR@10 |")
             print("|---|---|---|---|---|---|")
             for kind, m in final.by_kind.items():
                 b = baseline.by_kind[kind]
-                print(f"| {kind} | {m.count} | {b.success_at_3:.3f} | {m.success_at_3:.3f} | {b.mrr_at_10:.3f} | {m.mrr_at_10:.3f} |")
+                print(
+                    f"| {kind} | {m.count} | {b.success_at_3:.3f} | {m.success_at_3:.3f} | {b.mrr_at_10:.3f} | {m.mrr_at_10:.3f} |"
+                )
             print(f"\nMisses (default configuration): {len(final.misses)}")
             for miss in final.misses:
-                print(f"- `{miss.query.query}` [{miss.query.kind}] wants {','.join(miss.query.acceptable)}; "
-                      f"got {', '.join(miss.returned[:3]) or 'nothing'}")
+                print(
+                    f"- `{miss.query.query}` [{miss.query.kind}] wants {','.join(miss.query.acceptable)}; "
+                    f"got {', '.join(miss.returned[:3]) or 'nothing'}"
+                )
             latency(engine, [q.query for q in queries], args.repeat)
 
 
@@ -89,8 +95,10 @@ def latency(engine: SearchEngine, queries: list[str], repeat: int) -> None:
     for label, values in timings.items():
         values.sort()
         p95 = values[int(0.95 * (len(values) - 1))]
-        print(f"| {label} vocabulary and correction | {statistics.median(values) * 1000:.2f} | {p95 * 1000:.2f} | "
-              f"{statistics.mean(values) * 1000:.2f} |")
+        print(
+            f"| {label} vocabulary and correction | {statistics.median(values) * 1000:.2f} | {p95 * 1000:.2f} | "
+            f"{statistics.mean(values) * 1000:.2f} |"
+        )
     ratio = statistics.mean(timings["with"]) / statistics.mean(timings["without"])
     print(f"\nCost of vocabulary and correction: {ratio:.2f}x the mean time without them (budget: 2x).")
 

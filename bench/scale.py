@@ -101,8 +101,7 @@ class BenchQuery:
 
     def accepts(self, code: str) -> bool:
         code = code.upper()
-        return any(code.startswith(a[:-1].upper()) if a.endswith("*") else code == a.upper()
-                   for a in self.acceptable)
+        return any(code.startswith(a[:-1].upper()) if a.endswith("*") else code == a.upper() for a in self.acceptable)
 
 
 def read_query_files(paths: Sequence[Path] = QUERY_FILES) -> list[BenchQuery]:
@@ -233,8 +232,10 @@ def texts_function(sample: Sequence[ProcedureDoc]) -> Callable[[ProcedureDoc], d
     for doc in sample:
         if record_texts(doc) != to_fields_texts(doc):
             differing = [n for n, t in record_texts(doc).items() if t != to_fields_texts(doc)[n]]
-            note(f"warning: record_texts() differs from procsearch's to_fields in {differing} ({doc.code}); "
-                 "using to_fields (slower); update record_texts() in bench/scale.py")
+            note(
+                f"warning: record_texts() differs from procsearch's to_fields in {differing} ({doc.code}); "
+                "using to_fields (slower); update record_texts() in bench/scale.py"
+            )
             return to_fields_texts
     return record_texts
 
@@ -308,8 +309,9 @@ def build_procsearch(target: Path) -> dict[str, Any]:
     }
 
 
-def build_fts5(target: Path, docs: Sequence[ProcedureDoc], texts: Callable[[ProcedureDoc], dict[str, str]]
-               ) -> dict[str, Any]:
+def build_fts5(
+    target: Path, docs: Sequence[ProcedureDoc], texts: Callable[[ProcedureDoc], dict[str, str]]
+) -> dict[str, Any]:
     """One FTS5 table, a column per field, porter stemming; one transaction, then 'optimize'."""
     names = field_names()
     target.mkdir(parents=True)
@@ -329,8 +331,9 @@ def build_fts5(target: Path, docs: Sequence[ProcedureDoc], texts: Callable[[Proc
     return {"documents": count, "detail": {"tokenizer": "porter unicode61", "optimize": True}}
 
 
-def build_tantivy(target: Path, docs: Sequence[ProcedureDoc], texts: Callable[[ProcedureDoc], dict[str, str]]
-                  ) -> dict[str, Any]:
+def build_tantivy(
+    target: Path, docs: Sequence[ProcedureDoc], texts: Callable[[ProcedureDoc], dict[str, str]]
+) -> dict[str, Any]:
     """A Tantivy index, every field stored text with the en_stem tokenizer; one writer thread."""
     import tantivy
 
@@ -347,8 +350,10 @@ def build_tantivy(target: Path, docs: Sequence[ProcedureDoc], texts: Callable[[P
     writer.wait_merging_threads()
     index.reload()
     write_settings(target)
-    return {"documents": index.searcher().num_docs,
-            "detail": {"tokenizer": "en_stem", "heap_size": TANTIVY_HEAP, "num_threads": 1}}
+    return {
+        "documents": index.searcher().num_docs,
+        "detail": {"tokenizer": "en_stem", "heap_size": TANTIVY_HEAP, "num_threads": 1},
+    }
 
 
 def child_build(engine: str, target: Path, result_file: Path) -> None:
@@ -493,8 +498,10 @@ class Fts5Searcher:
         path = (directory / "index.db").resolve()
         self.connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
         weights = ", ".join(repr(float(settings["weights"][name])) for name in settings["fields"])
-        self.sql = (f"SELECT code, snippet(docs, -1, '<b>', '</b>', '...', {SNIPPET_TOKENS}) FROM docs "
-                    f"WHERE docs MATCH ? ORDER BY bm25(docs, {weights}) LIMIT {LIMIT}")
+        self.sql = (
+            f"SELECT code, snippet(docs, -1, '<b>', '</b>', '...', {SNIPPET_TOKENS}) FROM docs "
+            f"WHERE docs MATCH ? ORDER BY bm25(docs, {weights}) LIMIT {LIMIT}"
+        )
 
     def search(self, text: str) -> list[tuple[str, str]]:
         match = fts5_match(text)
@@ -641,13 +648,19 @@ def measure_latency(engine: str, searcher: Searcher, queries: Sequence[BenchQuer
     if not samples:
         raise RuntimeError(f"every query failed on {LABELS[engine]}: {failures[:3]}")
     return LatencyFigures(
-        engine=engine, queries=len(queries), samples=len(samples),
-        p50_ms=percentile(samples, 0.50) * 1000, p95_ms=percentile(samples, 0.95) * 1000,
-        mean_ms=statistics.fmean(samples) * 1000, max_ms=samples[-1] * 1000,
-        failures=len(failures), failure_examples=failures[:5],
+        engine=engine,
+        queries=len(queries),
+        samples=len(samples),
+        p50_ms=percentile(samples, 0.50) * 1000,
+        p95_ms=percentile(samples, 0.95) * 1000,
+        mean_ms=statistics.fmean(samples) * 1000,
+        max_ms=samples[-1] * 1000,
+        failures=len(failures),
+        failure_examples=failures[:5],
         slowest=[(text, ms * 1000) for text, ms in sorted(slowest.items(), key=lambda item: -item[1])[:10]],
         no_hits=no_hits,
-        answered_in_top10=answered, with_answers=sum(1 for q in queries if q.acceptable),
+        answered_in_top10=answered,
+        with_answers=sum(1 for q in queries if q.acceptable),
         partial=getattr(searcher, "partial", 0),
     )
 
@@ -679,8 +692,15 @@ def measure_cold(engine: str, index: Path, query: str, runs: int, pycache: Path)
     times = []
     for attempt in range(runs + 1):
         started = time.perf_counter()
-        done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False,
-                              env=env, timeout=COLD_TIMEOUT)
+        done = subprocess.run(
+            argv,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            env=env,
+            timeout=COLD_TIMEOUT,
+        )
         elapsed = time.perf_counter() - started
         if done.returncode != 0:
             raise RuntimeError(f"{shlex.join(argv)} exited with {done.returncode}: {done.stderr.strip()[-500:]}")
@@ -750,8 +770,12 @@ class Row:
     ratios: bool = True
 
 
-def rows_for(builds: dict[str, BuildFigures | None], sizes: dict[str, int], latency: dict[str, LatencyFigures],
-             cold: dict[str, list[float]]) -> list[Row]:
+def rows_for(
+    builds: dict[str, BuildFigures | None],
+    sizes: dict[str, int],
+    latency: dict[str, LatencyFigures],
+    cold: dict[str, list[float]],
+) -> list[Row]:
     """The table's figures; build figures are None for an index that was reused (--skip-build)."""
 
     def build_value(getter: Callable[[BuildFigures], float | None]) -> dict[str, float | None]:
@@ -760,16 +784,22 @@ def rows_for(builds: dict[str, BuildFigures | None], sizes: dict[str, int], late
     return [
         Row("build time, whole (s)", build_value(lambda b: b.seconds), "{:.1f}"),
         Row("build time, indexing only (s)", build_value(lambda b: b.indexing_seconds), "{:.1f}"),
-        Row("peak memory of the build, largest process (ru_maxrss, MB)", build_value(lambda b: b.peak_rss_mb),
-            "{:.0f}"),
-        Row("peak memory of the build, all its processes (PSS, MB)", build_value(lambda b: b.peak_tree_pss_mb),
-            "{:.0f}"),
+        Row(
+            "peak memory of the build, largest process (ru_maxrss, MB)", build_value(lambda b: b.peak_rss_mb), "{:.0f}"
+        ),
+        Row(
+            "peak memory of the build, all its processes (PSS, MB)", build_value(lambda b: b.peak_tree_pss_mb), "{:.0f}"
+        ),
         Row("index size on disk (MB)", {e: sizes[e] / 1e6 for e in ENGINES}, "{:.1f}"),
         Row("warm search p50 (ms)", {e: latency[e].p50_ms for e in ENGINES}, "{:.2f}"),
         Row("warm search p95 (ms)", {e: latency[e].p95_ms for e in ENGINES}, "{:.2f}"),
         Row("cold search process (ms)", {e: statistics.median(cold[e]) * 1000 for e in ENGINES}, "{:.0f}"),
-        Row("queries with an answer in the top 10", {e: float(latency[e].answered_in_top10) for e in ENGINES},
-            "{:.0f}", ratios=False),
+        Row(
+            "queries with an answer in the top 10",
+            {e: float(latency[e].answered_in_top10) for e in ENGINES},
+            "{:.0f}",
+            ratios=False,
+        ),
     ]
 
 
@@ -781,8 +811,14 @@ def ratio_of(row: Row, other: str) -> float | None:
     return mine / theirs
 
 
-def markdown(rows: Sequence[Row], env: dict[str, Any], builds: dict[str, BuildFigures | None],
-             latency: dict[str, LatencyFigures], queries: Sequence[BenchQuery], cold_query: str) -> str:
+def markdown(
+    rows: Sequence[Row],
+    env: dict[str, Any],
+    builds: dict[str, BuildFigures | None],
+    latency: dict[str, LatencyFigures],
+    queries: Sequence[BenchQuery],
+    cold_query: str,
+) -> str:
     """The table, then how it was measured."""
 
     def cell(row: Row, engine: str) -> str:
@@ -793,11 +829,15 @@ def markdown(rows: Sequence[Row], env: dict[str, Any], builds: dict[str, BuildFi
         value = ratio_of(row, other)
         return "-" if value is None else f"{value:.1f}x"
 
-    lines = ["| figure | procsearch | SQLite FTS5 | Tantivy | procsearch / FTS5 | procsearch / Tantivy |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| figure | procsearch | SQLite FTS5 | Tantivy | procsearch / FTS5 | procsearch / Tantivy |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for row in rows:
-        lines.append(f"| {row.label} | {cell(row, 'procsearch')} | {cell(row, 'fts5')} | {cell(row, 'tantivy')} "
-                     f"| {ratio(row, 'fts5')} | {ratio(row, 'tantivy')} |")
+        lines.append(
+            f"| {row.label} | {cell(row, 'procsearch')} | {cell(row, 'fts5')} | {cell(row, 'tantivy')} "
+            f"| {ratio(row, 'fts5')} | {ratio(row, 'tantivy')} |"
+        )
     docs = {e: b.documents for e, b in builds.items() if b is not None}
     kinds = Counter(q.kind for q in queries)
     with_answers = latency["procsearch"].with_answers
@@ -807,12 +847,17 @@ def markdown(rows: Sequence[Row], env: dict[str, Any], builds: dict[str, BuildFi
         f"- queries: {len(queries)} ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))}); "
         f"{with_answers} have known answers (last row); top {LIMIT} with snippets; "
         f"{latency['procsearch'].samples // max(1, len(queries))} timed pass(es) after one warm-up pass",
-        "- failures: " + ", ".join(f"{LABELS[e]} {latency[e].failures}" for e in ENGINES)
-        + "; queries with no hits: " + ", ".join(f"{LABELS[e]} {latency[e].no_hits}" for e in ENGINES)
+        "- failures: "
+        + ", ".join(f"{LABELS[e]} {latency[e].failures}" for e in ENGINES)
+        + "; queries with no hits: "
+        + ", ".join(f"{LABELS[e]} {latency[e].no_hits}" for e in ENGINES)
         + f"; procsearch results marked partial (time budget): {latency['procsearch'].partial}",
         "- peak memory once the records were read (before indexing): "
-        + ", ".join(f"{LABELS[e]} {b.rss_after_reading_mb:.0f} MB" for e, b in builds.items()
-                    if b is not None and b.rss_after_reading_mb is not None),
+        + ", ".join(
+            f"{LABELS[e]} {b.rss_after_reading_mb:.0f} MB"
+            for e, b in builds.items()
+            if b is not None and b.rss_after_reading_mb is not None
+        ),
         f"- cold search process: median of {COLD_RUNS} runs of one search ({cold_query!r}) after one untimed run; "
         f"procsearch is `procsearch --index IX search`, the others a minimal Python process",
         f"- FTS5: porter unicode61, bm25() with procsearch's field weights (code {CODE_WEIGHT:g}), snippet() "
@@ -826,8 +871,10 @@ def markdown(rows: Sequence[Row], env: dict[str, Any], builds: dict[str, BuildFi
     ]
     workers = {e: b.worker_processes_peak_rss_mb for e, b in builds.items() if b and b.worker_processes_peak_rss_mb}
     if workers:
-        lines.append("- worker processes of the build peaked at (largest single process, not summed): "
-                     + ", ".join(f"{LABELS[e]} {mb:.0f} MB" for e, mb in workers.items()))
+        lines.append(
+            "- worker processes of the build peaked at (largest single process, not summed): "
+            + ", ".join(f"{LABELS[e]} {mb:.0f} MB" for e, mb in workers.items())
+        )
     return "\n".join(lines)
 
 
@@ -841,12 +888,26 @@ def note(message: str) -> None:
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the JSON and Markdown results "
-                        "(default: bench/results/)")
-    parser.add_argument("--queries", type=int, metavar="N", help=f"how many queries (default: all of the query "
-                        f"files' queries of 1 to {MAX_WORDS} words, at least {MIN_QUERIES})")
-    parser.add_argument("--skip-build", type=Path, metavar="INDEX", help="use this procsearch index (built with "
-                        "pages + icd10pcs) instead of building one; its build figures are then not measured")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="folder for the JSON and Markdown results (default: bench/results/)",
+    )
+    parser.add_argument(
+        "--queries",
+        type=int,
+        metavar="N",
+        help=f"how many queries (default: all of the query "
+        f"files' queries of 1 to {MAX_WORDS} words, at least {MIN_QUERIES})",
+    )
+    parser.add_argument(
+        "--skip-build",
+        type=Path,
+        metavar="INDEX",
+        help="use this procsearch index (built with "
+        "pages + icd10pcs) instead of building one; its build figures are then not measured",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="timed passes over the queries (default: 1)")
     parser.add_argument("--cold-query", default=DEFAULT_COLD_QUERY, help="the query of the cold process runs")
     args = parser.parse_args(argv)
@@ -865,8 +926,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     builds: dict[str, BuildFigures | None] = {}
     with tempfile.TemporaryDirectory(prefix="procsearch-scale-") as scratch_name:
         scratch = Path(scratch_name)
-        paths = {"procsearch": args.skip_build or scratch / "procsearch", "fts5": scratch / "fts5",
-                 "tantivy": scratch / "tantivy"}
+        paths = {
+            "procsearch": args.skip_build or scratch / "procsearch",
+            "fts5": scratch / "fts5",
+            "tantivy": scratch / "tantivy",
+        }
         for engine in ENGINES:
             if engine == "procsearch" and args.skip_build:
                 note(f"procsearch: using {args.skip_build} (--skip-build), build not measured")
@@ -874,8 +938,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             note(f"{LABELS[engine]}: building (child process) ...")
             builds[engine] = figures = measured_build(engine, paths[engine], scratch)
-            note(f"  {figures.seconds:.1f} s, peak {figures.peak_rss_mb:.0f} MB, "
-                 f"{figures.size_bytes / 1e6:.1f} MB on disk, {figures.documents:,} documents")
+            note(
+                f"  {figures.seconds:.1f} s, peak {figures.peak_rss_mb:.0f} MB, "
+                f"{figures.size_bytes / 1e6:.1f} MB on disk, {figures.documents:,} documents"
+            )
         counts = {b.documents for b in builds.values() if b is not None}
         if len(counts) > 1:
             note(f"warning: the engines hold different numbers of documents: {sorted(counts)}")
@@ -885,8 +951,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for engine in ENGINES:
             note(f"{LABELS[engine]}: {len(queries)} queries, warm ...")
             latency[engine] = measure_latency(engine, open_searcher(engine, paths[engine]), queries, args.repeat)
-            note(f"  p50 {latency[engine].p50_ms:.2f} ms, p95 {latency[engine].p95_ms:.2f} ms, "
-                 f"{latency[engine].failures} failures")
+            note(
+                f"  p50 {latency[engine].p50_ms:.2f} ms, p95 {latency[engine].p95_ms:.2f} ms, "
+                f"{latency[engine].failures} failures"
+            )
             note(f"{LABELS[engine]}: cold search process x{COLD_RUNS} ...")
             cold[engine] = measure_cold(engine, paths[engine], args.cold_query, COLD_RUNS, scratch / "pycache")
         sizes = {engine: index_size(engine, paths[engine]) for engine in ENGINES}
@@ -898,17 +966,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     result = {
         "environment": env,
-        "figures": [{"figure": row.label, **{e: row.values.get(e) for e in ENGINES},
-                     "procsearch_over_fts5": ratio_of(row, "fts5"), "procsearch_over_tantivy": ratio_of(row, "tantivy")}
-                    for row in rows],
+        "figures": [
+            {
+                "figure": row.label,
+                **{e: row.values.get(e) for e in ENGINES},
+                "procsearch_over_fts5": ratio_of(row, "fts5"),
+                "procsearch_over_tantivy": ratio_of(row, "tantivy"),
+            }
+            for row in rows
+        ],
         "builds": {e: (asdict(b) if b is not None else None) for e, b in builds.items()},
         "latency": {e: asdict(f) for e, f in latency.items()},
         "cold_seconds": cold,
         "cold_query": args.cold_query,
         "queries": [asdict(q) for q in queries],
-        "settings": {"limit": LIMIT, "code_weight": CODE_WEIGHT, "snippet_chars": SNIPPET_CHARS,
-                     "snippet_tokens": SNIPPET_TOKENS, "tantivy_heap": TANTIVY_HEAP, "repeat": args.repeat,
-                     "cold_runs": COLD_RUNS, "weights": field_weights()},
+        "settings": {
+            "limit": LIMIT,
+            "code_weight": CODE_WEIGHT,
+            "snippet_chars": SNIPPET_CHARS,
+            "snippet_tokens": SNIPPET_TOKENS,
+            "tantivy_heap": TANTIVY_HEAP,
+            "repeat": args.repeat,
+            "cold_runs": COLD_RUNS,
+            "weights": field_weights(),
+        },
     }
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -917,7 +998,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     (args.out / f"scale-{stamp}.md").write_text(table + "\n", encoding="utf-8")
     note(f"wrote {json_path} and {json_path.with_suffix('.md')}")
     return 0
-
 
 
 if __name__ == "__main__":

@@ -216,7 +216,7 @@ def _write_parallel(ix: Any, docs: list[ProcedureDoc], workers: int, progress: P
     try:
         for process in processes:
             process.start()
-        segments = []
+        segments: list[tuple[int, Any]] = []
         while len(segments) < len(processes):
             try:
                 start, segment, error = results.get(timeout=0.5)

@@ -7,11 +7,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-_WORD = re.compile(r"[^\W\d_]{4,30}")
-
 from ..ingest.record import ProcedureDoc, SimilarCode
 from ..ingest.sections import SECTION_NAMES
 from .schema import NAMES, SIMILAR, SPELL, TITLE
+
+_WORD = re.compile(r"[^\W\d_]{4,30}")
 
 
 def to_fields(doc: ProcedureDoc) -> dict[str, Any]:

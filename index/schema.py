@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from ..ingest.sections import OTHER, SECTION_NAMES
@@ -24,7 +26,7 @@ SNIPPET_FIELDS: tuple[str, ...] = (*SECTION_NAMES, OTHER, SIMILAR)
 def build_schema() -> Schema:
     """One stemmed, stored TEXT field per section, plus the code and the record's other parts."""
     analyzer = text_analyzer()
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "code": ID(stored=True, unique=True),
         "code_system": ID(stored=True),
         "group": ID(stored=True),

@@ -175,7 +175,7 @@ def write_meta(generation: Path, meta: IndexMeta) -> None:
 def publish(index_path: Path, built: Path) -> Path:
     """Make a built temporary directory the current generation, atomically and durably."""
     fsync_tree(built)
-    final = index_path / (GEN_PREFIX + built.name[len(TMP_PREFIX):])
+    final = index_path / (GEN_PREFIX + built.name[len(TMP_PREFIX) :])
     os.replace(built, final)
     point_current(index_path, final)
     return final
@@ -209,8 +209,11 @@ def clean_leftovers(index_path: Path, *, keep: int = KEEP_GENERATIONS) -> list[P
     unpublished = [p for p in existing if current and p.name > current]
     published = [p for p in existing if p not in unpublished]
     old = [p for p in published if p.name != current][: max(0, len(published) - keep)]
-    leftovers = [*index_path.glob(TMP_PREFIX + "*"), *index_path.glob(BAD_PREFIX + "*"),
-                 *index_path.glob(CURRENT + ".tmp-*")]
+    leftovers = [
+        *index_path.glob(TMP_PREFIX + "*"),
+        *index_path.glob(BAD_PREFIX + "*"),
+        *index_path.glob(CURRENT + ".tmp-*"),
+    ]
     for path in [*leftovers, *unpublished, *old]:
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)

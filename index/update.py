@@ -26,8 +26,16 @@ from ..ingest.record import ProcedureDoc
 from .build import PAGES, ProgressCallback, SkippedPage, build_index
 from .documents import to_fields
 from .errors import IndexDamagedError, IndexMissingError, IndexVersionError
-from .store import (clean_leftovers, current_generation, new_generation_dir, new_meta, publish, read_meta,
-                    write_meta, writer_lock)
+from .store import (
+    clean_leftovers,
+    current_generation,
+    new_generation_dir,
+    new_meta,
+    publish,
+    read_meta,
+    write_meta,
+    writer_lock,
+)
 
 PAGE_SOURCE_PREFIXES_EXCLUDED = ("icd10pcs:",)
 """Documents from other sources are never touched by a pages re-index."""
@@ -76,10 +84,16 @@ class ReindexReport:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "index": str(self.index_path), "generation": self.generation, "added": self.added,
-            "updated": self.updated, "deleted": self.deleted, "unchanged": self.unchanged,
-            "documents": self.documents, "rebuilt": self.rebuilt,
-            "skipped": [s.to_dict() for s in self.skipped], "seconds": round(self.seconds, 3),
+            "index": str(self.index_path),
+            "generation": self.generation,
+            "added": self.added,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "documents": self.documents,
+            "rebuilt": self.rebuilt,
+            "skipped": [s.to_dict() for s in self.skipped],
+            "seconds": round(self.seconds, 3),
             "removed_leftovers": self.removed_leftovers,
         }
 
@@ -128,10 +142,21 @@ def reindex(
         generation = current_generation(index_path)
         read_meta(generation, index_path)
     except (IndexMissingError, IndexVersionError):  # nothing to update, or an older schema: build anew
-        report = build_index(corpus_dir, index_path, max_bytes=max_bytes, lock_timeout=lock_timeout,
-                             progress=progress, strict=strict)
-        return ReindexReport(index_path, report.generation, report.indexed, 0, 0, 0, report.skipped,
-                             time.perf_counter() - started, rebuilt=True, documents=report.indexed)
+        report = build_index(
+            corpus_dir, index_path, max_bytes=max_bytes, lock_timeout=lock_timeout, progress=progress, strict=strict
+        )
+        return ReindexReport(
+            index_path,
+            report.generation,
+            report.indexed,
+            0,
+            0,
+            0,
+            report.skipped,
+            time.perf_counter() - started,
+            rebuilt=True,
+            documents=report.indexed,
+        )
     with writer_lock(index_path, lock_timeout):
         generation = current_generation(index_path)  # another writer may have swapped it meanwhile
         meta = read_meta(generation, index_path)
@@ -153,9 +178,18 @@ def reindex(
         removed_sources |= {s.source for s in skipped if s.source in indexed}
         if not docs and not removed_sources:
             removed = clean_leftovers(index_path)
-            return ReindexReport(index_path, generation.name, 0, 0, 0, len(plan.unchanged), tuple(skipped),
-                                 time.perf_counter() - started, documents=meta.document_count,
-                                 removed_leftovers=len(removed))
+            return ReindexReport(
+                index_path,
+                generation.name,
+                0,
+                0,
+                0,
+                len(plan.unchanged),
+                tuple(skipped),
+                time.perf_counter() - started,
+                documents=meta.document_count,
+                removed_leftovers=len(removed),
+            )
         built = new_generation_dir(index_path)
         try:
             _link_copy(generation, built)
@@ -170,10 +204,17 @@ def reindex(
         removed = clean_leftovers(index_path)
     added = sum(1 for d in docs if d.source not in indexed)
     return ReindexReport(
-        index_path, final.name, added=added, updated=len(docs) - added,
+        index_path,
+        final.name,
+        added=added,
+        updated=len(docs) - added,
         deleted=len([s for s in removed_sources if s in indexed and s not in {d.source for d in docs}]),
-        unchanged=len(plan.unchanged), skipped=tuple(skipped), seconds=time.perf_counter() - started,
-        documents=count, removed_leftovers=len(removed), changed_codes=tuple(sorted(d.code for d in docs)),
+        unchanged=len(plan.unchanged),
+        skipped=tuple(skipped),
+        seconds=time.perf_counter() - started,
+        documents=count,
+        removed_leftovers=len(removed),
+        changed_codes=tuple(sorted(d.code for d in docs)),
     )
 
 
@@ -187,8 +228,9 @@ def _read_changed(
 ) -> tuple[list[ProcedureDoc], list[SkippedPage]]:
     """Parse only new and changed files; apply the duplicate-code rule of a full build
     (the path that sorts first keeps the code)."""
-    owners = {code: source for source, (code, _) in indexed.items()
-              if source not in plan.update and source not in plan.delete}
+    owners = {
+        code: source for source, (code, _) in indexed.items() if source not in plan.update and source not in plan.delete
+    }
     docs: list[ProcedureDoc] = []
     skipped: list[SkippedPage] = []
     todo = [*plan.add, *plan.update]

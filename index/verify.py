@@ -38,10 +38,18 @@ class VerifyReport:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "index": str(self.index_path), "generation": self.generation, "documents": self.documents,
-            "terms": self.terms, "damaged": self.damaged, "damage": list(self.damage), "fix": self.fix,
-            "drifted": self.drifted, "missing": list(self.missing), "extra": list(self.extra),
-            "stale": list(self.stale), "checked_corpus": self.checked_corpus,
+            "index": str(self.index_path),
+            "generation": self.generation,
+            "documents": self.documents,
+            "terms": self.terms,
+            "damaged": self.damaged,
+            "damage": list(self.damage),
+            "fix": self.fix,
+            "drifted": self.drifted,
+            "missing": list(self.missing),
+            "extra": list(self.extra),
+            "stale": list(self.stale),
+            "checked_corpus": self.checked_corpus,
         }
 
 
@@ -108,8 +116,10 @@ def previous_good_generation(index_path: Path, current: Path) -> Path | None:
 
 def fix_hint(index_path: Path, current: Path) -> str:
     if any(g != current for g in generations(index_path)):
-        return (f"roll back to the previous generation with: procsearch --index {index_path} rollback; "
-                f"or rebuild with: procsearch --index {index_path} index --rebuild")
+        return (
+            f"roll back to the previous generation with: procsearch --index {index_path} rollback; "
+            f"or rebuild with: procsearch --index {index_path} index --rebuild"
+        )
     return f"rebuild with: procsearch --index {index_path} index --rebuild"
 
 

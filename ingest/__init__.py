@@ -9,7 +9,18 @@ from .record import ProcedureDoc, SimilarCode
 from .sections import SECTION_NAMES, SECTIONS, Section, match_heading
 
 __all__ = [
-    "SECTIONS", "SECTION_NAMES", "IngestError", "PageBatch", "PageSkipped", "ProcedureDoc", "Section",
-    "SimilarCode", "SourceUnavailableError", "StrictModeError", "load_pages", "match_heading", "parse_page",
+    "SECTIONS",
+    "SECTION_NAMES",
+    "IngestError",
+    "PageBatch",
+    "PageSkipped",
+    "ProcedureDoc",
+    "Section",
+    "SimilarCode",
+    "SourceUnavailableError",
+    "StrictModeError",
+    "load_pages",
+    "match_heading",
+    "parse_page",
     "read_page",
 ]

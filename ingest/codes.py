@@ -98,12 +98,23 @@ _CPT_GROUPS: tuple[tuple[int, int, str], ...] = (
     (99500, 99607, "Medicine"),
 )
 _HCPCS_GROUPS = {
-    "A": "Transportation, supplies and equipment", "B": "Enteral and parenteral therapy",
-    "C": "Outpatient prospective payment", "E": "Durable medical equipment", "G": "Procedures and professional services",
-    "H": "Behavioral health", "J": "Drugs administered other than oral", "K": "Durable medical equipment (temporary)",
-    "L": "Orthotics and prosthetics", "M": "Medical services and quality measures", "P": "Pathology and laboratory",
-    "Q": "Temporary codes", "R": "Diagnostic radiology", "S": "Temporary national codes (non-Medicare)",
-    "T": "State Medicaid agency codes", "U": "Coronavirus laboratory tests", "V": "Vision and hearing",
+    "A": "Transportation, supplies and equipment",
+    "B": "Enteral and parenteral therapy",
+    "C": "Outpatient prospective payment",
+    "E": "Durable medical equipment",
+    "G": "Procedures and professional services",
+    "H": "Behavioral health",
+    "J": "Drugs administered other than oral",
+    "K": "Durable medical equipment (temporary)",
+    "L": "Orthotics and prosthetics",
+    "M": "Medical services and quality measures",
+    "P": "Pathology and laboratory",
+    "Q": "Temporary codes",
+    "R": "Diagnostic radiology",
+    "S": "Temporary national codes (non-Medicare)",
+    "T": "State Medicaid agency codes",
+    "U": "Coronavirus laboratory tests",
+    "V": "Vision and hearing",
 }
 
 
@@ -112,8 +123,11 @@ def group_of(code: str, system: str) -> str:
     code = normalize_code(code)
     if system == CPT and code[:4].isdigit():
         if not code.isdigit():
-            return {"F": "Category II (performance measures)", "T": "Category III (emerging technology)",
-                    "U": "Proprietary laboratory analyses"}.get(code[-1], "")
+            return {
+                "F": "Category II (performance measures)",
+                "T": "Category III (emerging technology)",
+                "U": "Proprietary laboratory analyses",
+            }.get(code[-1], "")
         number = int(code)
         for low, high, name in _CPT_GROUPS:
             if low <= number <= high:

@@ -13,7 +13,7 @@ _UTF8_NAMES = ("utf-8", "utf8")
 def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
     """Decode the bytes UTF-8 rejects as Windows-1252 (what copy-and-paste into a page leaves)."""
     assert isinstance(error, UnicodeDecodeError)
-    chunk = error.object[error.start:error.end]
+    chunk = error.object[error.start : error.end]
     return bytes(chunk).decode("windows-1252", errors="replace"), error.end
 
 
@@ -27,10 +27,13 @@ def decode_html(data: bytes) -> str:
     The last step also repairs files that mix UTF-8 and Windows-1252, so the text never holds
     mojibake like "Ã©" or replacement characters where a real character was meant.
     """
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                          (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if data.startswith(bom):
-            return clean_text(data[len(bom):].decode(encoding, errors="replace"))
+            return clean_text(data[len(bom) :].decode(encoding, errors="replace"))
     try:
         return clean_text(data.decode("utf-8"))
     except UnicodeDecodeError:

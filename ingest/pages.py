@@ -21,9 +21,14 @@ PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
 _IGNORED_NAMES = ("__init__.py", "__pycache__", "README", "README.md", "SOURCES.txt")
 
 _BINARY_MAGIC = (
-    (b"\x89PNG", "PNG image"), (b"%PDF", "PDF document"), (b"GIF8", "GIF image"),
-    (b"\xff\xd8\xff", "JPEG image"), (b"PK\x03\x04", "ZIP archive"), (b"\x1f\x8b", "gzip archive"),
-    (b"RIFF", "RIFF media file"), (b"\x7fELF", "executable")
+    (b"\x89PNG", "PNG image"),
+    (b"%PDF", "PDF document"),
+    (b"GIF8", "GIF image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"PK\x03\x04", "ZIP archive"),
+    (b"\x1f\x8b", "gzip archive"),
+    (b"RIFF", "RIFF media file"),
+    (b"\x7fELF", "executable"),
 )
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -118,7 +123,9 @@ def load_pages(
             batch.skipped.append(skip)
         else:
             if doc.code in owners:
-                batch.skipped.append(PageSkipped("duplicate code", relative, f"{doc.code} is also in {owners[doc.code]}, which is kept"))
+                batch.skipped.append(
+                    PageSkipped("duplicate code", relative, f"{doc.code} is also in {owners[doc.code]}, which is kept")
+                )
             else:
                 owners[doc.code] = relative
                 batch.docs.append(doc)

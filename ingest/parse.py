@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from html import escape
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html import escape
 from pathlib import PurePosixPath
 from urllib.parse import urlparse
 
@@ -21,7 +21,7 @@ from .codes import LABELLED_CODE, find_codes, group_of, normalize_code, system_f
 from .encoding import clean_text, decode_html
 from .errors import PageSkipped
 from .record import ProcedureDoc, SimilarCode
-from .sections import NAMES, OTHER, SIMILAR, SKIP, match_heading
+from .sections import NAMES, SIMILAR, SKIP, match_heading
 
 PARSER = "html.parser"
 """The BeautifulSoup tree builder: the standard library's, so results never depend on what else is installed."""
@@ -29,9 +29,29 @@ PARSER = "html.parser"
 MAX_TOKEN_LENGTH = 64
 """Longer "words" (base64, minified code, hashes) are dropped from the text."""
 
-_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "canvas", "form",
-              "button", "input", "select", "textarea", "nav", "footer", "aside", "object", "embed",
-              "video", "audio", "map", "head")
+_DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "svg",
+    "canvas",
+    "form",
+    "button",
+    "input",
+    "select",
+    "textarea",
+    "nav",
+    "footer",
+    "aside",
+    "object",
+    "embed",
+    "video",
+    "audio",
+    "map",
+    "head",
+)
 _FURNITURE = re.compile(
     r"(^|[\s_-])(cookie|consent|gdpr|banner|advert\w*|ads?|ad-?slot|adsense|sponsor\w*|promo|sidebar|"
     r"breadcrumbs?|menu|navbar|nav|topbar|masthead|site-header|header-search|search-?box|"
@@ -40,9 +60,37 @@ _FURNITURE = re.compile(
     re.I,
 )
 _HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-_BLOCK_TAGS = ("p", "li", "dd", "dt", "blockquote", "pre", "address", "figcaption", "caption", "td",
-               "th", "tr", "table", "ul", "ol", "dl", "div", "section", "article", "main", "header",
-               "h1", "h2", "h3", "h4", "h5", "h6", "br", "hr")
+_BLOCK_TAGS = (
+    "p",
+    "li",
+    "dd",
+    "dt",
+    "blockquote",
+    "pre",
+    "address",
+    "figcaption",
+    "caption",
+    "td",
+    "th",
+    "tr",
+    "table",
+    "ul",
+    "ol",
+    "dl",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "br",
+    "hr",
+)
 _NAMES_LINE = re.compile(
     r"\b(?:common names?|other names?|also (?:known as|called)|abbreviations?|synonyms?|lay names?)"
     r"(?: for [^:]{1,80})?\s*[:\-\u2013]\s*(?P<names>.+)",
@@ -53,7 +101,7 @@ _GROUP_LINE = re.compile(
 )
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r" ([,.;:!?)\]])")
-_LONG_TOKEN = re.compile(r"\S{%d,}" % (MAX_TOKEN_LENGTH + 1))
+_LONG_TOKEN = re.compile(rf"\S{{{MAX_TOKEN_LENGTH + 1},}}")
 _TITLE_SUFFIX = re.compile(r"\s+[|\u2013\u2014:-]\s+[^|\u2013\u2014:-]{1,40}$")
 
 
@@ -159,8 +207,8 @@ def parse_page(html: str | bytes, *, source: str = "") -> ProcedureDoc:
 
 
 def _canonical_url(soup: BeautifulSoup) -> str:
-    for attrs in ({"rel": "canonical"}, {"property": "og:url"}):
-        tag = soup.find("link" if "rel" in attrs else "meta", attrs=attrs)
+    for name, attrs in (("link", {"rel": "canonical"}), ("meta", {"property": "og:url"})):
+        tag = soup.find(name, attrs=attrs)  # type: ignore[arg-type]
         if isinstance(tag, Tag):
             value = tag.get("href") or tag.get("content")
             if isinstance(value, str) and value.strip():
@@ -212,7 +260,7 @@ def _is_similar_block(tag: Tag) -> bool:
 def _content_root(soup: BeautifulSoup) -> Tag:
     """The element holding the page's content: main, article or role=main if it holds the h1."""
     h1 = soup.find("h1")
-    for candidate in (soup.find("main"), soup.find("article"), soup.find(attrs={"role": "main"})):
+    for candidate in (soup.find("main"), soup.find("article"), soup.find(True, attrs={"role": "main"})):
         if not isinstance(candidate, Tag) or len(candidate.get_text(strip=True)) < 200:
             continue
         if not isinstance(h1, Tag) or candidate.find("h1") is not None:
@@ -340,7 +388,7 @@ def _take_title(blocks: list[_Block], head_title: str) -> tuple[str, list[_Block
     """The page title: the first h1, else the head's title without its site suffix."""
     for index, block in enumerate(blocks):
         if block.kind == "heading" and block.level == 1:
-            return block.text, blocks[:index] + blocks[index + 1:]
+            return block.text, blocks[:index] + blocks[index + 1 :]
     title = head_title
     while _TITLE_SUFFIX.search(title):
         title = _TITLE_SUFFIX.sub("", title)

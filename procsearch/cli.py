@@ -36,7 +36,7 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = EXIT_ERROR) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares it on the class
 
 
 @dataclass
@@ -87,8 +87,9 @@ def _progress_bar() -> tuple[Callable[[str, int, int], None], Callable[[], None]
             finish()
             state["phase"] = phase
             state["done"] = 0
-            state["bar"] = click.progressbar(length=total, label=phase.capitalize().ljust(18), file=sys.stderr,
-                                             show_pos=True)
+            state["bar"] = click.progressbar(
+                length=total, label=phase.capitalize().ljust(18), file=sys.stderr, show_pos=True
+            )
             state["bar"].render_progress()
         state["bar"].update(done - state["done"])
         state["done"] = done
@@ -110,7 +111,6 @@ def _engine(ctx: Context) -> Any:
     with library_errors():
         if not ctx.index_named:
             from .corpus import bundled_corpus
-
             from .index.errors import IndexMissingError
             from .index.store import current_generation
 
@@ -120,7 +120,9 @@ def _engine(ctx: Context) -> Any:
             except IndexMissingError:
                 first = True
             if first:
-                click.echo(f"No index yet: building one from the bundled sample corpus at {ctx.index_path} ...", err=True)
+                click.echo(
+                    f"No index yet: building one from the bundled sample corpus at {ctx.index_path} ...", err=True
+                )
             update, finish = _progress_bar()
             report = ensure_index(ctx.index_path, bundled_corpus(), progress=update)
             finish()
@@ -148,8 +150,12 @@ on first use. Exit codes: 0 ok, 1 error, 2 usage, 3 pages skipped, 4 locked, 5 i
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--index", "index_path", type=click.Path(file_okay=False, path_type=Path), envvar="PROCSEARCH_INDEX",
-    show_envvar=True, help="Index directory. Default: a per-user cache folder over the bundled corpus.",
+    "--index",
+    "index_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="PROCSEARCH_INDEX",
+    show_envvar=True,
+    help="Index directory. Default: a per-user cache folder over the bundled corpus.",
 )
 @click.version_option(package_name="procsearch")
 @click.pass_context
@@ -165,26 +171,52 @@ def cli(click_ctx: click.Context, index_path: Path | None) -> None:
 # --- index ---------------------------------------------------------------------------------------
 
 
-@cli.command("index", epilog="""\b
+@cli.command(
+    "index",
+    epilog="""\b
 Examples:
   procsearch index                       # the bundled sample corpus
   procsearch index ./pages --index ./ix  # your own pages
   procsearch index --rebuild --json
   procsearch index --source pages --source icd10pcs   # plus all ICD-10-PCS codes
-""")
+""",
+)
 @click.argument("corpus_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--source", "sources", multiple=True, type=click.Choice(["pages", "icd10pcs"]), default=("pages",),
-              show_default=True, help="What to index; repeat for both (icd10pcs needs procsearch[icd10pcs]).")
-@click.option("--rebuild", is_flag=True,
-              help="Build from scratch (what 'index' always does; 'reindex' updates incrementally).")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice(["pages", "icd10pcs"]),
+    default=("pages",),
+    show_default=True,
+    help="What to index; repeat for both (icd10pcs needs procsearch[icd10pcs]).",
+)
+@click.option(
+    "--rebuild", is_flag=True, help="Build from scratch (what 'index' always does; 'reindex' updates incrementally)."
+)
 @click.option("--strict", is_flag=True, help="Fail (exit 1, index unchanged) if any page is skipped.")
-@click.option("--max-bytes", type=click.IntRange(min=1), default=None, help="Skip pages larger than this (default 5 MB).")
-@click.option("--lock-timeout", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Seconds to wait for another writer to finish.")
+@click.option(
+    "--max-bytes", type=click.IntRange(min=1), default=None, help="Skip pages larger than this (default 5 MB)."
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for another writer to finish.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_context
-def index_command(ctx: Context, corpus_dir: Path | None, sources: tuple[str, ...], rebuild: bool, strict: bool,
-                  max_bytes: int | None, lock_timeout: float, as_json: bool) -> None:
+def index_command(
+    ctx: Context,
+    corpus_dir: Path | None,
+    sources: tuple[str, ...],
+    rebuild: bool,
+    strict: bool,
+    max_bytes: int | None,
+    lock_timeout: float,
+    as_json: bool,
+) -> None:
     """Build the index from a folder of procedure pages (default: the bundled corpus).
 
     The new index is built next to the old one and swapped in only when it is complete, so
@@ -198,8 +230,15 @@ def index_command(ctx: Context, corpus_dir: Path | None, sources: tuple[str, ...
     update, finish = _progress_bar()
     with library_errors():
         try:
-            report = build_index(folder, ctx.index_path, sources=sources, max_bytes=max_bytes or DEFAULT_MAX_BYTES,
-                                 lock_timeout=lock_timeout, progress=update, strict=strict)
+            report = build_index(
+                folder,
+                ctx.index_path,
+                sources=sources,
+                max_bytes=max_bytes or DEFAULT_MAX_BYTES,
+                lock_timeout=lock_timeout,
+                progress=update,
+                strict=strict,
+            )
         finally:
             finish()
     if as_json:
@@ -209,9 +248,14 @@ def index_command(ctx: Context, corpus_dir: Path | None, sources: tuple[str, ...
             detail = f" ({skip.detail})" if skip.detail else ""
             click.echo(f"skipped {skip.source}: {skip.reason}{detail}", err=True)
         reasons = ", ".join(f"{count} {reason}" for reason, count in report.skipped_by_reason().items())
-        origin = ", ".join(f"{count} from {name if name != 'pages' else folder}" for name, count in report.sources.items())
-        click.echo(f"Indexed {report.indexed} documents ({origin}) into {ctx.index_path} in {report.seconds:.1f} s"
-                   + (f"; skipped {len(report.skipped)} ({reasons})" if report.skipped else "") + ".")
+        origin = ", ".join(
+            f"{count} from {name if name != 'pages' else folder}" for name, count in report.sources.items()
+        )
+        click.echo(
+            f"Indexed {report.indexed} documents ({origin}) into {ctx.index_path} in {report.seconds:.1f} s"
+            + (f"; skipped {len(report.skipped)} ({reasons})" if report.skipped else "")
+            + "."
+        )
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
 
@@ -228,18 +272,29 @@ def search_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--weights", help="Override field weights: FIELD=NUMBER[,FIELD=NUMBER...]."),
         click.option("--no-expand", is_flag=True, help="Do not add synonyms and abbreviation expansions."),
         click.option("--no-correct", is_flag=True, help="Do not correct misspelled words."),
-        click.option("--vocabulary", "vocabulary_files", multiple=True,
-                     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                     help="Extra vocabulary file (term<TAB>expansions<TAB>kind); repeatable."),
+        click.option(
+            "--vocabulary",
+            "vocabulary_files",
+            multiple=True,
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="Extra vocabulary file (term<TAB>expansions<TAB>kind); repeatable.",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
     return function
 
 
-def _search_kwargs(ctx: Context, section: str | None, system: str | None, group: str | None,
-                   weights: str | None, no_expand: bool, no_correct: bool,
-                   vocabulary_files: tuple[Path, ...]) -> dict[str, Any]:
+def _search_kwargs(
+    ctx: Context,
+    section: str | None,
+    system: str | None,
+    group: str | None,
+    weights: str | None,
+    no_expand: bool,
+    no_correct: bool,
+    vocabulary_files: tuple[Path, ...],
+) -> dict[str, Any]:
     from .search.vocabulary import load_vocabulary
     from .search.weights import parse_weight_option
 
@@ -247,12 +302,19 @@ def _search_kwargs(ctx: Context, section: str | None, system: str | None, group:
     with library_errors():
         if vocabulary_files:
             engine.vocabulary = load_vocabulary(vocabulary_files)
-        return {"section": section, "system": system, "group": group,
-                "weights": parse_weight_option(weights) if weights else None,
-                "expand": not no_expand, "correct": not no_correct}
+        return {
+            "section": section,
+            "system": system,
+            "group": group,
+            "weights": parse_weight_option(weights) if weights else None,
+            "expand": not no_expand,
+            "correct": not no_correct,
+        }
 
 
-@cli.command("search", epilog="""\b
+@cli.command(
+    "search",
+    epilog="""\b
 Examples:
   procsearch search "spinal cord stimulator"
   procsearch search "knee replacement" --limit 3 --json
@@ -265,17 +327,22 @@ Examples:
   procsearch search knee --system CPT --facets
   procsearch search --weights title=10,alternatives=0 "physical therapy"
   procsearch search --batch queries.txt --json     # one query per line, JSON lines out
-""")
+""",
+)
 @click.argument("query", required=False)
 @click.option("-n", "--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many results.")
 @search_options
 @click.option("--facets", is_flag=True, help="Also count all results per code system and group.")
-@click.option("--batch", type=click.File("r", encoding="utf-8"),
-              help="Read one query per line from this file ('-' for stdin); with --json, print JSON lines.")
+@click.option(
+    "--batch",
+    type=click.File("r", encoding="utf-8"),
+    help="Read one query per line from this file ('-' for stdin); with --json, print JSON lines.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @pass_context
-def search_command(ctx: Context, query: str | None, limit: int, facets: bool, batch: Any, as_json: bool,
-                   **options: Any) -> None:
+def search_command(
+    ctx: Context, query: str | None, limit: int, facets: bool, batch: Any, as_json: bool, **options: Any
+) -> None:
     """Search the index. QUERY may hold words, "phrases", section:word terms, codes, code
     prefixes (636*) and ranges (63650-63688)."""
     if (query is None) == (batch is None):
@@ -324,11 +391,15 @@ def _print_results(results: Any, *, facets: bool) -> None:
     for notice in results.notices:
         click.echo(notice, err=True)
     if results.corrected_query:
-        click.echo(f"Showing results for {results.corrected_query!r} (searched instead of {results.query!r}; "
-                   "--no-correct to turn this off).", err=True)
+        click.echo(
+            f"Showing results for {results.corrected_query!r} (searched instead of {results.query!r}; "
+            "--no-correct to turn this off).",
+            err=True,
+        )
     if not results.hits:
-        click.echo(f"No results for {results.query!r}. Try fewer or more general words, or check the spelling.",
-                   err=True)
+        click.echo(
+            f"No results for {results.query!r}. Try fewer or more general words, or check the spelling.", err=True
+        )
         return
     _print_hits(results)
     if facets:
@@ -364,12 +435,15 @@ def _highlight(snippet: Any) -> str:
 # --- show, stats -----------------------------------------------------------------------------------
 
 
-@cli.command("show", epilog="""\b
+@cli.command(
+    "show",
+    epilog="""\b
 Examples:
   procsearch show 63685
   procsearch show 63685 --section risks
   procsearch show g0121 --json
-""")
+""",
+)
 @click.argument("code")
 @click.option("-s", "--section", help="Print only this section.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
@@ -410,7 +484,9 @@ def show_command(ctx: Context, code: str, section: str | None, as_json: bool) ->
     click.echo(click.style(f"\nsource: {doc.source}", dim=True))
 
 
-@cli.command("reindex", epilog="""\b
+@cli.command(
+    "reindex",
+    epilog="""\b
 Examples:
   procsearch reindex                          # the bundled sample corpus
   procsearch --index /srv/ix reindex /srv/pages --lock-timeout 600 --json
@@ -418,16 +494,25 @@ Examples:
 \b
 Exit codes: 0 done; 3 done, some pages skipped; 1 error (or a skip with --strict);
 2 usage error; 4 another writer held the lock past --lock-timeout; 5 index damaged.
-""")
+""",
+)
 @click.argument("corpus_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Fail (exit 1, index unchanged) if any page is skipped.")
-@click.option("--max-bytes", type=click.IntRange(min=1), default=None, help="Skip pages larger than this (default 5 MB).")
-@click.option("--lock-timeout", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Seconds to wait for another writer to finish.")
+@click.option(
+    "--max-bytes", type=click.IntRange(min=1), default=None, help="Skip pages larger than this (default 5 MB)."
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for another writer to finish.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_context
-def reindex_command(ctx: Context, corpus_dir: Path | None, strict: bool, max_bytes: int | None,
-                    lock_timeout: float, as_json: bool) -> None:
+def reindex_command(
+    ctx: Context, corpus_dir: Path | None, strict: bool, max_bytes: int | None, lock_timeout: float, as_json: bool
+) -> None:
     """Update the index from a folder of pages by content hash: add new pages, re-index changed
     ones, delete removed ones, all in one atomic step. Safe to run on a schedule."""
     from .corpus import bundled_corpus
@@ -438,8 +523,14 @@ def reindex_command(ctx: Context, corpus_dir: Path | None, strict: bool, max_byt
     update, finish = _progress_bar()
     with library_errors():
         try:
-            report = reindex(folder, ctx.index_path, max_bytes=max_bytes or DEFAULT_MAX_BYTES,
-                             lock_timeout=lock_timeout, progress=update, strict=strict)
+            report = reindex(
+                folder,
+                ctx.index_path,
+                max_bytes=max_bytes or DEFAULT_MAX_BYTES,
+                lock_timeout=lock_timeout,
+                progress=update,
+                strict=strict,
+            )
         finally:
             finish()
     if as_json:
@@ -449,14 +540,18 @@ def reindex_command(ctx: Context, corpus_dir: Path | None, strict: bool, max_byt
             detail = f" ({skip.detail})" if skip.detail else ""
             click.echo(f"skipped {skip.source}: {skip.reason}{detail}", err=True)
         what = "rebuilt" if report.rebuilt else "reindexed"
-        click.echo(f"{what} {ctx.index_path}: {report.added} added, {report.updated} updated, "
-                   f"{report.deleted} deleted, {report.unchanged} unchanged, {len(report.skipped)} skipped; "
-                   f"{report.documents} documents; {report.seconds:.2f} s")
+        click.echo(
+            f"{what} {ctx.index_path}: {report.added} added, {report.updated} updated, "
+            f"{report.deleted} deleted, {report.unchanged} unchanged, {len(report.skipped)} skipped; "
+            f"{report.documents} documents; {report.seconds:.2f} s"
+        )
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
 
 
-@cli.command("verify", epilog="""\b
+@cli.command(
+    "verify",
+    epilog="""\b
 Examples:
   procsearch verify
   procsearch --index /srv/ix verify /srv/pages --json
@@ -464,7 +559,8 @@ Examples:
 \b
 Exit codes: 0 the index is sound (and matches the folder, if given); 1 it drifted from the
 folder (run reindex); 5 it is damaged (the message names the fix).
-""")
+""",
+)
 @click.argument("corpus_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_context
@@ -500,8 +596,13 @@ def verify_command(ctx: Context, corpus_dir: Path | None, as_json: bool) -> None
 
 
 @cli.command("rollback")
-@click.option("--lock-timeout", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Seconds to wait for another writer to finish.")
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for another writer to finish.",
+)
 @pass_context
 def rollback_command(ctx: Context, lock_timeout: float) -> None:
     """Serve the previous index generation again (after a damaged or unwanted update)."""
@@ -512,14 +613,23 @@ def rollback_command(ctx: Context, lock_timeout: float) -> None:
     click.echo(f"{ctx.index_path} now serves {name}.")
 
 
-@cli.command("similar", epilog="""\b
+@cli.command(
+    "similar",
+    epilog="""\b
 Examples:
   procsearch similar 63685
   procsearch similar 27447 --limit 5 --json
-""")
+""",
+)
 @click.argument("code")
-@click.option("-n", "--limit", type=click.IntRange(1, 100), default=10, show_default=True,
-              help="How many content-based neighbours.")
+@click.option(
+    "-n",
+    "--limit",
+    type=click.IntRange(1, 100),
+    default=10,
+    show_default=True,
+    help="How many content-based neighbours.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @pass_context
 def similar_command(ctx: Context, code: str, limit: int, as_json: bool) -> None:
@@ -543,12 +653,15 @@ def similar_command(ctx: Context, code: str, limit: int, as_json: bool) -> None:
             click.echo(f"  {hit.code.ljust(width)}  {hit.code_system}  {hit.title}")
 
 
-@cli.command("eval", epilog="""\b
+@cli.command(
+    "eval",
+    epilog="""\b
 Examples:
   procsearch eval bench/queries/pages.tsv
   procsearch eval bench/queries/pages.tsv --json > run.json
   procsearch eval bench/queries/pages.tsv --no-expand --no-correct   # what the vocabulary buys
-""")
+""",
+)
 @click.argument("queries", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @search_options
 @click.option("--json", "as_json", is_flag=True, help="Print metrics and every query's top 10 codes as JSON.")
@@ -567,8 +680,9 @@ def eval_command(ctx: Context, queries: Path, as_json: bool, **options: Any) -> 
     click.echo(header)
     rows = [("overall", report.overall), *report.by_kind.items()]
     for name, m in rows:
-        click.echo(f"{name:<14}{m.count:>8}{m.success_at_1:>8.3f}{m.success_at_3:>8.3f}{m.mrr_at_10:>8.3f}"
-                   f"{m.ndcg_at_10:>9.3f}")
+        click.echo(
+            f"{name:<14}{m.count:>8}{m.success_at_1:>8.3f}{m.success_at_3:>8.3f}{m.mrr_at_10:>8.3f}{m.ndcg_at_10:>9.3f}"
+        )
     if report.misses:
         click.echo(f"\nMisses (no acceptable code in the top 3): {len(report.misses)}")
         for miss in report.misses:
@@ -589,7 +703,9 @@ def stats_command(ctx: Context, as_json: bool) -> None:
         return
     click.echo(f"Index:      {stats.index_path} ({stats.generation})")
     click.echo(f"Documents:  {stats.document_count}")
-    click.echo(f"Built:      {stats.built_at} by procsearch {stats.package_version} (schema {stats.schema_version}, whoosh {stats.whoosh_version})")
+    click.echo(
+        f"Built:      {stats.built_at} by procsearch {stats.package_version} (schema {stats.schema_version}, whoosh {stats.whoosh_version})"
+    )
     click.echo(f"Size:       {stats.size_bytes / 1e6:.1f} MB")
     click.echo("Systems:    " + ", ".join(f"{name} {count}" for name, count in stats.by_system.items()))
     click.echo("Groups:     " + ", ".join(f"{name} {count}" for name, count in stats.by_group.items()))
@@ -600,8 +716,11 @@ def main() -> None:
     try:
         cli(prog_name="procsearch")
     except Exception as exc:  # a bug: say so in one line, with a way to see more
-        click.echo(f"Error: unexpected {type(exc).__name__}: {exc}. Please report this; "
-                   "run with PROCSEARCH_DEBUG=1 for the traceback.", err=True)
+        click.echo(
+            f"Error: unexpected {type(exc).__name__}: {exc}. Please report this; "
+            "run with PROCSEARCH_DEBUG=1 for the traceback.",
+            err=True,
+        )
         if os.environ.get("PROCSEARCH_DEBUG"):
             raise
         sys.exit(EXIT_ERROR)

@@ -8,6 +8,13 @@ from .results import IndexStats, SearchHit, SearchResults, Snippet
 from .weights import DEFAULT_WEIGHTS
 
 __all__ = [
-    "DEFAULT_WEIGHTS", "IndexStats", "NotFoundError", "QueryError", "SearchEngine", "SearchError", "SearchHit",
-    "SearchResults", "Snippet",
+    "DEFAULT_WEIGHTS",
+    "IndexStats",
+    "NotFoundError",
+    "QueryError",
+    "SearchEngine",
+    "SearchError",
+    "SearchHit",
+    "SearchResults",
+    "Snippet",
 ]

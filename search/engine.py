@@ -7,20 +7,19 @@ import pickle
 import struct
 import threading
 import zlib
-from itertools import islice
-from dataclasses import replace
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
-
-from whoosh.index import IndexError as WhooshIndexError
-from whoosh.reading import CorruptIndexError
 
 from whoosh import index as whoosh_index
 from whoosh import scoring
 from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.index import IndexError as WhooshIndexError
 from whoosh.query import And, Or, Query, Term
+from whoosh.reading import CorruptIndexError
 from whoosh.searching import Searcher
 
 from ..index.documents import from_fields
@@ -33,7 +32,17 @@ from ..ingest.record import ProcedureDoc
 from ..ingest.sections import section_label
 from .errors import NotFoundError, QueryError, SearchError
 from .evaluate import DEPTH, EvalQuery, EvalReport, evaluate, read_queries
-from .query import ParsedQuery, check_text, codes_query, plain_text, make_parser, section_field, split_query, system_name, unscoped_text
+from .query import (
+    ParsedQuery,
+    check_text,
+    codes_query,
+    make_parser,
+    plain_text,
+    section_field,
+    split_query,
+    system_name,
+    unscoped_text,
+)
 from .results import Expansion, IndexStats, SearchHit, SearchResults, SimilarEntry, SimilarResults, Snippet
 from .snippets import best_snippet, clip
 from .spelling import Correction, correct_text
@@ -180,7 +189,9 @@ class SearchEngine:
         parsed = split_query(query)
         text: str = check_text(parsed.text)
         if not text.strip() and not parsed.codes:
-            raise QueryError("The query is empty. Type words, a code (63685), a prefix (636*) or a range (63650-63688).")
+            raise QueryError(
+                "The query is empty. Type words, a code (63685), a prefix (636*) or a range (63650-63688)."
+            )
         searcher = self._current()
         filters = self._filters(system, group)
         fields = (section_field(section),) if section else TEXT_FIELDS
@@ -195,8 +206,10 @@ class SearchEngine:
 
         exact = self._exact_hits(searcher, parsed, filters)
         partial = capped = False
-        hits = [self._hit_from_stored(searcher.stored_fields(d), rank=i + 1, score=0.0, exact=True)
-                for i, d in enumerate(exact[:limit])]
+        hits = [
+            self._hit_from_stored(searcher.reader().stored_fields(d), rank=i + 1, score=0.0, exact=True)
+            for i, d in enumerate(exact[:limit])
+        ]
         total = len(exact)
         if main is not None:
             results, partial = self._run(searcher, main, limit + len(exact), filters)
@@ -239,8 +252,15 @@ class SearchEngine:
             return timed.results(), True
         return collector.results(), False
 
-    def _main_query(self, searcher: Searcher, parsed: ParsedQuery, text: str, expansions: tuple[Expansion, ...],
-                    weights: Mapping[str, float], fields: tuple[str, ...]) -> Query | None:
+    def _main_query(
+        self,
+        searcher: Searcher,
+        parsed: ParsedQuery,
+        text: str,
+        expansions: tuple[Expansion, ...],
+        weights: Mapping[str, float],
+        fields: tuple[str, ...],
+    ) -> Query | None:
         """The ranked part of a search: the typed words, their expansions, code prefixes and ranges."""
         ranged = [part for part in parsed.codes if part.kind != "exact"]
         if not text:
@@ -273,7 +293,9 @@ class SearchEngine:
             try:
                 return parser.parse(words)
             except Exception as exc:
-                raise QueryError(f"Cannot understand the query {text!r}. Remove special characters and try again.") from exc
+                raise QueryError(
+                    f"Cannot understand the query {text!r}. Remove special characters and try again."
+                ) from exc
 
     def _hit(self, hit: Any, *, rank: int, weights: Mapping[str, float]) -> SearchHit:
         matched = Counter(name for name, _ in hit.matched_terms() if name in MATCH_FIELDS)
@@ -315,14 +337,16 @@ class SearchEngine:
         query = And([main, filters]) if filters is not None else main
         return set(islice(query.docs(searcher), cap))
 
-    def _facets(self, searcher: Searcher, main: Query | None, filters: Query | None, exact: list[int]) -> dict[str, dict[str, int]]:
+    def _facets(
+        self, searcher: Searcher, main: Query | None, filters: Query | None, exact: list[int]
+    ) -> dict[str, dict[str, int]]:
         docnums = set(exact)
         if main is not None:
             docnums.update(self._matching(searcher, main, filters))
         systems: Counter[str] = Counter()
         groups: Counter[str] = Counter()
         for docnum in docnums:
-            stored = searcher.stored_fields(docnum)
+            stored = searcher.reader().stored_fields(docnum)
             systems[stored.get("code_system") or "(none)"] += 1
             groups[stored.get("group") or "(none)"] += 1
         return {"code_system": dict(systems.most_common()), "group": dict(groups.most_common())}
@@ -351,7 +375,9 @@ class SearchEngine:
         searcher = self._current()
         stored = searcher.document(code=normalize_code(code)) or searcher.document(code=code.strip())
         if stored is None:
-            raise NotFoundError(f"No document with code {code!r} in the index. Search for it with: procsearch search {code!r}")
+            raise NotFoundError(
+                f"No document with code {code!r} in the index. Search for it with: procsearch search {code!r}"
+            )
         return from_fields(stored)
 
     @_guard
@@ -363,8 +389,11 @@ class SearchEngine:
         listed = []
         for similar in doc.similar_codes:
             stored = searcher.document(code=similar.code)
-            listed.append(SimilarEntry(similar.code, similar.label, stored is not None,
-                                       str(stored.get("title", "")) if stored else ""))
+            listed.append(
+                SimilarEntry(
+                    similar.code, similar.label, stored is not None, str(stored.get("title", "")) if stored else ""
+                )
+            )
         docnum = searcher.document_number(code=doc.code)
         query = self._more_like_query(searcher, doc)
         neighbours: list[SearchHit] = []
@@ -402,7 +431,7 @@ class SearchEngine:
         searcher = self._current()
         systems: Counter[str] = Counter()
         groups: Counter[str] = Counter()
-        for stored in searcher.all_stored_fields():
+        for stored in searcher.reader().all_stored_fields():
             systems[stored.get("code_system") or "(none)"] += 1
             groups[stored.get("group") or "(none)"] += 1
         assert self._generation is not None

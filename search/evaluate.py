@@ -44,9 +44,15 @@ class QueryOutcome:
     error: str = ""
 
     def to_dict(self) -> dict[str, object]:
-        return {"query": self.query.query, "kind": self.query.kind, "acceptable": list(self.query.acceptable),
-                "returned": list(self.returned), "rank": self.rank, "ndcg": round(self.ndcg, 4),
-                **({"error": self.error} if self.error else {})}
+        return {
+            "query": self.query.query,
+            "kind": self.query.kind,
+            "acceptable": list(self.query.acceptable),
+            "returned": list(self.returned),
+            "rank": self.rank,
+            "ndcg": round(self.ndcg, 4),
+            **({"error": self.error} if self.error else {}),
+        }
 
 
 @dataclass(frozen=True)
@@ -58,9 +64,13 @@ class Metrics:
     ndcg_at_10: float
 
     def to_dict(self) -> dict[str, float | int]:
-        return {"queries": self.count, "success@1": round(self.success_at_1, 4),
-                "success@3": round(self.success_at_3, 4), "mrr@10": round(self.mrr_at_10, 4),
-                "ndcg@10": round(self.ndcg_at_10, 4)}
+        return {
+            "queries": self.count,
+            "success@1": round(self.success_at_1, 4),
+            "success@3": round(self.success_at_3, 4),
+            "mrr@10": round(self.mrr_at_10, 4),
+            "ndcg@10": round(self.ndcg_at_10, 4),
+        }
 
 
 @dataclass(frozen=True)
@@ -75,8 +85,11 @@ class EvalReport:
         return [o for o in self.outcomes if o.rank is None or o.rank > 3]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"overall": self.overall.to_dict(), "by_kind": {k: m.to_dict() for k, m in self.by_kind.items()},
-                "queries": [o.to_dict() for o in self.outcomes]}
+        return {
+            "overall": self.overall.to_dict(),
+            "by_kind": {k: m.to_dict() for k, m in self.by_kind.items()},
+            "queries": [o.to_dict() for o in self.outcomes],
+        }
 
 
 def read_queries(path: Path) -> list[EvalQuery]:
@@ -86,8 +99,9 @@ def read_queries(path: Path) -> list[EvalQuery]:
     except OSError as exc:
         raise QueryFileError(f"{path}: cannot read ({exc.strerror})") from exc
     with handle:
-        reader = csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t",
-                                quoting=csv.QUOTE_NONE)
+        reader = csv.DictReader(
+            (line for line in handle if not line.startswith("#")), delimiter="\t", quoting=csv.QUOTE_NONE
+        )
         if not reader.fieldnames or not {"query", "acceptable"} <= set(reader.fieldnames):
             raise QueryFileError(f"{path}: the header must name the columns query and acceptable (and optionally kind)")
         queries = []

@@ -22,8 +22,13 @@ COORD_BONUS = 0.9
 """Whoosh OrGroup factor: a document matching more of the words scores higher."""
 
 _SYSTEM_PREFIXES = {
-    "cpt": "CPT", "cpt4": "CPT", "hcpcs": "HCPCS", "icd10pcs": "ICD-10-PCS", "icd-10-pcs": "ICD-10-PCS",
-    "pcs": "ICD-10-PCS", "icd": "ICD-10-PCS",
+    "cpt": "CPT",
+    "cpt4": "CPT",
+    "hcpcs": "HCPCS",
+    "icd10pcs": "ICD-10-PCS",
+    "icd-10-pcs": "ICD-10-PCS",
+    "pcs": "ICD-10-PCS",
+    "icd": "ICD-10-PCS",
 }
 _CODE = r"(?:\d{4}[\dFTUftu]|[A-Va-v]\d{4}|[0-9B-DFGHXb-dfghx][0-9A-HJ-NP-Za-hj-np-z]{6})"
 _CODE_PART = re.compile(
@@ -57,7 +62,9 @@ class CodePart:
     @property
     def label(self) -> str:
         """The part as a user would type it again."""
-        text = f"{self.value}-{self.high}" if self.kind == "range" else self.value + ("*" if self.kind == "prefix" else "")
+        text = (
+            f"{self.value}-{self.high}" if self.kind == "range" else self.value + ("*" if self.kind == "prefix" else "")
+        )
         return f"{self.system.lower()}:{text}" if self.system else text
 
     def to_query(self) -> Query:
@@ -113,8 +120,9 @@ def split_query(raw: str) -> ParsedQuery:
         return " "
 
     text = _CODE_PART.sub(take, text)
-    return ParsedQuery(raw=raw, text=" ".join(text.split()), codes=tuple(codes), truncated=truncated,
-                       notices=tuple(notices))
+    return ParsedQuery(
+        raw=raw, text=" ".join(text.split()), codes=tuple(codes), truncated=truncated, notices=tuple(notices)
+    )
 
 
 def make_parser(
@@ -124,7 +132,9 @@ def make_parser(
     or AND (every word somewhere in the document) when ``conjunctive``."""
     searched = [name for name in fields if weights.get(name, 0) > 0]
     parser = qparser.MultifieldParser(
-        searched, schema, fieldboosts={name: weights[name] for name in searched},
+        searched,
+        schema,
+        fieldboosts={name: weights[name] for name in searched},
         group=qparser.AndGroup if conjunctive else qparser.OrGroup.factory(COORD_BONUS),
     )
     aliases = {name: list(words) for name, words in FIELD_ALIASES.items()}
@@ -138,7 +148,7 @@ def make_parser(
 MAX_NESTING = 16
 MIN_PREFIX = 3
 _WILDCARD = re.compile(r"[^\s()\"]*\*[^\s()\"]*")
-_ALLOWED_WILDCARD = re.compile(r"(?:\w+:)?[^\W_]{%d,}\*" % MIN_PREFIX)
+_ALLOWED_WILDCARD = re.compile(rf"(?:\w+:)?[^\W_]{{{MIN_PREFIX},}}\*")
 _SYNTAX = re.compile(r"[()\"'^:~\[\]{}*]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
 
 

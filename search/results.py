@@ -19,8 +19,12 @@ class Snippet:
     highlights: tuple[tuple[int, int], ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        return {"section": self.section, "label": self.label, "text": self.text,
-                "highlights": [list(span) for span in self.highlights]}
+        return {
+            "section": self.section,
+            "label": self.label,
+            "text": self.text,
+            "highlights": [list(span) for span in self.highlights],
+        }
 
 
 @dataclass(frozen=True)
@@ -150,5 +154,9 @@ class SimilarResults:
     neighbours: tuple[SearchHit, ...]
 
     def to_dict(self) -> dict[str, object]:
-        return {"code": self.code, "title": self.title, "listed": [e.to_dict() for e in self.listed],
-                "neighbours": [hit.to_dict() for hit in self.neighbours]}
+        return {
+            "code": self.code,
+            "title": self.title,
+            "listed": [e.to_dict() for e in self.listed],
+            "neighbours": [hit.to_dict() for hit in self.neighbours],
+        }

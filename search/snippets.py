@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from whoosh.highlight import ContextFragmenter, Formatter, highlight
 from whoosh.searching import Hit
 
-from ..ingest.sections import section_label
 from ..index.schema import SIMILAR, SNIPPET_FIELDS
+from ..ingest.sections import section_label
 from .results import Snippet
 
 _START, _END = "\x02", "\x03"  # control characters never survive into indexed text
@@ -21,7 +21,7 @@ class _MarkFormatter(Formatter):
     between = " ... "
 
     def format_token(self, text: str, token, replace: bool = False) -> str:  # type: ignore[no-untyped-def]
-        return _START + self._text(text[token.startchar:token.endchar]) + _END
+        return _START + self._text(text[token.startchar : token.endchar]) + _END
 
 
 def best_snippet(hit: Hit, weights: Mapping[str, float], matched: Mapping[str, int]) -> Snippet | None:
@@ -38,8 +38,9 @@ def best_snippet(hit: Hit, weights: Mapping[str, float], matched: Mapping[str, i
         terms = hit.results.query_terms(expand=True, fieldname=name) if hit.results else set()
         words = {term[1] if isinstance(term[1], str) else term[1].decode("utf-8") for term in terms if term[0] == name}
         analyzer = hit.searcher.schema[name].analyzer
-        marked = highlight(text, words, analyzer, ContextFragmenter(maxchars=SNIPPET_CHARS, surround=70),
-                           _MarkFormatter(), top=1)
+        marked = highlight(
+            text, words, analyzer, ContextFragmenter(maxchars=SNIPPET_CHARS, surround=70), _MarkFormatter(), top=1
+        )
         if marked:
             plain, spans = _spans(marked)
             return Snippet(name, _label(name), *_ellipsis(plain, spans, " ".join(text.split())))

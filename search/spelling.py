@@ -55,7 +55,7 @@ def correct_text(text: str, reader: IndexReader, known: set[str] | None = None) 
     pieces: list[str] = []
     position = 0
     for scoped in _FIELD_TERM.finditer(text):
-        pieces.append(_WORD.sub(fix, text[position:scoped.start()]))
+        pieces.append(_WORD.sub(fix, text[position : scoped.start()]))
         name, _, value = scoped.group(0).partition(":")
         pieces.append(name + ":" + _WORD.sub(fix, value))
         position = scoped.end()

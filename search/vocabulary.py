@@ -88,12 +88,17 @@ class Vocabulary:
         position = 0
         while position < len(words):
             for size in range(min(MAX_PHRASE_WORDS, len(words) - position), 0, -1):
-                key = tuple(words[position:position + size])
+                key = tuple(words[position : position + size])
                 entries = self.phrases.get(key)
                 if entries:
                     kinds = {kind for _, kind in entries}
-                    found.append(Expansion(" ".join(key), tuple(e for e, _ in entries),
-                                           "abbreviation" if "abbreviation" in kinds else "synonym"))
+                    found.append(
+                        Expansion(
+                            " ".join(key),
+                            tuple(e for e, _ in entries),
+                            "abbreviation" if "abbreviation" in kinds else "synonym",
+                        )
+                    )
                     position += size
                     break
             else:

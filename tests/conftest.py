@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from procsearch.corpus import bundled_corpus
 from procsearch.index.build import IndexReport, build_index
 from procsearch.search.engine import SearchEngine

@@ -107,7 +107,9 @@ def test_index_command_reports_skips_with_exit_code(run, tmp_path: Path, fixture
     assert result.exit_code == EXIT_SKIPPED
     data = json.loads(result.stdout)
     assert data["indexed"] == 1
-    assert data["skipped"] == [{"source": "no-title.html", "reason": "no title and no recognisable content", "detail": ""}]
+    assert data["skipped"] == [
+        {"source": "no-title.html", "reason": "no title and no recognisable content", "detail": ""}
+    ]
 
 
 def test_first_search_builds_the_default_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

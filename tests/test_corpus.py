@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from procsearch.corpus import bundled_corpus
 from procsearch.index.build import IndexReport
 from procsearch.search.engine import SearchEngine
@@ -18,9 +17,22 @@ CODES_FILE = Path(__file__).parent / "fixtures" / "corpus-codes.tsv"
 # Tests, imaging, laboratory, visits, anesthesia and services need fewer sections than procedures.
 SHORT_GROUPS = {"Radiology", "Laboratory", "Evaluation and management", "Anesthesia"}
 SHORT_CODES = {
-    "93000", "93306", "93015", "94010", "95810", "93880", "95907",  # tests in the Medicine section
-    "31231", "31622", "43239", "45378", "93458", "36415",  # diagnostic endoscopies, catheterisation, blood draw
-    "G0439", "A0427", "E0601",  # visit, transport, equipment
+    "93000",
+    "93306",
+    "93015",
+    "94010",
+    "95810",
+    "93880",
+    "95907",  # tests in the Medicine section
+    "31231",
+    "31622",
+    "43239",
+    "45378",
+    "93458",
+    "36415",  # diagnostic endoscopies, catheterisation, blood draw
+    "G0439",
+    "A0427",
+    "E0601",  # visit, transport, equipment
 }
 
 
@@ -67,11 +79,19 @@ def test_corpus_is_found_after_a_non_editable_install(tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(project)],
-        check=True, capture_output=True, cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
     )
     script = "from procsearch.corpus import bundled_corpus; p = bundled_corpus(); print(p); print(len(list(p.glob('*.html'))))"
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
-                            env={**os.environ, "PYTHONPATH": str(target)}, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(target)},
+        check=True,
+    )
     location, count = result.stdout.split()
     assert Path(location).is_relative_to(target)
     assert int(count) == 140

@@ -5,7 +5,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from procsearch.index.build import build_index
 from procsearch.index.errors import IndexMissingError, IndexUnsafeError, IndexVersionError
 from procsearch.index.store import CURRENT, META, current_generation
@@ -36,7 +35,9 @@ def test_build_records_its_own_metadata(small_corpus: Path, tmp_path: Path) -> N
     assert stats.by_system == {"CPT": 3, "(none)": 1}
 
 
-def test_skips_are_reported_and_strict_leaves_the_index_unchanged(small_corpus: Path, tmp_path: Path, fixtures: Path) -> None:
+def test_skips_are_reported_and_strict_leaves_the_index_unchanged(
+    small_corpus: Path, tmp_path: Path, fixtures: Path
+) -> None:
     index = tmp_path / "ix"
     build_index(small_corpus, index)
     before = current_generation(index)

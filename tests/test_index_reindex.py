@@ -26,9 +26,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from whoosh import index as whoosh_index
-
-from procsearch.cli import EXIT_INDEX, EXIT_LOCKED, EXIT_OK, EXIT_SKIPPED
 from procsearch.index.build import build_index
 from procsearch.index.errors import IndexDamagedError
 from procsearch.index.store import CURRENT, META, current_generation, generations
@@ -36,6 +33,9 @@ from procsearch.index.update import ChangePlan, indexed_pages, plan_changes, rei
 from procsearch.index.verify import check_generation, rollback_index, verify_index
 from procsearch.ingest.pages import load_pages
 from procsearch.search.engine import SearchEngine
+from whoosh import index as whoosh_index
+
+from procsearch.cli import EXIT_INDEX, EXIT_LOCKED, EXIT_OK, EXIT_SKIPPED
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROCSEARCH = [sys.executable, "-m", "procsearch.cli"]
@@ -80,8 +80,18 @@ SENTENCES = (
     "The team reviews imaging of the {part} and your blood tests before the procedure.",
     "The incisions are closed with stitches or skin glue and covered with a dressing.",
 )
-SECTION_HEADINGS = ("Summary", "Purpose", "Indications", "Preparation", "Procedure Description",
-                    "Duration", "Setting", "Personnel", "Risks and Complications", "Recovery")
+SECTION_HEADINGS = (
+    "Summary",
+    "Purpose",
+    "Indications",
+    "Preparation",
+    "Procedure Description",
+    "Duration",
+    "Setting",
+    "Personnel",
+    "Risks and Complications",
+    "Recovery",
+)
 
 
 def synthetic_page(code: str, number: int, revision: int = 0) -> str:
@@ -99,7 +109,7 @@ def synthetic_page(code: str, number: int, revision: int = 0) -> str:
     title = f"{name} (variant {number}, revision {revision})"
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title} - CPT {code}</title>'
-        f"</head><body>\n<header><nav><a href=\"/\">Home</a></nav></header>\n<main>\n<h1>{title}</h1>\n"
+        f'</head><body>\n<header><nav><a href="/">Home</a></nav></header>\n<main>\n<h1>{title}</h1>\n'
         f'<p class="code-label">CPT4 code <strong>{code}</strong></p>\n<p>Category: {group}</p>\n'
         f"<h2>Name of the Procedure:</h2>\n<p>{name}. Common names: {name.split()[-1]} surgery, "
         f"{part} procedure {number}.</p>\n" + "\n".join(body) + "\n</main></body></html>\n"
@@ -110,8 +120,9 @@ def synthetic_code(number: int) -> str:
     return str(21000 + number)
 
 
-def write_synthetic(folder: Path, number: int, revision: int = 0, *, code: str | None = None,
-                    name: str | None = None) -> Path:
+def write_synthetic(
+    folder: Path, number: int, revision: int = 0, *, code: str | None = None, name: str | None = None
+) -> Path:
     path = folder / (name or f"proc-{synthetic_code(number)}.html")
     path.write_text(synthetic_page(code or synthetic_code(number), number, revision), encoding="utf-8")
     return path
@@ -156,8 +167,9 @@ def served_docs(index: Path) -> DocSet:
 
 
 def run_cli(*args: object, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([*PROCSEARCH, *map(str, args)], capture_output=True, text=True, env=CLI_ENV,
-                            cwd=CLI_CWD, timeout=timeout)
+    result = subprocess.run(
+        [*PROCSEARCH, *map(str, args)], capture_output=True, text=True, env=CLI_ENV, cwd=CLI_CWD, timeout=timeout
+    )
     assert "Traceback" not in result.stderr, result.stderr
     return result
 
@@ -226,8 +238,9 @@ def test_plan_sorts_every_source_into_exactly_one_bucket() -> None:
     indexed = {"a.html": "1", "b.html": "2", "c.html": "3", "gone.html": "4"}
     current = {"a.html": "1", "b.html": "2-new", "c.html": "3", "new.html": "5"}
     plan = plan_changes(indexed, current)
-    assert plan == ChangePlan(add=("new.html",), update=("b.html",), delete=("gone.html",),
-                              unchanged=("a.html", "c.html"))
+    assert plan == ChangePlan(
+        add=("new.html",), update=("b.html",), delete=("gone.html",), unchanged=("a.html", "c.html")
+    )
     assert plan.changed
 
 
@@ -255,8 +268,9 @@ def test_plan_treats_an_unreadable_file_as_changed() -> None:
     indexed=st.dictionaries(st.sampled_from("abcdefgh"), st.sampled_from("xyz"), max_size=8),
     current=st.dictionaries(st.sampled_from("abcdefgh"), st.sampled_from("xyz"), max_size=8),
 )
-def test_plan_partitions_sources_and_applying_it_gives_the_folder(indexed: dict[str, str],
-                                                                  current: dict[str, str]) -> None:
+def test_plan_partitions_sources_and_applying_it_gives_the_folder(
+    indexed: dict[str, str], current: dict[str, str]
+) -> None:
     plan = plan_changes(indexed, current)
     buckets = [plan.add, plan.update, plan.delete, plan.unchanged]
     every = [source for bucket in buckets for source in bucket]
@@ -336,8 +350,7 @@ def test_adding_and_removing_pages(small_corpus: Path, tmp_path: Path) -> None:
     assert verify_index(index, small_corpus).drifted is False
 
 
-def test_a_page_that_becomes_broken_is_skipped_and_its_old_document_removed(small_corpus: Path,
-                                                                            tmp_path: Path) -> None:
+def test_a_page_that_becomes_broken_is_skipped_and_its_old_document_removed(small_corpus: Path, tmp_path: Path) -> None:
     index = tmp_path / "ix"
     build_index(small_corpus, index)
     broken = small_corpus / f"proc-{synthetic_code(5)}.html"
@@ -348,7 +361,9 @@ def test_a_page_that_becomes_broken_is_skipped_and_its_old_document_removed(smal
     report = reindex(small_corpus, index)
 
     assert {(s.source, s.reason) for s in report.skipped} == {
-        (broken.name, "not an HTML page"), (emptied.name, "empty file")}
+        (broken.name, "not an HTML page"),
+        (emptied.name, "empty file"),
+    }
     assert report.documents == 10 and report.deleted == 2
     assert served_docs(index) == expected_docs(small_corpus)
     with SearchEngine(index) as engine:
@@ -373,8 +388,7 @@ def _same_as_full_build(corpus: Path, incremental: Path, scratch: Path) -> None:
 
 def test_duplicate_codes_follow_the_full_build_rule_at_every_step(tmp_path: Path) -> None:
     """The path that sorts first keeps a code, whatever order files appear, change and go in."""
-    corpus = make_corpus(tmp_path / "pages", fixtures=("seed-63685.html",), medlineplus=False,
-                         synthetic=range(0))
+    corpus = make_corpus(tmp_path / "pages", fixtures=("seed-63685.html",), medlineplus=False, synthetic=range(0))
     write_synthetic(corpus, 1, name="b-first.html")
     write_synthetic(corpus, 2, name="m-middle.html")
     write_synthetic(corpus, 3, name="z-last.html")
@@ -387,14 +401,14 @@ def test_duplicate_codes_follow_the_full_build_rule_at_every_step(tmp_path: Path
         write_synthetic(corpus / "sub", 13, code=x, name="c.html")
 
     steps = [
-        lambda: write_synthetic(corpus, 11, code=x, name="y-dup.html"),      # sorts after the holder: skipped
-        lambda: write_synthetic(corpus, 12, code=x, name="a-dup.html"),      # sorts first: takes the code
-        lambda: (corpus / "a-dup.html").unlink(),                            # the old holder gets it back
+        lambda: write_synthetic(corpus, 11, code=x, name="y-dup.html"),  # sorts after the holder: skipped
+        lambda: write_synthetic(corpus, 12, code=x, name="a-dup.html"),  # sorts first: takes the code
+        lambda: (corpus / "a-dup.html").unlink(),  # the old holder gets it back
         lambda: write_synthetic(corpus, 1, code=synthetic_code(9), name="b-first.html"),  # holder moves away
         lambda: (corpus / "b-first.html").write_bytes(b"%PDF-1.4 broken"),  # a broken file holds nothing
         lambda: write_synthetic(corpus, 2, code=synthetic_code(3), name="m-middle.html"),  # steals z-last's
         lambda: write_synthetic(corpus, 2, revision=1, name="m-middle.html"),  # gives it back
-        lambda: add_in_subfolder(),                                          # sub/c.html sorts before y-dup.html
+        lambda: add_in_subfolder(),  # sub/c.html sorts before y-dup.html
         lambda: (corpus / "y-dup.html").unlink(),
     ]
     for number, step in enumerate(steps, 1):
@@ -415,8 +429,9 @@ def test_verify_against_the_folder_does_not_call_skipped_pages_missing(small_cor
     assert result.returncode == EXIT_OK, result.stdout + result.stderr
 
 
-def test_repeated_reindexes_serve_the_right_documents_and_keep_two_generations(small_corpus: Path,
-                                                                               tmp_path: Path) -> None:
+def test_repeated_reindexes_serve_the_right_documents_and_keep_two_generations(
+    small_corpus: Path, tmp_path: Path
+) -> None:
     index = tmp_path / "ix"
     build_index(small_corpus, index)
     for number in range(4):
@@ -509,7 +524,8 @@ def check_after_crash(index: Path, corpora: KillCorpora, what: str) -> DocSet:
     served = served_docs(index)
     assert served in (corpora.old_docs, corpora.new_docs), (
         f"{what}: the index serves neither state ({len(served)} documents: "
-        f"{len(served - corpora.old_docs)} not in the old state, {len(served - corpora.new_docs)} not in the new)")
+        f"{len(served - corpora.old_docs)} not in the old state, {len(served - corpora.new_docs)} not in the new)"
+    )
     report = verify_index(index)
     assert not report.damaged, f"{what}: {report.damage}"
     return served
@@ -527,13 +543,14 @@ def next_run_recovers(index: Path, corpora: KillCorpora, what: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("command", "kills"), [("reindex", 17), ("index", 8)])
-def test_sigkill_at_any_moment_leaves_the_old_or_the_new_index(command: str, kills: int,
-                                                             kill_corpora: KillCorpora, kill_index: Path) -> None:
+def test_sigkill_at_any_moment_leaves_the_old_or_the_new_index(
+    command: str, kills: int, kill_corpora: KillCorpora, kill_index: Path
+) -> None:
     index = kill_index
     argv = [*PROCSEARCH, "--index", str(index), command, str(kill_corpora.new)]
     # Measure one full run (old -> new), then go back to the old state.
     started = time.monotonic()
-    result = run_cli(*argv[len(PROCSEARCH):])
+    result = run_cli(*argv[len(PROCSEARCH) :])
     duration = time.monotonic() - started
     assert result.returncode == EXIT_SKIPPED, result.stderr
     assert served_docs(index) == kill_corpora.new_docs
@@ -542,8 +559,7 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_index(command: str, kil
     outcomes: list[tuple[float, str]] = []
     for attempt in range(kills):
         delay = 1.15 * duration * attempt / (kills - 1)
-        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=CLI_ENV,
-                                   cwd=CLI_CWD)
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=CLI_ENV, cwd=CLI_CWD)
         try:
             process.wait(timeout=delay)
         except subprocess.TimeoutExpired:
@@ -579,8 +595,14 @@ after the call; "pointer": at the os.replace that swaps CURRENT)."""
 
 
 def kill_at(command: str, index: Path, corpus: Path, module: str, attribute: str, when: str) -> None:
-    result = subprocess.run([sys.executable, "-c", KILL_HOOK, command, str(index), str(corpus), module, attribute,
-                             when], capture_output=True, text=True, env=CLI_ENV, cwd=CLI_CWD, timeout=CLI_TIMEOUT)
+    result = subprocess.run(
+        [sys.executable, "-c", KILL_HOOK, command, str(index), str(corpus), module, attribute, when],
+        capture_output=True,
+        text=True,
+        env=CLI_ENV,
+        cwd=CLI_CWD,
+        timeout=CLI_TIMEOUT,
+    )
     assert result.returncode == -signal.SIGKILL, f"{module}.{attribute} was never reached: {result.stderr}"
 
 
@@ -597,10 +619,14 @@ KILL_POINTS = [
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("command", "module", "attribute", "when", "state"), KILL_POINTS,
-                         ids=[f"{c}-{a}-{w}" for c, _m, a, w, _s in KILL_POINTS])
-def test_sigkill_at_each_step_of_publishing(command: str, module: str, attribute: str, when: str, state: str,
-                                            kill_corpora: KillCorpora, kill_index: Path) -> None:
+@pytest.mark.parametrize(
+    ("command", "module", "attribute", "when", "state"),
+    KILL_POINTS,
+    ids=[f"{c}-{a}-{w}" for c, _m, a, w, _s in KILL_POINTS],
+)
+def test_sigkill_at_each_step_of_publishing(
+    command: str, module: str, attribute: str, when: str, state: str, kill_corpora: KillCorpora, kill_index: Path
+) -> None:
     kill_at(command, kill_index, kill_corpora.new, module, attribute, when)
     served = check_after_crash(kill_index, kill_corpora, f"killed at {attribute}")
     assert served == (kill_corpora.new_docs if state == "new" else kill_corpora.old_docs)
@@ -608,8 +634,9 @@ def test_sigkill_at_each_step_of_publishing(command: str, module: str, attribute
 
 
 @pytest.mark.slow
-def test_rollback_never_serves_a_generation_that_was_never_published(kill_corpora: KillCorpora,
-                                                                     kill_index: Path, tmp_path: Path) -> None:
+def test_rollback_never_serves_a_generation_that_was_never_published(
+    kill_corpora: KillCorpora, kill_index: Path, tmp_path: Path
+) -> None:
     index = kill_index
     third = tmp_path / "third"
     shutil.copytree(kill_corpora.old, third)
@@ -687,8 +714,12 @@ def test_a_reader_sees_only_complete_generations_during_many_reindexes(tmp_path:
     index = tmp_path / "ix"
     build_index(one, index)
     stop, log = tmp_path / "stop", tmp_path / "reader.log"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(index), str(stop), str(log)],
-                              env=CLI_ENV, cwd=CLI_CWD, stderr=subprocess.PIPE)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(index), str(stop), str(log)],
+        env=CLI_ENV,
+        cwd=CLI_CWD,
+        stderr=subprocess.PIPE,
+    )
     published = []
     try:
         _wait_until_reader_sees(current_generation(index).name, log, reader)
@@ -730,8 +761,14 @@ with writer_lock(Path(sys.argv[1])):
 def lock_holder(small_corpus: Path, tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
     index = tmp_path / "ix"
     build_index(small_corpus, index)
-    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(index)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True, env=CLI_ENV, cwd=CLI_CWD)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(index)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=CLI_ENV,
+        cwd=CLI_CWD,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
         yield index, holder
@@ -745,15 +782,19 @@ def lock_holder(small_corpus: Path, tmp_path: Path) -> Iterator[tuple[Path, subp
 
 
 def test_a_second_writer_gives_up_with_exit_4_and_nothing_is_lost(
-        lock_holder: tuple[Path, subprocess.Popen[str]], small_corpus: Path) -> None:
+    lock_holder: tuple[Path, subprocess.Popen[str]], small_corpus: Path
+) -> None:
     index, holder = lock_holder
     before = served_docs(index)
     generation = current_generation(index)
     write_synthetic(small_corpus, 70)
     write_synthetic(small_corpus, 1, revision=1)
 
-    for args in (["reindex", small_corpus, "--lock-timeout", "1"], ["index", small_corpus, "--lock-timeout", "0.2"],
-                 ["rollback", "--lock-timeout", "0"]):
+    for args in (
+        ["reindex", small_corpus, "--lock-timeout", "1"],
+        ["index", small_corpus, "--lock-timeout", "0.2"],
+        ["rollback", "--lock-timeout", "0"],
+    ):
         result = run_cli("--index", index, *args, timeout=30)
         assert result.returncode == EXIT_LOCKED, (args, result.stderr)
         assert f"Another procsearch process is writing the index at {index}" in result.stderr
@@ -771,7 +812,8 @@ def test_a_second_writer_gives_up_with_exit_4_and_nothing_is_lost(
 
 
 def test_a_lock_left_by_a_killed_process_never_blocks_the_next_run(
-        lock_holder: tuple[Path, subprocess.Popen[str]], small_corpus: Path) -> None:
+    lock_holder: tuple[Path, subprocess.Popen[str]], small_corpus: Path
+) -> None:
     index, holder = lock_holder
     holder.send_signal(signal.SIGKILL)
     holder.wait(timeout=30)
@@ -783,13 +825,10 @@ def test_a_lock_left_by_a_killed_process_never_blocks_the_next_run(
 
 
 @pytest.mark.slow
-def test_writers_that_wait_for_the_lock_run_one_after_the_other(kill_corpora: KillCorpora,
-                                                                kill_index: Path) -> None:
+def test_writers_that_wait_for_the_lock_run_one_after_the_other(kill_corpora: KillCorpora, kill_index: Path) -> None:
     argv = [*PROCSEARCH, "--index", str(kill_index), "reindex", str(kill_corpora.new), "--lock-timeout", "60"]
-    first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=CLI_ENV,
-                             cwd=CLI_CWD)
-    second = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=CLI_ENV,
-                              cwd=CLI_CWD)
+    first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=CLI_ENV, cwd=CLI_CWD)
+    second = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=CLI_ENV, cwd=CLI_CWD)
     outputs = [first.communicate(timeout=CLI_TIMEOUT), second.communicate(timeout=CLI_TIMEOUT)]
     assert (first.returncode, second.returncode) == (EXIT_SKIPPED, EXIT_SKIPPED), outputs
     summaries = sorted(out for out, _err in outputs)
@@ -853,7 +892,8 @@ def two_generations(small_corpus: Path, tmp_path: Path) -> tuple[Path, Path, Doc
 
 @pytest.mark.parametrize("damage", DAMAGE)
 def test_damaged_newest_generation_is_reported_and_rollback_restores_service(
-        damage, two_generations: tuple[Path, Path, DocSet, DocSet]) -> None:  # type: ignore[no-untyped-def]
+    damage, two_generations: tuple[Path, Path, DocSet, DocSet]
+) -> None:  # type: ignore[no-untyped-def]
     index, corpus, old_docs, new_docs = two_generations
     damaged = current_generation(index)
     previous = next(g for g in generations(index) if g != damaged)
@@ -886,12 +926,14 @@ def test_damaged_newest_generation_is_reported_and_rollback_restores_service(
 
 
 def test_damage_to_a_segment_shared_by_both_generations_needs_a_rebuild(
-        two_generations: tuple[Path, Path, DocSet, DocSet]) -> None:
+    two_generations: tuple[Path, Path, DocSet, DocSet],
+) -> None:
     """Generations share unchanged segments by hard link, so damage to one reaches both: rollback
     refuses with a clear message and the rebuild it names fixes the index."""
     index, corpus, _old_docs, new_docs = two_generations
-    shared = max((p for p in current_generation(index).glob("*.seg") if p.stat().st_nlink > 1),
-                 key=lambda p: p.stat().st_size)
+    shared = max(
+        (p for p in current_generation(index).glob("*.seg") if p.stat().st_nlink > 1), key=lambda p: p.stat().st_size
+    )
     with open(shared, "r+b") as handle:
         handle.truncate(shared.stat().st_size // 2)
 
@@ -906,7 +948,8 @@ def test_damage_to_a_segment_shared_by_both_generations_needs_a_rebuild(
 
 
 def test_damage_found_while_searching_is_reported_as_a_damaged_index(
-        two_generations: tuple[Path, Path, DocSet, DocSet]) -> None:
+    two_generations: tuple[Path, Path, DocSet, DocSet],
+) -> None:
     index, _corpus, _old_docs, _new_docs = two_generations
     pristine = index.with_name("pristine")
     shutil.copytree(index, pristine)
@@ -933,7 +976,8 @@ def test_damage_found_while_searching_is_reported_as_a_damaged_index(
 
 
 def test_after_a_successful_reindex_current_names_a_complete_published_generation(
-        small_corpus: Path, tmp_path: Path) -> None:
+    small_corpus: Path, tmp_path: Path
+) -> None:
     index = tmp_path / "ix"
     build_index(small_corpus, index)
     write_synthetic(small_corpus, 2, revision=1)

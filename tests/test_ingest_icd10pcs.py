@@ -13,7 +13,6 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-
 from procsearch.ingest.errors import SourceUnavailableError
 from procsearch.ingest.icd10pcs import (
     INSTALL_HINT,
@@ -100,8 +99,7 @@ def test_laparoscopic_appendectomy(tables: PcsTables) -> None:
     assert re.fullmatch(r"[0-9a-f]{64}", doc.content_hash)
 
 
-def test_the_appendectomy_entry_names_excision_and_resection_of_the_appendix(
-        tables: PcsTables) -> None:
+def test_the_appendectomy_entry_names_excision_and_resection_of_the_appendix(tables: PcsTables) -> None:
     # "Appendectomy: see Excision, Appendix **0DBJ**; see Resection, Appendix **0DTJ**"
     for code in ("0DTJ0ZZ", "0DBJ4ZZ", "0DBJ0ZX"):
         assert "appendectomy" in lower_names(doc_for(tables, code)), code
@@ -110,18 +108,17 @@ def test_the_appendectomy_entry_names_excision_and_resection_of_the_appendix(
 
 def test_right_total_knee_replacement(tables: PcsTables) -> None:
     doc = doc_for(tables, RIGHT_KNEE_REPLACEMENT)
-    assert doc.title == ("Replacement of Right Knee Joint with Synthetic Substitute, Cemented, "
-                         "Open Approach")
-    assert "of the right knee joint, by an open approach, with synthetic substitute, cemented" \
-        in doc.sections["summary"]
+    assert doc.title == ("Replacement of Right Knee Joint with Synthetic Substitute, Cemented, Open Approach")
+    assert (
+        "of the right knee joint, by an open approach, with synthetic substitute, cemented" in doc.sections["summary"]
+    )
     names = lower_names(doc)
     assert "arthroplasty" in names
     assert any("knee replacement" in name for name in names), names
     assert doc.group == "Medical and Surgical / Lower Joints"
 
 
-def test_names_from_whole_table_entries_go_only_to_the_body_parts_they_name(
-        tables: PcsTables) -> None:
+def test_names_from_whole_table_entries_go_only_to_the_body_parts_they_name(tables: PcsTables) -> None:
     # "Colectomy: see Resection, Gastrointestinal System **0DT**" and "Replacement, knee: see
     # Replacement, Lower Joints **0SR**" point to whole tables.
     assert "colectomy" in lower_names(doc_for(tables, "0DTN0ZZ"))  # sigmoid colon
@@ -135,8 +132,7 @@ def test_names_from_whole_table_entries_go_only_to_the_body_parts_they_name(
 def test_bypass_summary_names_where_it_goes(tables: PcsTables) -> None:
     doc = doc_for(tables, "0D160ZA")
     assert doc.title == "Bypass Stomach to Jejunum, Open Approach"
-    assert doc.sections["summary"].endswith("of the stomach, by an open approach, with no device, "
-                                            "to the jejunum.")
+    assert doc.sections["summary"].endswith("of the stomach, by an open approach, with no device, to the jejunum.")
 
 
 def test_build_one_document_by_code(tables: PcsTables) -> None:
@@ -216,8 +212,9 @@ def test_every_billable_code_becomes_a_document(tables: PcsTables) -> None:
 # --- the schema check, on tiny databases -------------------------------------------------------
 
 
-def make_database(path: Path, columns: Mapping[str, Sequence[str]],
-                  rows: Mapping[str, Sequence[Sequence[object]]] | None = None) -> Path:
+def make_database(
+    path: Path, columns: Mapping[str, Sequence[str]], rows: Mapping[str, Sequence[Sequence[object]]] | None = None
+) -> Path:
     with closing(sqlite3.connect(path)) as connection, connection:
         for table, names in columns.items():
             connection.execute(f'CREATE TABLE "{table}" ({", ".join(names)})')
@@ -257,42 +254,86 @@ def test_a_file_that_is_no_database_is_reported_with_its_path(tmp_path: Path) ->
 
 def test_documents_from_a_tiny_database(tmp_path: Path) -> None:
     """The whole path from rows to documents, on rows written here."""
-    appendix = ("0DTJ4ZZ", 1, "Resection of Appendix, Perc Endo Approach",
-                "Resection of Appendix, Percutaneous Endoscopic Approach")
-    appendix_open = ("0DTJ0ZZ", 1, "Resection of Appendix, Open Approach",
-                     "Resection of Appendix, Open Approach")
-    esophagus = ("0DT50ZZ", 1, "Resection of Esophagus, Open Approach",
-                 "Resection of Esophagus, Open Approach")
-    sigmoid = ("0DTN0ZZ", 1, "Resection of Sigmoid Colon, Open Approach",
-               "Resection of Sigmoid Colon, Open Approach")
+    appendix = (
+        "0DTJ4ZZ",
+        1,
+        "Resection of Appendix, Perc Endo Approach",
+        "Resection of Appendix, Percutaneous Endoscopic Approach",
+    )
+    appendix_open = ("0DTJ0ZZ", 1, "Resection of Appendix, Open Approach", "Resection of Appendix, Open Approach")
+    esophagus = ("0DT50ZZ", 1, "Resection of Esophagus, Open Approach", "Resection of Esophagus, Open Approach")
+    sigmoid = ("0DTN0ZZ", 1, "Resection of Sigmoid Colon, Open Approach", "Resection of Sigmoid Colon, Open Approach")
 
     def tree(code: str, part: str) -> tuple[object, ...]:
         approach = "Percutaneous Endoscopic" if code[4] == "4" else "Open"
-        return (*code, code, "Medical and Surgical", "Gastrointestinal System",
-                "Resection: Cutting out or off", part, approach, "No Device", "No Qualifier")
+        return (
+            *code,
+            code,
+            "Medical and Surgical",
+            "Gastrointestinal System",
+            "Resection: Cutting out or off",
+            part,
+            approach,
+            "No Device",
+            "No Qualifier",
+        )
 
     columns = {table: names for table, names in REQUIRED_COLUMNS.items() if table != "pcs_tree"}
     columns["pcs_codes"] = ("code", "billable", "short_name", "long_name")
-    columns["pcs_tree"] = ("section", "body_system", "root_op", "body_part", "approach", "device",
-                           "qualifier", "code", "sec_def", "bs_def",
-                           "ro_def", "bp_def", "ap_def", "dv_def", "qu_def")
-    path = make_database(tmp_path / "tiny.db", columns, {
-        "pcs_codes": [appendix, appendix_open, esophagus, sigmoid, ("0DTJ4ZX", 0, "x", "header")],
-        "pcs_tree": [tree("0DTJ4ZZ", "Appendix"), tree("0DTJ0ZZ", "Appendix"),
-                     tree("0DT50ZZ", "Esophagus"), tree("0DTN0ZZ", "Sigmoid Colon")],
-        "pcs_root_operation": [("0", "T", "Resection",
-                                "Cutting out or off, without replacement, all of a body part",
-                                "", "Total nephrectomy")],
-        "pcs_approach": [("0", "0", "Open", "Cutting through the skin"),
-                         ("0", "4", "Percutaneous Endoscopic", "Entry, by puncture")],
-        "pcs_body_part": [("0", "D", "J", "Gastrointestinal System", "Appendix"),
-                          ("0", "D", "5", "Gastrointestinal System", "Esophagus"),
-                          ("0", "D", "N", "Gastrointestinal System", "Sigmoid Colon")],
-        "pcs_index": [("Appendectomy", "see Excision, Appendix **0DBJ**\n"
-                                       "see Resection, Appendix **0DTJ**"),
-                      ("Colectomy ", "see Resection, Gastrointestinal System **0DT**"),
-                      ("Resection", "Appendix **0DTJ**\nEsophagus **0DT5**")],
-    })
+    columns["pcs_tree"] = (
+        "section",
+        "body_system",
+        "root_op",
+        "body_part",
+        "approach",
+        "device",
+        "qualifier",
+        "code",
+        "sec_def",
+        "bs_def",
+        "ro_def",
+        "bp_def",
+        "ap_def",
+        "dv_def",
+        "qu_def",
+    )
+    path = make_database(
+        tmp_path / "tiny.db",
+        columns,
+        {
+            "pcs_codes": [appendix, appendix_open, esophagus, sigmoid, ("0DTJ4ZX", 0, "x", "header")],
+            "pcs_tree": [
+                tree("0DTJ4ZZ", "Appendix"),
+                tree("0DTJ0ZZ", "Appendix"),
+                tree("0DT50ZZ", "Esophagus"),
+                tree("0DTN0ZZ", "Sigmoid Colon"),
+            ],
+            "pcs_root_operation": [
+                (
+                    "0",
+                    "T",
+                    "Resection",
+                    "Cutting out or off, without replacement, all of a body part",
+                    "",
+                    "Total nephrectomy",
+                )
+            ],
+            "pcs_approach": [
+                ("0", "0", "Open", "Cutting through the skin"),
+                ("0", "4", "Percutaneous Endoscopic", "Entry, by puncture"),
+            ],
+            "pcs_body_part": [
+                ("0", "D", "J", "Gastrointestinal System", "Appendix"),
+                ("0", "D", "5", "Gastrointestinal System", "Esophagus"),
+                ("0", "D", "N", "Gastrointestinal System", "Sigmoid Colon"),
+            ],
+            "pcs_index": [
+                ("Appendectomy", "see Excision, Appendix **0DBJ**\nsee Resection, Appendix **0DTJ**"),
+                ("Colectomy ", "see Resection, Gastrointestinal System **0DT**"),
+                ("Resection", "Appendix **0DTJ**\nEsophagus **0DT5**"),
+            ],
+        },
+    )
     tables = read_tables(path)
     assert list(tables.titles) == ["0DT50ZZ", "0DTJ0ZZ", "0DTJ4ZZ", "0DTN0ZZ"]  # billable only
     docs = {doc.code: doc for doc in iter_icd10pcs_docs(path)}
@@ -300,7 +341,8 @@ def test_documents_from_a_tiny_database(tmp_path: Path) -> None:
     assert doc.title == appendix[3]
     assert doc.sections["summary"] == (
         "Resection (cutting out or off, without replacement, all of a body part) of the "
-        "appendix, by a percutaneous endoscopic (laparoscopic) approach, with no device.")
+        "appendix, by a percutaneous endoscopic (laparoscopic) approach, with no device."
+    )
     assert doc.common_names == ("Appendectomy",)  # "Resection" restates the title: not a name
     assert [s.code for s in doc.similar_codes] == ["0DTJ0ZZ"]
     assert docs["0DTN0ZZ"].common_names == ("Colectomy",)

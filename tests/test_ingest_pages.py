@@ -4,7 +4,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from procsearch.ingest.pages import find_pages, load_pages
 
 PAGE = """<html><head><meta charset="{charset}"><title>t</title></head><body>
@@ -56,14 +55,21 @@ def test_duplicate_codes_keep_the_first_path_in_sorted_order(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        (page("27447", summary="Caf\u00e9 \u2013 r\u00e9sum\u00e9").encode("utf-8"), "Caf\u00e9 \u2013 r\u00e9sum\u00e9"),
+        (
+            page("27447", summary="Caf\u00e9 \u2013 r\u00e9sum\u00e9").encode("utf-8"),
+            "Caf\u00e9 \u2013 r\u00e9sum\u00e9",
+        ),
         (b"\xef\xbb\xbf" + page("27447", summary="na\u00efve").encode("utf-8"), "na\u00efve"),
-        (page("27447", summary="Caf\u00e9 \u2013 \u201cok\u201d", charset="windows-1252").encode("cp1252"),
-         "Caf\u00e9 \u2013 \u201cok\u201d"),
+        (
+            page("27447", summary="Caf\u00e9 \u2013 \u201cok\u201d", charset="windows-1252").encode("cp1252"),
+            "Caf\u00e9 \u2013 \u201cok\u201d",
+        ),
         (page("27447", summary="Caf\u00e9 \u2013 ok", charset="utf-8").encode("cp1252"), "Caf\u00e9 \u2013 ok"),
         (page("27447", summary="r\u00e9sum\u00e9").encode("utf-16"), "r\u00e9sum\u00e9"),
-        (page("27447", summary="A \u00e9 B").encode("utf-8") .replace(b"B</p>", "\u2013 B</p>".encode("cp1252")),
-         "A \u00e9 \u2013 B"),
+        (
+            page("27447", summary="A \u00e9 B").encode("utf-8").replace(b"B</p>", "\u2013 B</p>".encode("cp1252")),
+            "A \u00e9 \u2013 B",
+        ),
     ],
     ids=["utf8", "utf8-bom", "cp1252-meta", "cp1252-wrong-meta", "utf16-bom", "mixed-utf8-cp1252"],
 )

@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from procsearch.ingest.errors import PageSkipped
 from procsearch.ingest.parse import parse_page
 from procsearch.ingest.record import SimilarCode
@@ -69,8 +68,12 @@ def test_heading_variants_bold_headings_definition_lists_and_other(fixtures: Pat
     assert "Instruments" in doc.sections["procedure"]
     # A heading that matches nothing is kept, never dropped.
     assert doc.other == {"Cost and insurance": "Usually covered when gallstones cause symptoms."}
-    assert doc.common_names == ("Laparoscopic cholecystectomy", "lap chole", "keyhole gallbladder surgery",
-                                "gallbladder removal")
+    assert doc.common_names == (
+        "Laparoscopic cholecystectomy",
+        "lap chole",
+        "keyhole gallbladder surgery",
+        "gallbladder removal",
+    )
     assert [s.code for s in doc.similar_codes] == ["47563", "47600"]
     assert doc.similar_codes[1].label == "Open cholecystectomy"
     assert "Advertisement" not in " ".join(doc.sections.values())
@@ -107,8 +110,12 @@ def test_code_from_file_name_when_page_has_none() -> None:
 
 @pytest.mark.parametrize(
     ("label", "code", "system"),
-    [("CPT4 code", "63685", "CPT"), ("HCPCS Level II code:", "G0121", "HCPCS"),
-     ("ICD-10-PCS code", "0DTJ4ZZ", "ICD-10-PCS"), ("Code", "E0601", "HCPCS")],
+    [
+        ("CPT4 code", "63685", "CPT"),
+        ("HCPCS Level II code:", "G0121", "HCPCS"),
+        ("ICD-10-PCS code", "0DTJ4ZZ", "ICD-10-PCS"),
+        ("Code", "E0601", "HCPCS"),
+    ],
 )
 def test_code_system_from_label_or_shape(label: str, code: str, system: str) -> None:
     html = f"<h1>Some procedure</h1><p>{label} {code}</p><h2>Summary</h2><p>Text.</p>"
@@ -119,14 +126,20 @@ def test_code_system_from_label_or_shape(label: str, code: str, system: str) -> 
 MEDLINEPLUS = {
     "laparoscopy.html": ("Laparoscopy", ("diagnostic laparoscopy", "laparoscopic surgery")),
     "complete-blood-count-cbc.html": ("Complete Blood Count (CBC)", ("CBC", "full blood count", "blood cell count")),
-    "breast-biopsy.html": ("Breast Biopsy", ("core needle biopsy", "core biopsy, breast", "fine-needle aspiration",
-                                             "open surgery biopsy")),
-    "bone-density-scan.html": ("Bone Density Scan", ("bone mineral density test", "BMD test", "DEXA scan", "DXA",
-                                                     "Dual-energy x-ray absorptiometry")),
+    "breast-biopsy.html": (
+        "Breast Biopsy",
+        ("core needle biopsy", "core biopsy, breast", "fine-needle aspiration", "open surgery biopsy"),
+    ),
+    "bone-density-scan.html": (
+        "Bone Density Scan",
+        ("bone mineral density test", "BMD test", "DEXA scan", "DXA", "Dual-energy x-ray absorptiometry"),
+    ),
 }
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (Path(__file__).parent / "fixtures/medlineplus").glob("*.html")))
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (Path(__file__).parent / "fixtures/medlineplus").glob("*.html"))
+)
 def test_medlineplus_pages_parse_into_sections(fixtures: Path, name: str) -> None:
     doc = parse(fixtures / "medlineplus", name)
     assert doc.code == name.removesuffix(".html") and doc.code_system == ""
@@ -134,8 +147,15 @@ def test_medlineplus_pages_parse_into_sections(fixtures: Path, name: str) -> Non
     assert {"summary", "purpose", "indications", "procedure", "preparation", "risks"} <= set(doc.sections)
     assert "What do the results mean?" in doc.other
     everything = " ".join([*doc.sections.values(), *doc.other.values()])
-    for furniture in ("Health Topics", "Drugs & Supplements", "References", "Related Health Topics",
-                      "URL of this page", "Customer Support", "enable JavaScript"):
+    for furniture in (
+        "Health Topics",
+        "Drugs & Supplements",
+        "References",
+        "Related Health Topics",
+        "URL of this page",
+        "Customer Support",
+        "enable JavaScript",
+    ):
         assert furniture not in everything, furniture
     if name in MEDLINEPLUS:
         title, names = MEDLINEPLUS[name]

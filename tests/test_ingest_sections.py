@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from procsearch.index.schema import TEXT_FIELDS, build_schema
 from procsearch.ingest.sections import NAMES, OTHER, SECTION_NAMES, SECTIONS, SIMILAR, SKIP, match_heading
 from procsearch.search.weights import DEFAULT_WEIGHTS

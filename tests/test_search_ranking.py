@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from procsearch.search.engine import SearchEngine
 from procsearch.search.errors import QueryError
 
@@ -13,7 +12,9 @@ def rank(engine: SearchEngine, query: str, code: str, **options: object) -> int:
     return codes.index(code) + 1 if code in codes else 999
 
 
-def test_physical_therapy_ranks_the_exercise_page_above_pages_that_offer_it_as_an_alternative(engine: SearchEngine) -> None:
+def test_physical_therapy_ranks_the_exercise_page_above_pages_that_offer_it_as_an_alternative(
+    engine: SearchEngine,
+) -> None:
     assert rank(engine, "physical therapy", "97110") < rank(engine, "physical therapy", "63685")
     assert rank(engine, "physical therapy", "97110") <= 3
 
@@ -22,8 +23,9 @@ def test_spinal_cord_stimulator_pages_outrank_passing_mentions(engine: SearchEng
     results = engine.search("spinal cord stimulator", limit=20)
     codes = results.codes
     core = [codes.index(code) for code in ("63685", "63650", "63688")]
-    passing = [i for i, hit in enumerate(results.hits)
-               if "stimulat" not in (hit.title + " ".join(hit.common_names)).lower()]
+    passing = [
+        i for i, hit in enumerate(results.hits) if "stimulat" not in (hit.title + " ".join(hit.common_names)).lower()
+    ]
     assert passing, "some pages mention the stimulator only in passing"
     assert max(core) < min(passing)
 
@@ -57,7 +59,9 @@ def test_each_hit_names_the_section_its_snippet_comes_from(engine: SearchEngine)
         ("cholecystecomy", {"47562"}),
     ],
 )
-def test_lay_words_abbreviations_and_typos_find_the_right_code(engine: SearchEngine, query: str, expected: set[str]) -> None:
+def test_lay_words_abbreviations_and_typos_find_the_right_code(
+    engine: SearchEngine, query: str, expected: set[str]
+) -> None:
     top3 = set(engine.search(query, limit=3).codes)
     assert top3 & expected, (query, top3)
 
@@ -85,7 +89,10 @@ def test_code_prefixes_and_ranges(engine: SearchEngine) -> None:
 
 
 def test_section_scoped_terms_and_section_option_match_only_that_section(engine: SearchEngine) -> None:
-    for results in (engine.search("risks:hoarseness", limit=10), engine.search("hoarseness", section="risks", limit=10)):
+    for results in (
+        engine.search("risks:hoarseness", limit=10),
+        engine.search("hoarseness", section="risks", limit=10),
+    ):
         assert results.hits
         assert all(hit.matched_fields == ("risks",) for hit in results.hits)
         assert "60240" in results.codes
@@ -128,8 +135,21 @@ def test_costly_or_meaningless_queries_get_a_message(engine: SearchEngine, query
         engine.search(query)
 
 
-@pytest.mark.parametrize("query", ["NOT NOT knee", '"unbalanced', "((knee", "AND", "foo:bar knee", "\x00knee",
-                                   "señal cardíaca 心脏", "what is a spinal tap?", "knee~5", "procedure:[a TO z]"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "NOT NOT knee",
+        '"unbalanced',
+        "((knee",
+        "AND",
+        "foo:bar knee",
+        "\x00knee",
+        "señal cardíaca 心脏",
+        "what is a spinal tap?",
+        "knee~5",
+        "procedure:[a TO z]",
+    ],
+)
 def test_odd_queries_give_results_or_nothing_but_never_fail(engine: SearchEngine, query: str) -> None:
     engine.search(query)
 

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from procsearch.search.engine import SearchEngine
 
 QUERIES = Path(__file__).resolve().parent.parent / "bench" / "queries"
