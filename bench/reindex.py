@@ -28,6 +28,7 @@ import argparse
 import contextlib
 import os
 import platform
+import re
 import shlex
 import shutil
 import statistics
@@ -86,23 +87,32 @@ def copy_corpus(target: Path) -> Path:
     return target
 
 
-def with_word(html: bytes, word: str) -> bytes | None:
-    """The page with `` word`` added at the end of its first paragraph, or None without one."""
-    at = html.find(b"</p>")
-    return None if at < 0 else html[:at] + f" {word}".encode("ascii") + html[at:]
+def with_word(html: bytes, word: str, at: int) -> bytes:
+    """The page with `` word`` inserted at byte offset ``at`` (the end of a paragraph)."""
+    return html[:at] + f" {word}".encode("ascii") + html[at:]
 
 
-def pick_page(corpus: Path) -> tuple[Path, str]:
-    """The first page (in path order) where a word added to the first paragraph lands in an
-    indexed section of the parsed record; returns its path and code."""
+@dataclass(frozen=True)
+class EditablePage:
+    """A page of the corpus copy, and where a word added to it lands in an indexed section."""
+
+    path: Path
+    code: str
+    at: int
+    original: bytes
+
+
+def pick_page(corpus: Path, max_tries: int = 40) -> EditablePage:
+    """The first page (in path order) with a paragraph whose end, given an extra word, puts that
+    word into one of the parsed record's sections (not the code label or the page furniture)."""
     for path in find_pages(corpus):
-        edited = with_word(path.read_bytes(), MARKER_WORDS[0])
-        if edited is None:
-            continue
-        doc = parse_page(edited, source=path.name)
-        if any(MARKER_WORDS[0] in text for text in doc.sections.values()):
-            return path, doc.code
-    raise RuntimeError(f"no page in {corpus} has a first paragraph that lands in a section")
+        html = path.read_bytes()
+        for match in list(re.finditer(rb"</p>", html))[:max_tries]:
+            at = match.start()
+            doc = parse_page(with_word(html, MARKER_WORDS[0], at), source=path.name)
+            if any(MARKER_WORDS[0] in text for text in doc.sections.values()):
+                return EditablePage(path, doc.code, at, html)
+    raise RuntimeError(f"no page in {corpus} has a paragraph that is parsed into a section")
 
 
 T = TypeVar("T")
@@ -202,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="procsearch-reindex-") as scratch_name:
         scratch = Path(scratch_name)
         corpus = copy_corpus(scratch / "corpus")
+        page = pick_page(corpus)  # before the long build: fail fast
         rebuild: float | None = None
         if args.index is not None:
             index = args.index
@@ -225,36 +236,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         generation = current_generation(index)
         timings.append(
             Timing(
-                "  of which: indexed_pages() (hashes of the indexed pages, from the index)",
+                "of which: indexed_pages() (hashes of the indexed pages, from the index)",
                 [timed(lambda: indexed_pages(generation))[0] for _ in range(args.repeat)],
             )
         )
         timings.append(
             Timing(
-                "  of which: file_hashes() (SHA-256 of every corpus file)",
+                "of which: file_hashes() (SHA-256 of every corpus file)",
                 [timed(lambda: file_hashes(corpus))[0] for _ in range(args.repeat)],
             )
         )
         pages = len(indexed_pages(generation))
 
-        page, code = pick_page(corpus)
-        original = page.read_bytes()
-        note(f"reindex, one page changed ({page.name}, {code}) ...")
+        note(f"reindex, one page changed ({page.path.name}, {page.code}) ...")
         runs = []
         try:
             for word in MARKER_WORDS[: args.repeat]:
-                edited = with_word(original, word)
-                assert edited is not None  # pick_page chose a page with a paragraph
-                page.write_bytes(edited)
+                page.path.write_bytes(with_word(page.original, word, page.at))
                 seconds, report = timed(lambda: reindex(corpus, index))
-                expect(report, updated=1, what=f"one page changed ({page.name})")
+                expect(report, updated=1, what=f"one page changed ({page.path.name})")
                 runs.append(seconds)
             with SearchEngine(index) as engine:
                 found = list(engine.search(word, limit=1, expand=False, correct=False).codes)
-            if found != [code]:
-                raise RuntimeError(f"after reindex, a search for {word!r} found {found}, not [{code!r}]")
+            if found != [page.code]:
+                raise RuntimeError(f"after reindex, a search for {word!r} found {found}, not [{page.code!r}]")
         finally:
-            page.write_bytes(original)
+            page.path.write_bytes(page.original)
             restored = reindex(corpus, index)
         expect(restored, updated=1, what="putting the page back")
         timings.append(Timing("reindex, one page changed", runs))

@@ -757,7 +757,7 @@ def environment(argv: Sequence[str]) -> dict[str, Any]:
 
 def _load_average() -> float | None:
     """The 1-minute load average: other work on the machine makes every timing slower."""
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
 
 @dataclass(frozen=True)

@@ -184,12 +184,14 @@ def write_docs(directory: Path, docs: Iterable[ProcedureDoc], *, progress: Progr
 
 
 MAX_WORKERS = 4
+WORKER_LIMIT_MB = 256
+"""Memory each worker may use for its posting buffer before it spills a sorted run to disk."""
 _SHARED: list[ProcedureDoc] = []  # the documents, inherited by forked workers
 
 
 def _write_segment(ix: Any, start: int, stop: int, results: Any, counter: Any) -> None:
     """Worker: index ``_SHARED[start:stop]`` into a new segment and send the segment back."""
-    writer = SegmentWriter(ix, _lk=False, limitmb=128)
+    writer = SegmentWriter(ix, _lk=False, limitmb=WORKER_LIMIT_MB)
     try:
         for done, doc in enumerate(_SHARED[start:stop], 1):
             writer.add_document(**to_fields(doc))

@@ -36,6 +36,7 @@ from .query import (
     ParsedQuery,
     check_text,
     codes_query,
+    implicit_prefixes,
     make_parser,
     plain_text,
     section_field,
@@ -186,13 +187,13 @@ class SearchEngine:
         if not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
         field_weights = resolve_weights({**self.weights, **weights}) if weights else self.weights
-        parsed = split_query(query)
+        searcher = self._current()
+        parsed = implicit_prefixes(split_query(query), searcher.reader())
         text: str = check_text(parsed.text)
         if not text.strip() and not parsed.codes:
             raise QueryError(
                 "The query is empty. Type words, a code (63685), a prefix (636*) or a range (63650-63688)."
             )
-        searcher = self._current()
         filters = self._filters(system, group)
         fields = (section_field(section),) if section else TEXT_FIELDS
         if len(fields) == 1:

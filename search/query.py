@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from whoosh import qparser
 from whoosh.fields import Schema
@@ -223,3 +224,24 @@ def codes_query(parts: Sequence[CodePart]) -> Query | None:
 
 def looks_like_code(token: str) -> bool:
     return bool(system_of(token)) and any(ch.isdigit() for ch in token)
+
+
+_PARTIAL_CODE = re.compile(r"(?<![\w:*-])(\d[0-9A-Za-z]{2,5})(?![\w:*-])")
+
+
+def implicit_prefixes(parsed: ParsedQuery, reader: Any) -> ParsedQuery:
+    """Read a partial code typed without its ``*`` ("0DTJ", "636") as a code prefix, when the
+    index holds codes that start with it; otherwise leave it as a word."""
+    found: list[CodePart] = []
+
+    def take(match: re.Match[str]) -> str:
+        prefix = match.group(1).upper()
+        if next(iter(reader.expand_prefix("code", prefix)), None) is None:
+            return match.group(0)
+        found.append(CodePart("prefix", prefix))
+        return " "
+
+    text = _PARTIAL_CODE.sub(take, parsed.text)
+    if not found:
+        return parsed
+    return replace(parsed, text=" ".join(text.split()), codes=(*parsed.codes, *found))
