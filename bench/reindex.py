@@ -43,6 +43,7 @@ from typing import TypeVar
 
 from procsearch.corpus import bundled_corpus
 from procsearch.index.build import ICD10PCS, PAGES, build_index
+from procsearch.index.errors import IndexStoreError
 from procsearch.index.store import current_generation
 from procsearch.index.update import ReindexReport, file_hashes, indexed_pages, plan_changes, reindex
 from procsearch.ingest.pages import find_pages
@@ -127,7 +128,10 @@ def timed(function: Callable[[], T]) -> tuple[float, T]:
 
 def check_index_matches(corpus: Path, index: Path) -> None:
     """Refuse an --index whose pages are not the bundled corpus: reindex would rewrite them."""
-    indexed = indexed_pages(current_generation(index))
+    try:
+        indexed = indexed_pages(current_generation(index))
+    except IndexStoreError as exc:
+        raise SystemExit(f"--index {index}: {exc}") from exc
     plan = plan_changes({s: h for s, (_, h) in indexed.items()}, {s: h for s, (_, h) in file_hashes(corpus).items()})
     if plan.changed:
         raise SystemExit(

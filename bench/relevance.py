@@ -9,7 +9,8 @@ and prints a Markdown table of success@1, success@3, MRR@10 and nDCG@10 per conf
 and per query kind, plus warm latency with and without vocabulary and correction.
 
     python bench/relevance.py                       # bench/queries/pages.tsv on the sample corpus
-    python bench/relevance.py --index IX bench/queries/pages.tsv bench/queries/icd10pcs.tsv
+    python bench/relevance.py --index IX bench/queries/pages.tsv
+    python bench/relevance.py --index IX --system ICD-10-PCS bench/queries/icd10pcs.tsv
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def main() -> None:
     parser.add_argument("queries", nargs="*", type=Path, default=[HERE / "queries" / "pages.tsv"])
     parser.add_argument("--index", type=Path, help="an existing index (default: build one of the sample corpus)")
     parser.add_argument("--repeat", type=int, default=3, help="latency: runs per query (best of)")
+    parser.add_argument("--system", help="search only this code system (e.g. ICD-10-PCS for icd10pcs.tsv)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -55,7 +57,7 @@ def main() -> None:
             print("|---|---|---|---|---|")
             reports = {}
             for name, options in CONFIGS.items():
-                report = engine.evaluate(queries, **options)
+                report = engine.evaluate(queries, system=args.system, **options)
                 reports[name] = report
                 m = report.overall
                 print(

@@ -247,7 +247,9 @@ def write_settings(directory: Path) -> None:
 
 
 def read_settings(directory: Path) -> dict[str, Any]:
-    return json.loads((directory / SETTINGS_FILE).read_text(encoding="utf-8"))
+    """The fields and weights an FTS5 or Tantivy index was built with."""
+    settings: dict[str, Any] = json.loads((directory / SETTINGS_FILE).read_text(encoding="utf-8"))
+    return settings
 
 
 # --- building (each in a child process) -----------------------------------------------------------
@@ -538,7 +540,7 @@ class TantivySearcher:
         hits = []
         for _score, address in self.searcher.search(query, LIMIT).hits:
             doc = self.searcher.doc(address)
-            hits.append((doc.get_first("code"), self._snippet(query, doc, generators)))
+            hits.append((str(doc.get_first("code")), self._snippet(query, doc, generators)))
         return hits
 
     def _snippet(self, query: Any, doc: Any, generators: dict[str, Any]) -> str:
@@ -551,8 +553,8 @@ class TantivySearcher:
                 generators[name] = generator
             snippet = generators[name].snippet_from_doc(doc)
             if snippet.highlighted():
-                return snippet.to_html()
-        return (doc.get_first("summary") or "")[:SNIPPET_CHARS]
+                return str(snippet.to_html())
+        return str(doc.get_first("summary") or "")[:SNIPPET_CHARS]
 
 
 def open_searcher(engine: str, path: Path) -> Searcher:

@@ -52,6 +52,8 @@ from .weights import EXPANSION_FIELDS, EXPANSION_WEIGHT, resolve_weights
 
 T = TypeVar("T")
 MAX_LIMIT = 1000
+MAX_MEANINGS = 4
+"""At most this many meanings of one expanded term are searched (each costs a sub-query)."""
 COUNT_CAP = 1000
 """Counting stops here ("1000+ results"): an exact count of a broad query costs more than the search."""
 MATCH_FIELDS = (*TEXT_FIELDS, "similar_codes", "code")
@@ -278,7 +280,7 @@ class SearchEngine:
             expansion_fields = tuple(f for f in fields if f in EXPANSION_FIELDS) or fields
             and_parser = make_parser(searcher.schema, weights, expansion_fields, conjunctive=True)
             for expansion in expansions:
-                meanings = [self._parse(and_parser, meaning) for meaning in expansion.expansions]
+                meanings = [self._parse(and_parser, meaning) for meaning in expansion.expansions[:MAX_MEANINGS]]
                 alternatives.append(Or(meanings, boost=EXPANSION_WEIGHT))
             typed = Or(alternatives)
         ranged_query = codes_query(ranged)
@@ -336,7 +338,8 @@ class SearchEngine:
     def _matching(searcher: Searcher, main: Query, filters: Query | None, cap: int | None = None) -> set[int]:
         """The documents matching ``main`` and the filters (for counts and facets), at most ``cap``."""
         query = And([main, filters]) if filters is not None else main
-        return set(islice(query.docs(searcher), cap))
+        matcher = query.matcher(searcher)  # lazy, unlike Query.docs(), so the cap saves the work
+        return set(islice(matcher.all_ids(), cap))
 
     def _facets(
         self, searcher: Searcher, main: Query | None, filters: Query | None, exact: list[int]
