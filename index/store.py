@@ -30,6 +30,7 @@ from .schema import SCHEMA_VERSION
 
 CURRENT = "CURRENT"
 META = "procsearch.json"
+MANIFEST = "MANIFEST.json"
 LOCK = "write.lock"
 GEN_PREFIX = "gen-"
 TMP_PREFIX = "tmp-"
@@ -172,8 +173,41 @@ def write_meta(generation: Path, meta: IndexMeta) -> None:
     os.replace(temporary, generation / META)
 
 
+def write_manifest(generation: Path) -> None:
+    """Record every file's size, so a truncated or emptied file is caught when the index opens."""
+    sizes = {
+        p.name: p.stat().st_size
+        for p in sorted(generation.iterdir())
+        if p.is_file() and p.name != MANIFEST and not p.name.endswith("WRITELOCK")
+    }
+    temporary = generation / f"{MANIFEST}.tmp"  # replace, never rewrite: the old one may be a hard link
+    temporary.write_text(json.dumps(sizes, indent=0) + "\n", encoding="utf-8")
+    os.replace(temporary, generation / MANIFEST)
+
+
+def check_manifest(generation: Path) -> list[str]:
+    """Files of a generation that are missing or whose size changed since it was published."""
+    try:
+        sizes = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []  # built before manifests existed
+    except (OSError, ValueError) as exc:
+        return [f"{MANIFEST} is unreadable ({exc})"]
+    problems = []
+    for name, size in sizes.items():
+        try:
+            actual = (generation / name).stat().st_size
+        except FileNotFoundError:
+            problems.append(f"{name} is missing")
+            continue
+        if actual != size:
+            problems.append(f"{name} has {actual:,} bytes, {size:,} when published")
+    return problems
+
+
 def publish(index_path: Path, built: Path) -> Path:
     """Make a built temporary directory the current generation, atomically and durably."""
+    write_manifest(built)
     fsync_tree(built)
     final = index_path / (GEN_PREFIX + built.name[len(TMP_PREFIX) :])
     os.replace(built, final)

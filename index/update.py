@@ -23,7 +23,7 @@ from whoosh.writing import MERGE_SMALL
 from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, read_page
 from ..ingest.record import ProcedureDoc
-from .build import PAGES, ProgressCallback, SkippedPage, build_index
+from .build import COMPOUND, PAGES, ProgressCallback, SkippedPage, build_index
 from .documents import to_fields
 from .errors import IndexDamagedError, IndexMissingError, IndexVersionError
 from .store import (
@@ -112,15 +112,23 @@ def file_hashes(corpus_dir: Path) -> dict[str, tuple[Path, str]]:
 
 
 def indexed_pages(generation: Path) -> dict[str, tuple[str, str]]:
-    """source -> (code, content hash) of every page document in a generation."""
+    """source -> (code, content hash) of every page document in a generation.
+
+    Walks the ``source`` terms rather than every stored document, so tens of thousands of
+    ICD-10-PCS documents next to the pages cost a term scan, not a read of each record.
+    """
     ix = whoosh_index.open_dir(str(generation), readonly=True)
     try:
         with ix.searcher() as searcher:
-            return {
-                stored["source"]: (stored["code"], stored.get("content_hash", ""))
-                for stored in searcher.all_stored_fields()
-                if stored.get("source") and not stored["source"].startswith(PAGE_SOURCE_PREFIXES_EXCLUDED)
-            }
+            found: dict[str, tuple[str, str]] = {}
+            for term in searcher.reader().lexicon("source"):
+                source = term.decode("utf-8") if isinstance(term, bytes) else term
+                if source.startswith(PAGE_SOURCE_PREFIXES_EXCLUDED):
+                    continue
+                for docnum in searcher.document_numbers(source=source):
+                    stored = searcher.reader().stored_fields(docnum)
+                    found[source] = (stored["code"], stored.get("content_hash", ""))
+            return found
     finally:
         ix.close()
 
@@ -279,7 +287,7 @@ def _apply(directory: Path, removed_sources: set[str], docs: list[ProcedureDoc])
     """Delete and add in one commit; return the new document count."""
     ix = whoosh_index.open_dir(str(directory))
     try:
-        writer = ix.writer(limitmb=128)
+        writer = ix.writer(limitmb=128, compound=COMPOUND)
         try:
             for source in sorted(removed_sources):
                 writer.delete_by_term("source", source)

@@ -10,7 +10,7 @@ from whoosh import index as whoosh_index
 
 from .documents import from_fields
 from .errors import IndexDamagedError, IndexStoreError
-from .store import BAD_PREFIX, current_generation, generations, point_current, read_meta, writer_lock
+from .store import BAD_PREFIX, check_manifest, current_generation, generations, point_current, read_meta, writer_lock
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ def check_generation(generation: Path, index_path: Path) -> tuple[int, int, list
         meta = read_meta(generation, index_path)
     except IndexStoreError as exc:
         return 0, 0, [str(exc)]
+    damage.extend(f"{generation.name}: {problem}" for problem in check_manifest(generation))
     try:
         ix = whoosh_index.open_dir(str(generation), readonly=True)
         try:

@@ -25,7 +25,7 @@ from whoosh.searching import Searcher
 from ..index.documents import from_fields
 from ..index.errors import IndexDamagedError, IndexStoreError
 from ..index.schema import TEXT_FIELDS
-from ..index.store import check_safe, current_generation, read_meta
+from ..index.store import check_manifest, check_safe, current_generation, read_meta
 from ..index.verify import fix_hint
 from ..ingest.codes import normalize_code
 from ..ingest.record import ProcedureDoc
@@ -125,6 +125,11 @@ class SearchEngine:
         generation = current_generation(self.index_path)
         check_safe(generation)
         self.meta = read_meta(generation, self.index_path)
+        problems = check_manifest(generation)
+        if problems:
+            raise IndexDamagedError(
+                f"The index at {self.index_path} is damaged ({problems[0]}). Fix: {fix_hint(self.index_path, generation)}"
+            )
         try:
             ix = whoosh_index.open_dir(str(generation), readonly=True)
             searcher = ix.searcher(weighting=scoring.BM25F())

@@ -203,8 +203,8 @@ def open_damaged(index: Path) -> IndexDamagedError:
 
 
 def segment_files(generation: Path) -> dict[str, int]:
-    """Segment file name -> inode."""
-    return {p.name: p.stat().st_ino for p in generation.glob("*.seg")}
+    """Segment file name -> inode (segments are stored as separate files: postings, terms, columns)."""
+    return {p.name: p.stat().st_ino for p in generation.glob("MAIN_*") if not p.name.endswith("WRITELOCK")}
 
 
 def live_docs_per_segment(generation: Path) -> list[int]:
@@ -219,9 +219,9 @@ def live_docs_per_segment(generation: Path) -> list[int]:
 def newest_segment(index: Path) -> Path:
     """The segment file the last re-index wrote: the one the other generation does not have."""
     current = current_generation(index)
-    others = {p.name for g in generations(index) if g != current for p in g.glob("*.seg")}
-    own = [p for p in current.glob("*.seg") if p.name not in others]
-    assert len(own) == 1, sorted(p.name for p in current.glob("*.seg"))
+    others = {p.name for g in generations(index) if g != current for p in g.glob("*.pst")}
+    own = [p for p in current.glob("*.pst") if p.name not in others]
+    assert len(own) == 1, sorted(p.name for p in current.glob("*.pst"))
     return own[0]
 
 
@@ -319,7 +319,7 @@ def test_changing_one_page_reindexes_only_that_document(small_corpus: Path, tmp_
     for name, inode in old_segments.items():
         assert new_segments[name] == inode, f"{name} was rewritten"
         assert (new / name).stat().st_nlink >= 2
-    added_segments = set(new_segments) - set(old_segments)
+    added_segments = {name.split(".")[0] for name in set(new_segments) - set(old_segments)}
     assert len(added_segments) == 1
     assert sorted(live_docs_per_segment(new)) == [1, 11]
     # The previous generation is untouched and still serves the old text.
@@ -932,7 +932,7 @@ def test_damage_to_a_segment_shared_by_both_generations_needs_a_rebuild(
     refuses with a clear message and the rebuild it names fixes the index."""
     index, corpus, _old_docs, new_docs = two_generations
     shared = max(
-        (p for p in current_generation(index).glob("*.seg") if p.stat().st_nlink > 1), key=lambda p: p.stat().st_size
+        (p for p in current_generation(index).glob("*.pst") if p.stat().st_nlink > 1), key=lambda p: p.stat().st_size
     )
     with open(shared, "r+b") as handle:
         handle.truncate(shared.stat().st_size // 2)
@@ -997,7 +997,7 @@ def test_after_a_successful_reindex_current_names_a_complete_published_generatio
         with ix.reader() as reader:
             for leaf, _offset in reader.leaf_readers():
                 segment = leaf.segment()
-                path = generation / segment.make_filename(".seg")
+                path = generation / segment.make_filename(".pst")
                 assert path.is_file() and path.stat().st_size > 0, path
     finally:
         ix.close()
