@@ -39,6 +39,7 @@ from .query import (
     implicit_prefixes,
     make_parser,
     plain_text,
+    scope_following_words,
     section_field,
     split_query,
     system_name,
@@ -277,7 +278,7 @@ class SearchEngine:
             code_query = codes_query(parsed.codes)
             return Or([code_query, *related]) if related and code_query is not None else code_query
         parser = make_parser(searcher.schema, weights, fields)
-        typed = self._parse(parser, text)
+        typed = self._parse(parser, scope_following_words(text))
         if expansions:
             alternatives = [typed]
             # Expansions are names for the procedure: they are looked for where names are (title,

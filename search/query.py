@@ -245,3 +245,20 @@ def implicit_prefixes(parsed: ParsedQuery, reader: Any) -> ParsedQuery:
     if not found:
         return parsed
     return replace(parsed, text=" ".join(text.split()), codes=(*parsed.codes, *found))
+
+
+_FIELD_NAMES = {*TEXT_FIELDS, *(alias for aliases in FIELD_ALIASES.values() for alias in aliases)}
+_SCOPE = re.compile(r"\b(\w+):(?![\"(])(\S+(?:\s+(?!\w+:|(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b)[^\s():\"]+)*)")
+
+
+def scope_following_words(text: str) -> str:
+    """Let a section prefix cover the words after it, up to the next prefix:
+    ``risks:retinal detachment`` means both words in Risks (``risks:(retinal detachment)``)."""
+
+    def group(match: re.Match[str]) -> str:
+        field, words = match.group(1), match.group(2)
+        if field.lower() not in _FIELD_NAMES or " " not in words:
+            return match.group(0)
+        return f"{field}:({words})"
+
+    return _SCOPE.sub(group, text)
