@@ -171,6 +171,33 @@ def cli(click_ctx: click.Context, index_path: Path | None) -> None:
 # --- index ---------------------------------------------------------------------------------------
 
 
+def write_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options shared by the commands that write the index (index, reindex)."""
+    options = [
+        click.option("--strict", is_flag=True, help="Fail (exit 1, index unchanged) if any page is skipped."),
+        click.option(
+            "--max-bytes", type=click.IntRange(min=1), default=None, help="Skip pages larger than this (default 5 MB)."
+        ),
+        click.option(
+            "--lock-timeout",
+            type=click.FloatRange(min=0),
+            default=0.0,
+            show_default=True,
+            help="Seconds to wait for another writer to finish.",
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _report_skips(skipped: Any) -> None:
+    for skip in skipped:
+        detail = f" ({skip.detail})" if skip.detail else ""
+        click.echo(f"skipped {skip.source}: {skip.reason}{detail}", err=True)
+
+
 @cli.command(
     "index",
     epilog="""\b
@@ -194,18 +221,7 @@ Examples:
 @click.option(
     "--rebuild", is_flag=True, help="Build from scratch (what 'index' always does; 'reindex' updates incrementally)."
 )
-@click.option("--strict", is_flag=True, help="Fail (exit 1, index unchanged) if any page is skipped.")
-@click.option(
-    "--max-bytes", type=click.IntRange(min=1), default=None, help="Skip pages larger than this (default 5 MB)."
-)
-@click.option(
-    "--lock-timeout",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    show_default=True,
-    help="Seconds to wait for another writer to finish.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@write_options
 @pass_context
 def index_command(
     ctx: Context,
@@ -244,9 +260,7 @@ def index_command(
     if as_json:
         _echo_json(report.to_dict())
     else:
-        for skip in report.skipped:
-            detail = f" ({skip.detail})" if skip.detail else ""
-            click.echo(f"skipped {skip.source}: {skip.reason}{detail}", err=True)
+        _report_skips(report.skipped)
         reasons = ", ".join(f"{count} {reason}" for reason, count in report.skipped_by_reason().items())
         origin = ", ".join(
             f"{count} from {name if name != 'pages' else folder}" for name, count in report.sources.items()
@@ -497,18 +511,7 @@ Exit codes: 0 done; 3 done, some pages skipped; 1 error (or a skip with --strict
 """,
 )
 @click.argument("corpus_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--strict", is_flag=True, help="Fail (exit 1, index unchanged) if any page is skipped.")
-@click.option(
-    "--max-bytes", type=click.IntRange(min=1), default=None, help="Skip pages larger than this (default 5 MB)."
-)
-@click.option(
-    "--lock-timeout",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    show_default=True,
-    help="Seconds to wait for another writer to finish.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@write_options
 @pass_context
 def reindex_command(
     ctx: Context, corpus_dir: Path | None, strict: bool, max_bytes: int | None, lock_timeout: float, as_json: bool
@@ -536,9 +539,7 @@ def reindex_command(
     if as_json:
         _echo_json(report.to_dict())
     else:
-        for skip in report.skipped:
-            detail = f" ({skip.detail})" if skip.detail else ""
-            click.echo(f"skipped {skip.source}: {skip.reason}{detail}", err=True)
+        _report_skips(report.skipped)
         what = "rebuilt" if report.rebuilt else "reindexed"
         click.echo(
             f"{what} {ctx.index_path}: {report.added} added, {report.updated} updated, "
