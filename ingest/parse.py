@@ -54,11 +54,31 @@ _DROP_TAGS = (
 )
 _FURNITURE = re.compile(
     r"(^|[\s_-])(cookie|consent|gdpr|banner|advert\w*|ads?|ad-?slot|adsense|sponsor\w*|promo|sidebar|"
-    r"breadcrumbs?|menu|navbar|nav|topbar|masthead|site-header|header-search|search-?box|"
-    r"searchbar|footer|share|sharing|social|newsletter|subscribe|popup|modal|skip-?link|"
-    r"related-links|related|page-actions|print-only|hide-offscreen|toolbar|widget)($|[\s_-])",
+    r"breadcrumbs?|menu|navbar|nav|navigation|navbox|(left|right|side|top)-?(menu|nav)|topbar|masthead|"
+    r"site-header|header-search|search-?box|searchbar|footer|printfooter|share|sharing|social|newsletter|"
+    r"subscribe|paywall|upsell|popup|modal|skip-?link|jump-?link|related-links|related|page-actions|"
+    r"print-only|noprint|hide-offscreen|toolbar|widget|byline|toc|table-of-contents|"
+    # MediaWiki: section edit links, disambiguation notes, category links.
+    r"editsection|hatnote|catlinks)($|[\s_-])",
     re.I,
 )
+_CITATION_MARK = re.compile(r"^\[\s*(\d{1,3}|[a-z]|note \d+|citation needed)\s*\]$", re.I)
+"""The text of a footnote marker such as ``<sup>[3]</sup>``."""
+_EDIT_LINK = re.compile(r"\s*\[\s*edit( source)?\s*\]\s*$", re.I)
+_BOILERPLATE = re.compile(
+    r"(?i)^(?:"
+    r"advertisement\b.{0,40}|sponsored(?: content)?|(?:back to|return to) top\b.*|skip to (?:main )?content\b.*"
+    r"|(?:page |article |content )?last (?:medically )?(?:reviewed|updated|modified|edited)\b.*"
+    r"|(?:medically reviewed|reviewed|written|fact[- ]checked|updated)(?: by| on)\b.*|medically reviewed\..*"
+    r"|this (?:page|leaflet|article|information|content) was (?:last )?(?:reviewed|updated|published|edited)\b.*"
+    r"|(?:next )?review (?:date|due)\b.*|(?:date )?published\s*:.*|by [^.]{1,60} staff"
+    r"|(?:share|print|email) this (?:page|article|code|leaflet)\b.*|retrieved from\b.*"
+    r"|from \S+(?: \S+)?, the free encyclopedia"
+    r")$"
+)
+"""A whole block of page furniture that carries no class to recognise it by: an "Advertisement" label, a
+review date, a byline, a "Back to top" link."""
+MAX_BOILERPLATE_LENGTH = 250
 _HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _BLOCK_TAGS = (
     "p",
@@ -172,12 +192,18 @@ def parse_page(html: str | bytes, *, source: str = "") -> ProcedureDoc:
     head_title = _head_title(soup)
     _remove_furniture(soup)
     root = _content_root(soup)
-    blocks = list(_linearise(root))
+    blocks = [block for block in _linearise(root) if not _is_boilerplate(block)]
 
     title, blocks = _take_title(blocks, head_title)
-    preamble, names_text, similar_blocks, sections, other = _segment(blocks)
+    preamble, lead, names_text, similar_blocks, sections, other = _segment(blocks)
 
     code, system = _find_code(preamble, title, head_title, canonical, source)
+    title = _strip_title(title, code)
+    if lead:
+        # The text between the title and the first heading (a lede, a wiki article's opening
+        # paragraphs) introduces the procedure: it opens the summary.
+        summary = "\n".join(part for part in (lead, sections.get("summary", "")) if part)
+        sections = {"summary": summary, **{name: text for name, text in sections.items() if name != "summary"}}
     common_names = _common_names(names_text, [preamble, *sections.values(), *other.values()], title)
 
     if not title and not sections and not other:
@@ -228,10 +254,19 @@ def _remove_furniture(soup: BeautifulSoup) -> None:
     """Drop scripts, styles, comments, navigation, banners, ads, forms and the like, in place.
 
     An element holding the page's h1 is never dropped (some sites put the title in a header).
+    Neither is the text of a button inside a heading (an accordion's heading) nor a collapsed
+    accordion or tab panel: its text is in the page, only hidden until the reader opens it.
     Linear in the size of the page, however deeply it nests.
     """
     for node in soup.find_all(string=lambda s: isinstance(s, (Comment, Doctype))):
         node.extract()
+    panels = _disclosure_panels(soup)
+    for button in soup.find_all("button"):
+        if button.find_parent(_HEADING_TAGS + ("summary",)) is not None:
+            button.unwrap()
+    for sup in soup.find_all("sup"):
+        if _CITATION_MARK.match(sup.get_text(strip=True)):
+            sup.decompose()
     keeps_title = {id(parent) for h1 in soup.find_all("h1") for parent in h1.parents}
     doomed: list[Tag] = []
     for tag in soup.find_all(True):
@@ -244,7 +279,7 @@ def _remove_furniture(soup: BeautifulSoup) -> None:
         if marks.strip() and _FURNITURE.search(marks):
             if not ("related" in marks.lower() and _is_similar_block(tag)):
                 doomed.append(tag)
-        elif tag.get("hidden") is not None or tag.get("aria-hidden") == "true":
+        elif (tag.get("hidden") is not None or tag.get("aria-hidden") == "true") and id(tag) not in panels:
             doomed.append(tag)
     doomed_ids = {id(tag) for tag in doomed}
     for tag in doomed:
@@ -253,8 +288,28 @@ def _remove_furniture(soup: BeautifulSoup) -> None:
 
 
 def _is_similar_block(tag: Tag) -> bool:
+    """A block of related codes: it holds a "Related codes" heading, or is the list right after one."""
     heading = tag.find(_HEADING_TAGS + ("strong", "b", "dt"))
+    if not isinstance(heading, Tag):
+        heading = tag.find_previous_sibling(True)
     return isinstance(heading, Tag) and match_heading(heading.get_text(" ")) == SIMILAR
+
+
+def _disclosure_panels(soup: BeautifulSoup) -> set[int]:
+    """Collapsed accordion and tab panels: the elements an ``aria-expanded`` control points at
+    with ``aria-controls``, and elements with role region or tabpanel."""
+    tags = soup.find_all(True)
+    controlled = {
+        name
+        for control in tags
+        if control.get("aria-expanded") is not None
+        for name in str(control.get("aria-controls") or "").split()
+    }
+    return {
+        id(tag)
+        for tag in tags
+        if tag.get("role") in ("region", "tabpanel") or (tag.get("id") and str(tag.get("id")) in controlled)
+    }
 
 
 def _content_root(soup: BeautifulSoup) -> Tag:
@@ -302,11 +357,11 @@ def _linearise(root: Tag, depth: int = 0) -> Iterator[_Block]:
         if not isinstance(child, Tag):
             continue
         name = child.name
-        if name in _HEADING_TAGS:
+        if name in _HEADING_TAGS or _heading_level(child):
             yield from flush()
-            text = _squash(child.get_text(" "))
+            text = _EDIT_LINK.sub("", _squash(child.get_text(" ")))
             if text:
-                yield _Block("heading", text, level=int(name[1]))
+                yield _Block("heading", text, level=int(name[1]) if name in _HEADING_TAGS else _heading_level(child))
         elif name == "dt":
             yield from flush()
             text = _squash(child.get_text(" "))
@@ -320,7 +375,7 @@ def _linearise(root: Tag, depth: int = 0) -> Iterator[_Block]:
             yield from _paragraph(child, depth)
         elif name == "tr":
             yield from flush()
-            yield from _table_row(child)
+            yield from _table_row(child, depth)
         elif name == "br":
             yield from flush()
         elif name in _BLOCK_TAGS or child.find(_BLOCK_TAGS):
@@ -357,15 +412,47 @@ def _list_item(tag: Tag, depth: int) -> Iterator[_Block]:
         yield from _linearise(lst, depth + 1)
 
 
-def _table_row(tag: Tag) -> Iterator[_Block]:
+def _table_row(tag: Tag, depth: int) -> Iterator[_Block]:
+    """A data row is one item ("Code - 47562"); a row of a layout table is read cell by cell."""
+    if any(_is_layout_cell(cell) for cell in tag.find_all(("td", "th"), recursive=False)):
+        yield from _linearise(tag, depth + 1)
+        return
     cells = [_squash(cell.get_text(" ")) for cell in tag.find_all(("td", "th"), recursive=False)]
     cells = [cell for cell in cells if cell]
     if cells:
         yield _Block("item", " - ".join(cells), href=_only_link(tag))
 
 
+def _is_layout_cell(cell: Tag) -> bool:
+    """A table cell that holds a page's content (headings, several paragraphs or lists), not a value."""
+    if cell.find(_HEADING_TAGS + ("table",)) is not None:
+        return True
+    blocks = cell.find_all(("p", "div", "ul", "ol", "dl"), recursive=False)
+    return len(blocks) >= 2 or len(cell.get_text(" ", strip=True)) > 400
+
+
+_HEADING_CLASS = re.compile(r"(^|[\s_-])(heading|subheading|title|subtitle|h[2-6])($|[\s_-])", re.I)
+
+
+def _heading_level(tag: Tag) -> int:
+    """The level of a heading that is not an h1-h6: ``role="heading"`` (with its ``aria-level``),
+    a ``<summary>`` (a disclosure's label), or a short block of text whose class calls it a
+    heading or title. 0 for anything else."""
+    if tag.get("role") == "heading":
+        level = str(tag.get("aria-level") or "")
+        return int(level) if level.isdigit() and 1 <= int(level) <= 6 else 5
+    if tag.name == "summary":
+        return 6
+    if tag.name in ("div", "p") and _HEADING_CLASS.search(" ".join(tag.get("class") or [])):
+        text = tag.get_text(" ", strip=True)
+        if 0 < len(text) <= 100 and tag.find(_BLOCK_TAGS) is None:
+            return 5
+    return 0
+
+
 def _bold_heading(tag: Tag) -> bool:
-    """A paragraph whose whole text is one bold phrase that names a known section is a heading.
+    """A paragraph whose whole text is one bold phrase is a heading when it names a known section,
+    or when it is short and reads like a title ("Costs", not "Important:" or a bold sentence).
 
     Only direct children are looked at, so the check costs nothing on deeply nested markup.
     """
@@ -373,7 +460,17 @@ def _bold_heading(tag: Tag) -> bool:
     if len(content) != 1 or not isinstance(content[0], Tag) or content[0].name not in ("strong", "b"):
         return False
     text = _squash(content[0].get_text(" "))
-    return 0 < len(text) <= 80 and match_heading(text) is not None
+    if not 0 < len(text) <= 80:
+        return False
+    if match_heading(text) is not None:
+        return True
+    return len(text.split()) <= 6 and text[0].isupper() and text[-1] not in ".,;:!"
+
+
+def _is_boilerplate(block: _Block) -> bool:
+    return (
+        block.kind != "heading" and len(block.text) <= MAX_BOILERPLATE_LENGTH and bool(_BOILERPLATE.match(block.text))
+    )
 
 
 def _only_link(tag: Tag) -> str:
@@ -385,21 +482,55 @@ def _only_link(tag: Tag) -> str:
 
 
 def _take_title(blocks: list[_Block], head_title: str) -> tuple[str, list[_Block]]:
-    """The page title: the first h1, else the head's title without its site suffix."""
+    """The page title: the first h1, else the head's title without its site suffix (and a heading
+    that repeats it is the title, not a section)."""
     for index, block in enumerate(blocks):
         if block.kind == "heading" and block.level == 1:
             return block.text, blocks[:index] + blocks[index + 1 :]
     title = head_title
     while _TITLE_SUFFIX.search(title):
         title = _TITLE_SUFFIX.sub("", title)
-    return title.strip(), blocks
+    title = title.strip()
+    for index, block in enumerate(blocks):
+        if block.kind == "heading" and title and block.text.casefold() == title.casefold():
+            return block.text, blocks[:index] + blocks[index + 1 :]
+    return title, blocks
+
+
+_CODE_PREFIX = re.compile(
+    r"^\s*(?:(?:CPT|HCPCS(?: Level II)?|ICD-10-PCS)\s*®?\s*(?:code\s*)?)?(?P<code>[0-9A-Z]{5,7})\s*[-\u2013\u2014:|]\s+(?=\S)",
+    re.I,
+)
+_TITLE_TOPICS = re.compile(r"\s*,\s*(?:and\s+|&\s+)?|\s+(?:and|&)\s+")
+
+
+def _strip_title(title: str, code: str) -> str:
+    """A title without the page's code in front ("CPT® 45378 - Colonoscopy" -> "Colonoscopy") and
+    without a list of the page's topics after a colon ("Cystoscopy: What It Is, Purpose & Recovery")."""
+    match = _CODE_PREFIX.match(title)
+    if match and code and normalize_code(match.group("code")) == code:
+        title = title[match.end() :]
+    name, colon, topics = title.partition(": ")
+    parts = [part for part in _TITLE_TOPICS.split(topics) if part] if colon else []
+    if len(parts) >= 2 and sum(match_heading(part) is not None for part in parts) * 2 >= len(parts):
+        title = name
+    return title.strip()
+
+
+_PROSE = re.compile(r"^\S+(?:\s+\S+){7,}.*[.!?]$")
+"""A sentence or more: at least eight words, ending like a sentence."""
 
 
 def _segment(
     blocks: list[_Block],
-) -> tuple[str, str, list[_Block], dict[str, str], dict[str, str]]:
-    """Group blocks under their headings: preamble, names, similar codes, sections, other."""
+) -> tuple[str, str, str, list[_Block], dict[str, str], dict[str, str]]:
+    """Group blocks under their headings: preamble, lead, names, similar codes, sections, other.
+
+    Before the first heading, the blocks from the first paragraph of prose on are the page's
+    lead; the others (code labels, infobox rows) are its preamble.
+    """
     preamble: list[_Block] = []
+    lead: list[_Block] = []
     names: list[_Block] = []
     similar: list[_Block] = []
     sections: dict[str, list[_Block]] = {}
@@ -408,7 +539,10 @@ def _segment(
 
     for block in blocks:
         if block.kind != "heading":
-            bucket.append(block)
+            if bucket is preamble and (lead or (block.kind == "text" and _PROSE.match(block.text))):
+                lead.append(block)
+            else:
+                bucket.append(block)
             continue
         target = match_heading(block.text)
         if target is None and level and block.level > level:
@@ -432,7 +566,7 @@ def _segment(
 
     section_text = {name: joined(parts) for name, parts in sections.items() if joined(parts)}
     other_text = {name: joined(parts) for name, parts in other.items() if joined(parts)}
-    return joined(preamble), joined(names), similar, section_text, other_text
+    return joined(preamble), joined(lead), joined(names), similar, section_text, other_text
 
 
 def _format(block: _Block) -> str:
@@ -451,16 +585,30 @@ def _find_code(preamble: str, title: str, head_title: str, canonical: str, sourc
             if shape:
                 return code, system_from_label(match.group("label")) or shape
     for text in (preamble, title, head_title):
+        text = _OTHER_VOCABULARY.sub("", text)
         codes = [code for code in find_codes(text) if not code.isdigit() or len(code) == 5]
         if len(set(codes)) == 1:
             return codes[0], system_from_label(text) or system_of(codes[0])
     for location in (urlparse(canonical).path if canonical else "", PurePosixPath(source).name):
+        label = system_from_label(location.replace("-", " ").replace("_", " ").replace("/", " "))
+        stem = re.sub(r"\.[a-z]{2,4}$", "", location.rstrip("/").rsplit("/", 1)[-1])
+        last = re.split(r"[^A-Za-z0-9]+", stem)[-1]
         for part in reversed(re.split(r"[^A-Za-z0-9]+", location)):
             code = normalize_code(part)
+            # A number in a URL is often an article id ("/health/17514-cystoscopy"): it is a
+            # code only next to a code system's name or at the end of the name ("/colonoscopy-45378/").
+            if code.isdigit() and not label and part != last:
+                continue
             if system_of(code) and any(ch.isdigit() for ch in code):
-                label = system_from_label(location.replace("-", " ").replace("/", " "))
                 return code, label or system_of(code)
     return "", ""
+
+
+_OTHER_VOCABULARY = re.compile(
+    r"(?im)\b(?:MeSH|ICD-?9(?:-CM)?|ICD-?10(?:-CM)?(?!-?PCS)|ICD-?11|OPS-?301|SNOMED(?: CT)?|LOINC|MedlinePlus"
+    r"|eMedicine|OMIM|DiseasesDB|UMLS|NCIt?)\b.*$"
+)
+"""A line naming an id of another vocabulary (an infobox's "MeSH - D001064"): not a procedure code."""
 
 
 def _group(preamble: str) -> str:

@@ -39,7 +39,12 @@ SECTIONS: tuple[Section, ...] = (
             "introduction",
             "the basics",
         ),
-        (r"^what (is|are)\b(?!.*\b(used for|results?|risks?)\b)", r"^overview", r"^summary"),
+        (
+            r"^what (is|are)\b(?!.*\b(used for|results?|risks?)\b)",
+            r"^overview",
+            r"^summary",
+            r"\bdescription\b",
+        ),
     ),
     Section(
         "purpose",
@@ -95,7 +100,7 @@ SECTIONS: tuple[Section, ...] = (
             "preparing for the procedure",
             "pre procedure instructions",
         ),
-        (r"\bprepar", r"^before (the|your)\b", r"\bget ready\b"),
+        (r"\bprepar", r"^before (the|your)\b", r"\bget ready\b", r"^what happens before\b"),
     ),
     Section(
         "procedure",
@@ -117,13 +122,20 @@ SECTIONS: tuple[Section, ...] = (
             "how it works",
             "how the test is done",
             "how the test is performed",
+            "procedure details",
+            "the operation",
+            "the surgery",
+            "the test",
+            "the exam",
+            "the examination",
         ),
         (
-            r"^what happens (during|in)\b",
+            r"^what happens (during|in|on|at)\b",
             r"^how (is|are) (it|they|the|a|an)\b.*\b(done|performed)",
             r"^during (the|a|your)\b",
             r"^how (it s|it is) (done|performed)",
             r"\bprocedure description\b",
+            r"\bdescription of the (procedure|operation|surgery|test)\b",
         ),
     ),
     Section(
@@ -168,8 +180,10 @@ SECTIONS: tuple[Section, ...] = (
             "possible complications",
             "safety",
             "dangers",
+            "possible problems",
+            "what can go wrong",
         ),
-        (r"\brisks?\b", r"\bcomplications?\b", r"\bside effects?\b", r"\bsafe\b"),
+        (r"\brisks?\b", r"\bcomplications?\b", r"\bside effects?\b", r"\bsafe\b", r"^(possible|potential) problems\b"),
     ),
     Section(
         "benefits",
@@ -192,8 +206,16 @@ SECTIONS: tuple[Section, ...] = (
             "post procedure care",
             "follow up",
             "recovering",
+            "afterwards",
+            "afterward",
         ),
-        (r"\brecover", r"\baftercare\b", r"^after (the|your|a)\b", r"\bpost (procedure|operative)\b"),
+        (
+            r"\brecover",
+            r"\baftercare\b",
+            r"^after (the|your|a)\b",
+            r"\bpost (procedure|operative)\b",
+            r"^what happens (after|afterwards|next)\b",
+        ),
     ),
     Section(
         "alternatives",
@@ -226,7 +248,12 @@ SECTIONS: tuple[Section, ...] = (
             "what you will feel",
             "the patient experience",
         ),
-        (r"\bfeel\b", r"^what (should i|to|can i|will i) expect\b", r"\bexperience\b", r"\bhurt\b|\bpainful\b"),
+        (
+            r"\bfeel\b",
+            r"^what (should i|to|can i|will i|you can|you will|you ll) expect\b",
+            r"\bexperience\b",
+            r"\bhurt\b|\bpainful\b",
+        ),
     ),
 )
 """The canonical sections in page order."""
@@ -268,6 +295,10 @@ NOT_CONTENT_PATTERNS = (
     r"^(you may also like|popular searches|recently viewed|advertisement|sponsored)\b",
     r"^learn more\b",
     r"^was this page helpful\b",
+    r"^(external links|further reading|footnotes)\b",
+    r"^how we reviewed\b",
+    r"^(read|see) (this|these) next\b",
+    r"^(contents|table of contents|in this article|on this page)$",
 )
 
 NAMES = "names"
@@ -277,8 +308,9 @@ SKIP = "skip"
 _ALIASES: dict[str, str] = {alias: section.name for section in SECTIONS for alias in section.aliases}
 _ALIASES.update({alias: NAMES for alias in NAMES_ALIASES})
 _ALIASES.update({alias: SIMILAR for alias in SIMILAR_ALIASES})
+_NOT_CONTENT = tuple(re.compile(pattern) for pattern in NOT_CONTENT_PATTERNS)
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    tuple((re.compile(pattern), SKIP) for pattern in NOT_CONTENT_PATTERNS)
+    tuple((pattern, SKIP) for pattern in _NOT_CONTENT)
     + (
         (re.compile(r"^(other|common) names\b|^also (known as|called)\b"), NAMES),
         (re.compile(r"^(similar|related) (procedure )?codes\b"), SIMILAR),
@@ -288,8 +320,14 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+_ENUMERATION = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*|[a-z]|[ivx]{1,4})[.)]\s+", re.I)
+"""The number of a numbered heading ("1. What is it?", "2) Risks", "iv. After the test")."""
+
+
 def normalize_heading(text: str) -> str:
-    """Lower-case a heading and reduce punctuation to single spaces ("Why it's done?" -> "why it s done")."""
+    """Lower-case a heading, drop its number and reduce punctuation to single spaces
+    ("2. Why it's done?" -> "why it s done")."""
+    text = _ENUMERATION.sub("", text)
     text = text.replace("\u2019", "'").replace("'", " ").replace("&", " and ")
     return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
 
@@ -299,7 +337,8 @@ def match_heading(text: str) -> str | None:
 
     Exact aliases win; then the question-style patterns, in the order of :data:`SECTIONS`.
     Text ending in a colon is usually a sub-label inside a section ("How long the procedure
-    typically takes:"), so it only counts as a heading when it is an exact alias.
+    typically takes:"), so it only counts as a heading when it is an exact alias or furniture
+    ("Sources:"). A heading's number is ignored ("3. How do I prepare?").
     """
     key = normalize_heading(text)
     if not key:
@@ -307,7 +346,7 @@ def match_heading(text: str) -> str | None:
     if key in _ALIASES:
         return _ALIASES[key]
     if text.rstrip().endswith(":"):
-        return None
+        return SKIP if any(pattern.search(key) for pattern in _NOT_CONTENT) else None
     for pattern, name in _PATTERNS:
         if pattern.search(key):
             return name
