@@ -6,9 +6,10 @@ import functools
 import pickle
 import struct
 import threading
+import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from itertools import islice
 from pathlib import Path
@@ -46,8 +47,9 @@ from .query import (
     unscoped_text,
 )
 from .results import Expansion, IndexStats, SearchHit, SearchResults, SimilarEntry, SimilarResults, Snippet
-from .snippets import best_snippet, clip
-from .spelling import Correction, correct_text
+from .scoring import PostingCache, leaves, rank
+from .snippets import best_snippet, clip, words_by_field
+from .spelling import Correction, Speller, correct_text
 from .vocabulary import Vocabulary, load_vocabulary
 from .weights import EXPANSION_FIELDS, EXPANSION_WEIGHT, resolve_weights
 
@@ -117,6 +119,8 @@ class SearchEngine:
         self._lock = threading.Lock()
         self._generation: Path | None = None
         self._searcher: Searcher | None = None
+        self._postings = PostingCache()
+        self._spelling: Speller | None = None
         self._open()
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -157,6 +161,12 @@ class SearchEngine:
                 self._open()
             assert self._searcher is not None
             return self._searcher
+
+    def _speller(self, searcher: Searcher) -> Speller:
+        """The typo corrector for the open searcher (it reads the vocabulary once, when first needed)."""
+        if self._spelling is None or self._spelling.reader is not searcher.reader():
+            self._spelling = Speller(searcher.reader())
+        return self._spelling
 
     def close(self) -> None:
         if self._searcher is not None:
@@ -209,7 +219,7 @@ class SearchEngine:
 
         corrections: tuple[Correction, ...] = ()
         if correct and text:
-            text, corrections = correct_text(text, searcher.reader(), self.vocabulary.known_words())
+            text, corrections = correct_text(text, self._speller(searcher), self.vocabulary.known_words())
         expansions = tuple(self.vocabulary.expand(unscoped_text(text))) if expand and text else ()
         main = self._main_query(searcher, parsed, text, expansions, field_weights, fields)
 
@@ -220,10 +230,35 @@ class SearchEngine:
             for i, d in enumerate(exact[:limit])
         ]
         total = len(exact)
+        found: set[int] = set()
+        ranking = None
         if main is not None:
+            deadline = time.monotonic() + self.time_budget
+            ranking = rank(
+                searcher, main, limit=limit + len(exact), allowed=filters, deadline=deadline, cache=self._postings
+            )
+        if ranking is not None:
+            # The usual case: plain words (and their expansions), scored a posting block at a time.
+            found, partial = ranking.matching, ranking.partial
+            total += len(found - set(exact))
+            assert main is not None
+            words = words_by_field((term.fieldname, term.text) for term in leaves(main))
+            reader = searcher.reader()
+            for docnum, score in ranking.top:
+                if len(hits) >= limit:
+                    break
+                if docnum not in exact:
+                    stored = reader.stored_fields(docnum)
+                    terms = ranking.terms.get(docnum, [])
+                    hits.append(
+                        self._make_hit(stored, score, len(hits) + 1, terms, words, field_weights, searcher.schema)
+                    )
+        elif main is not None:
+            # Phrases, word prefixes, NOT, code prefixes and ranges: Whoosh's own matchers.
             results, partial = self._run(searcher, main, limit + len(exact), filters)
             if partial or results.scored_length() < limit + len(exact):
-                found = set(results.docs())  # everything that matched (or all there was time for)
+                # On a time-out, what was collected is all there was time for.
+                found = {docnum for _, docnum in results.top_n} if partial else set(results.docs())
             else:
                 found = self._matching(searcher, main, filters, cap=None if facets else COUNT_CAP)
                 capped = len(found) >= COUNT_CAP and not facets
@@ -237,7 +272,9 @@ class SearchEngine:
             # An exact code outranks everything: give it a score above the best text match.
             top = max((hit.score for hit in hits if not hit.exact_code_match), default=0.0) + 1.0
             hits = [replace(hit, score=top) if hit.exact_code_match else hit for hit in hits]
-        facet_counts = self._facets(searcher, main, filters, exact) if facets else {}
+        facet_counts = (
+            self._facets(searcher, main, filters, exact, found if ranking is not None else None) if facets else {}
+        )
         return SearchResults(
             query=query,
             hits=tuple(hits),
@@ -307,15 +344,31 @@ class SearchEngine:
                 ) from exc
 
     def _hit(self, hit: Any, *, rank: int, weights: Mapping[str, float]) -> SearchHit:
-        matched = Counter(name for name, _ in hit.matched_terms() if name in MATCH_FIELDS)
-        stored = hit.fields()
+        """A result from a Whoosh hit."""
+        words = words_by_field(hit.results.query_terms(expand=True)) if hit.results else {}
+        return self._make_hit(
+            hit.fields(), float(hit.score or 0.0), rank, hit.matched_terms(), words, weights, hit.searcher.schema
+        )
+
+    @staticmethod
+    def _make_hit(
+        stored: Mapping[str, Any],
+        score: float,
+        rank: int,
+        terms: Iterable[tuple[str, Any]],
+        words: Mapping[str, set[str]],
+        weights: Mapping[str, float],
+        schema: Any,
+    ) -> SearchHit:
+        """A result: the stored record's summary parts, and a snippet where the matched terms are."""
+        matched = Counter(name for name, _ in terms if name in MATCH_FIELDS)
         return SearchHit(
             code=stored["code"],
             code_system=stored.get("code_system", ""),
             title=stored.get("title", ""),
-            score=float(hit.score or 0.0),
+            score=score,
             rank=rank,
-            snippet=best_snippet(hit, weights, matched),
+            snippet=best_snippet(stored, words, schema, weights, matched),
             group=stored.get("group", ""),
             common_names=tuple(n for n in stored.get("names", "").split("\n") if n),
             matched_fields=tuple(sorted(matched, key=MATCH_FIELDS.index)),
@@ -348,10 +401,18 @@ class SearchEngine:
         return set(islice(matcher.all_ids(), cap))
 
     def _facets(
-        self, searcher: Searcher, main: Query | None, filters: Query | None, exact: list[int]
+        self,
+        searcher: Searcher,
+        main: Query | None,
+        filters: Query | None,
+        exact: list[int],
+        found: set[int] | None = None,
     ) -> dict[str, dict[str, int]]:
+        """Counts per code system and group over every match (``found``, when already known)."""
         docnums = set(exact)
-        if main is not None:
+        if found is not None:
+            docnums.update(found)
+        elif main is not None:
             docnums.update(self._matching(searcher, main, filters))
         systems: Counter[str] = Counter()
         groups: Counter[str] = Counter()

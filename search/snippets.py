@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
+from whoosh.fields import Schema
 from whoosh.highlight import ContextFragmenter, Formatter, highlight
-from whoosh.searching import Hit
 
 from ..index.schema import SIMILAR, SNIPPET_FIELDS
 from ..ingest.sections import section_label
@@ -24,22 +25,33 @@ class _MarkFormatter(Formatter):
         return _START + self._text(text[token.startchar : token.endchar]) + _END
 
 
-def best_snippet(hit: Hit, weights: Mapping[str, float], matched: Mapping[str, int]) -> Snippet | None:
-    """A snippet from the section where the query matched best (most words, then highest weight)."""
+def best_snippet(
+    fields: Mapping[str, Any],
+    words: Mapping[str, set[str]],
+    schema: Schema,
+    weights: Mapping[str, float],
+    matched: Mapping[str, int],
+) -> Snippet | None:
+    """A snippet from the section where the query matched best (most words, then highest weight).
+
+    ``fields`` are the document's stored fields, ``words`` the query's terms per field, and
+    ``matched`` how many of them the document holds per field.
+    """
     candidates = sorted(
         (name for name in SNIPPET_FIELDS if matched.get(name)),
         key=lambda name: (-matched[name] * weights.get(name, 0.0), SNIPPET_FIELDS.index(name)),
     )
-    fields = hit.fields()
     for name in candidates:
         text = fields.get(name, "")
         if not text:
             continue
-        terms = hit.results.query_terms(expand=True, fieldname=name) if hit.results else set()
-        words = {term[1] if isinstance(term[1], str) else term[1].decode("utf-8") for term in terms if term[0] == name}
-        analyzer = hit.searcher.schema[name].analyzer
         marked = highlight(
-            text, words, analyzer, ContextFragmenter(maxchars=SNIPPET_CHARS, surround=70), _MarkFormatter(), top=1
+            text,
+            words.get(name, set()),
+            schema[name].analyzer,
+            ContextFragmenter(maxchars=SNIPPET_CHARS, surround=70),
+            _MarkFormatter(),
+            top=1,
         )
         if marked:
             plain, spans = _spans(marked)
@@ -48,6 +60,14 @@ def best_snippet(hit: Hit, weights: Mapping[str, float], matched: Mapping[str, i
     if summary:
         return Snippet("summary", _label("summary"), clip(summary), ())
     return None
+
+
+def words_by_field(terms: Iterable[tuple[str, str | bytes]]) -> dict[str, set[str]]:
+    """Group (field, term) pairs into the words to highlight in each field."""
+    words: dict[str, set[str]] = {}
+    for name, text in terms:
+        words.setdefault(name, set()).add(text.decode("utf-8") if isinstance(text, bytes) else text)
+    return words
 
 
 def _ellipsis(plain: str, spans: tuple[tuple[int, int], ...], whole: str) -> tuple[str, tuple[tuple[int, int], ...]]:

@@ -1,0 +1,97 @@
+"""Term-at-a-time ranking (search/scoring.py) must score exactly as Whoosh's own matchers do."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import pytest
+from procsearch.index.schema import TEXT_FIELDS
+from procsearch.search.engine import SearchEngine
+from procsearch.search.query import check_text, implicit_prefixes, split_query
+from procsearch.search.scoring import PostingCache, rank
+from whoosh.collectors import TopCollector
+from whoosh.query import Or, Prefix, Term
+
+QUERIES = Path(__file__).resolve().parent.parent / "bench" / "queries"
+
+
+def _main_query(engine: SearchEngine, text: str):  # type: ignore[no-untyped-def]
+    searcher = engine._current()
+    parsed = implicit_prefixes(split_query(text), searcher.reader())
+    words = check_text(parsed.text)
+    expansions = tuple(engine.vocabulary.expand(words))
+    return engine._main_query(searcher, parsed, words, expansions, engine.weights, TEXT_FIELDS)
+
+
+def _whoosh_top(engine: SearchEngine, query, limit: int) -> list[tuple[int, float]]:  # type: ignore[no-untyped-def]
+    # replace=0: Whoosh's collector otherwise recounts the coordination factor's terms as posting
+    # lists run out, so a document's score depends on where the walk is (see search/scoring.py).
+    collector = TopCollector(limit=limit, replace=0)
+    engine._current().search_with_collector(query, collector)
+    return [(hit.docnum, hit.score) for hit in collector.results()]
+
+
+@pytest.mark.slow
+def test_scores_equal_whoosh_on_every_development_query(engine: SearchEngine) -> None:
+    searcher = engine._current()
+    with (QUERIES / "pages.tsv").open(encoding="utf-8") as handle:
+        texts = [row["query"] for row in csv.DictReader(handle, delimiter="\t")]
+    compared = 0
+    for text in texts:
+        query = _main_query(engine, text)
+        if query is None:
+            continue
+        ranking = rank(searcher, query, limit=10)
+        if ranking is None:
+            continue
+        expected = _whoosh_top(engine, query, 10)
+        assert [d for d, _ in ranking.top] == [d for d, _ in expected], text
+        for (_, ours), (_, theirs) in zip(ranking.top, expected, strict=True):
+            assert math.isclose(ours, theirs, rel_tol=1e-9), text
+        assert ranking.matching == set(query.docs(searcher)), text
+        compared += 1
+    assert compared >= 150
+
+
+def test_filters_and_cache_do_not_change_the_ranking(engine: SearchEngine) -> None:
+    searcher = engine._current()
+    query = _main_query(engine, "knee replacement")
+    plain = rank(searcher, query, limit=5)
+    cache = PostingCache()
+    cached_twice = [rank(searcher, query, limit=5, cache=cache) for _ in range(2)]
+    assert plain is not None and all(r is not None and r.top == plain.top for r in cached_twice)
+    cpt = rank(searcher, query, limit=200, allowed=Term("code_system", "CPT"))
+    assert cpt is not None and cpt.matching
+    systems = {searcher.stored_fields(d)["code_system"] for d in cpt.matching}
+    assert systems == {"CPT"}
+    assert cpt.matching == plain.matching & set(Term("code_system", "CPT").docs(searcher))
+
+
+def test_top_hits_know_which_terms_they_matched(engine: SearchEngine) -> None:
+    searcher = engine._current()
+    ranking = rank(searcher, _main_query(engine, "spinal cord stimulator"), limit=3)
+    assert ranking is not None
+    best = ranking.top[0][0]
+    assert searcher.stored_fields(best)["code"] == "63685"
+    fields = {name for name, _ in ranking.terms[best]}
+    assert {"title", "summary"} <= fields
+
+
+def test_queries_with_other_nodes_are_left_to_whoosh(engine: SearchEngine) -> None:
+    searcher = engine._current()
+    assert rank(searcher, Or([Term("title", "knee"), Prefix("title", "arthro")]), limit=5) is None
+    # ... and the engine still answers them.
+    assert engine.search('"spinal cord" arthro*').hits
+
+
+def test_the_cache_holds_at_most_its_size() -> None:
+    from array import array
+
+    cache = PostingCache(size=10)
+    for n in range(5):
+        cache.put(("segment", "title", str(n).encode()), (array("I", range(4)), array("f", [1.0] * 4)))
+    assert cache.held <= 10
+    assert cache.get(("segment", "title", b"4")) is not None
+    assert cache.get(("segment", "title", b"0")) is None
