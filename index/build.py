@@ -8,7 +8,8 @@ import queue
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,9 @@ from whoosh.writing import SegmentWriter
 from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import DEFAULT_MAX_BYTES, load_pages
 from ..ingest.record import ProcedureDoc
-from .documents import to_fields
+from .documents import GENERATED_SOURCES, to_fields
 from .errors import IndexDamagedError
-from .schema import build_schema
+from .schema import TEXT_FIELDS, build_schema
 from .store import clean_leftovers, new_generation_dir, new_meta, publish, write_meta, writer_lock
 
 PAGES = "pages"
@@ -177,14 +178,61 @@ def write_docs(directory: Path, docs: Iterable[ProcedureDoc], *, progress: Progr
         return
     writer = ix.writer(limitmb=256, compound=COMPOUND)
     try:
-        for done, doc in enumerate(docs, 1):
-            writer.add_document(**to_fields(doc))
-            if progress and (done % 500 == 0 or done == len(docs)):
-                progress("indexing", done, len(docs))
+        spelled: set[str] = set()
+        with analysed_once(writer.schema):  # type: ignore[attr-defined]
+            for done, doc in enumerate(docs, 1):
+                writer.add_document(**to_fields(doc, _spelled(doc, spelled)))
+                if progress and (done % 500 == 0 or done == len(docs)):
+                    progress("indexing", done, len(docs))
         writer.commit()
     except BaseException:
         writer.cancel()
         raise
+
+
+def _spelled(doc: ProcedureDoc, spelled: set[str]) -> set[str] | None:
+    """The shared set of words already in the spelling vocabulary, for a generated record only."""
+    return spelled if doc.source.startswith(GENERATED_SOURCES) else None
+
+
+MEMO_VALUES = 4096
+"""Distinct values per field whose analysis :func:`analysed_once` keeps."""
+
+
+@contextmanager
+def analysed_once(schema: Any) -> Iterator[None]:
+    """While adding documents, analyse each distinct field value once.
+
+    Generated records repeat whole texts: every ICD-10-PCS code of one root operation carries the
+    same definition, every code with one approach the same approach text. Whoosh would tokenise,
+    stem and encode each copy again; here a field's postings for a value are kept (up to
+    :data:`MEMO_VALUES` values a field, then started afresh) and reused. Undone on exit, so the
+    schema that is saved with the index is Whoosh's own.
+    """
+    patched = []
+    for name in TEXT_FIELDS:
+        field_type = schema[name]
+        memo: dict[str, list[Any]] = {}
+
+        def index(
+            value: Any, _analyse: Any = field_type.index, _memo: dict[str, list[Any]] = memo, **kwargs: Any
+        ) -> Any:
+            if kwargs or not isinstance(value, str):
+                return _analyse(value, **kwargs)
+            postings = _memo.get(value)
+            if postings is None:
+                if len(_memo) >= MEMO_VALUES:
+                    _memo.clear()
+                postings = _memo[value] = list(_analyse(value))
+            return postings
+
+        field_type.index = index
+        patched.append(field_type)
+    try:
+        yield
+    finally:
+        for field_type in patched:
+            del field_type.index
 
 
 MAX_WORKERS = 4
@@ -197,11 +245,13 @@ def _write_segment(ix: Any, start: int, stop: int, results: Any, counter: Any) -
     """Worker: index ``_SHARED[start:stop]`` into a new segment and send the segment back."""
     writer = SegmentWriter(ix, _lk=False, limitmb=WORKER_LIMIT_MB, compound=COMPOUND)
     try:
-        for done, doc in enumerate(_SHARED[start:stop], 1):
-            writer.add_document(**to_fields(doc))
-            if done % 500 == 0:
-                with counter.get_lock():
-                    counter.value += 500
+        spelled: set[str] = set()
+        with analysed_once(writer.schema):
+            for done, doc in enumerate(_SHARED[start:stop], 1):
+                writer.add_document(**to_fields(doc, _spelled(doc, spelled)))
+                if done % 500 == 0:
+                    with counter.get_lock():
+                        counter.value += 500
         results.put((start, writer._finalize_segment(), None))
     except BaseException as exc:  # reported to the parent, which raises it
         writer.cancel()

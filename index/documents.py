@@ -11,11 +11,21 @@ from ..ingest.record import ProcedureDoc, SimilarCode
 from ..ingest.sections import SECTION_NAMES
 from .schema import NAMES, SIMILAR, SPELL, TITLE
 
+GENERATED_SOURCES = ("icd10pcs:",)
+"""Source prefixes of generated records: rebuilt as a whole, never re-indexed page by page."""
+
 _WORD = re.compile(r"[^\W\d_]{4,30}")
 
 
-def to_fields(doc: ProcedureDoc) -> dict[str, Any]:
-    """The Whoosh document for a record (only non-empty fields)."""
+def to_fields(doc: ProcedureDoc, spelled: set[str] | None = None) -> dict[str, Any]:
+    """The Whoosh document for a record (only non-empty fields).
+
+    ``spelled``, when given, holds the words earlier documents of the same batch already put in
+    the spelling vocabulary; only new words go in (and are added to it). Used for generated
+    records (ICD-10-PCS), which repeat the same definitions thousands of times and are never
+    removed one by one; pages always carry all their words, so deleting a page never takes a
+    word from the vocabulary that another document still holds.
+    """
     fields: dict[str, Any] = {
         "code": doc.code,
         "code_system": doc.code_system,
@@ -28,14 +38,17 @@ def to_fields(doc: ProcedureDoc) -> dict[str, Any]:
         # The similar codes themselves are searchable ("63655" finds the pages listing it); their
         # labels are shown, not searched: they describe other procedures.
         SIMILAR: " ".join(s.code for s in doc.similar_codes),
-        "similar_codes": ",".join(s.code for s in doc.similar_codes),
         "extra": json.dumps(
             {"other": dict(doc.other), "similar": [[s.code, s.label] for s in doc.similar_codes]},
             ensure_ascii=False,
         ),
     }
     fields.update(doc.sections)
-    fields[SPELL] = " ".join(spelling_words(doc))
+    words = spelling_words(doc)
+    if spelled is not None:
+        words = [word for word in words if word not in spelled]
+        spelled.update(words)
+    fields[SPELL] = " ".join(words)
     return {name: value for name, value in fields.items() if value}
 
 

@@ -9,7 +9,7 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from ..ingest.sections import OTHER, SECTION_NAMES
 from .analysis import text_analyzer
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bumped whenever the schema or the analysis changes: older indexes must then be rebuilt."""
 
 TITLE = "title"
@@ -30,9 +30,8 @@ def build_schema() -> Schema:
         "code": ID(stored=True, unique=True),
         "code_system": ID(stored=True),
         "group": ID(stored=True),
-        "similar_codes": KEYWORD(stored=True, commas=True, scorable=False),
         "source": ID(stored=True),
-        "content_hash": ID(stored=True),
+        "content_hash": STORED(),  # read back, never searched
         "extra": STORED(),  # JSON: the "other" headings and the similar codes' labels
         # Every distinct unstemmed word of the document: the vocabulary typo correction draws on.
         SPELL: KEYWORD(lowercase=True, scorable=False),

@@ -24,7 +24,7 @@ from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, read_page
 from ..ingest.record import ProcedureDoc
 from .build import COMPOUND, PAGES, ProgressCallback, SkippedPage, build_index
-from .documents import to_fields
+from .documents import GENERATED_SOURCES, to_fields
 from .errors import IndexDamagedError, IndexMissingError, IndexVersionError
 from .store import (
     clean_leftovers,
@@ -37,7 +37,7 @@ from .store import (
     writer_lock,
 )
 
-PAGE_SOURCE_PREFIXES_EXCLUDED = ("icd10pcs:",)
+PAGE_SOURCE_PREFIXES_EXCLUDED = GENERATED_SOURCES
 """Documents from other sources are never touched by a pages re-index."""
 
 

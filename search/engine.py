@@ -25,7 +25,7 @@ from whoosh.searching import Searcher
 
 from ..index.documents import from_fields
 from ..index.errors import IndexDamagedError, IndexStoreError
-from ..index.schema import TEXT_FIELDS
+from ..index.schema import SIMILAR, TEXT_FIELDS
 from ..index.store import check_manifest, check_safe, current_generation, read_meta
 from ..index.verify import fix_hint
 from ..ingest.codes import normalize_code
@@ -59,7 +59,7 @@ MAX_MEANINGS = 4
 """At most this many meanings of one expanded term are searched (each costs a sub-query)."""
 COUNT_CAP = 1000
 """Counting stops here ("1000+ results"): an exact count of a broad query costs more than the search."""
-MATCH_FIELDS = (*TEXT_FIELDS, "similar_codes", "code")
+MATCH_FIELDS = (*TEXT_FIELDS, "code")
 DEFAULT_TIME_BUDGET = 1.0
 """Seconds a search may run before it returns what it has, marked partial."""
 MORE_LIKE_TERMS = 6
@@ -68,6 +68,12 @@ MORE_LIKE_TERMS = 6
 
 _DAMAGE = (OSError, EOFError, zlib.error, struct.error, pickle.UnpicklingError)
 """What reading damaged Whoosh files raises (besides Whoosh's own errors)."""
+
+
+def analysed(schema: Any, fieldname: str, text: str) -> str:
+    """``text`` as the field's analyzer indexes it (a code in the Similar Codes field: "0dtj4zz")."""
+    tokens = [token.text for token in schema[fieldname].analyzer(text)]
+    return tokens[0] if tokens else text.lower()
 
 
 def _guard(method: Callable[..., T]) -> Callable[..., T]:
@@ -311,7 +317,7 @@ class SearchEngine:
         ranged = [part for part in parsed.codes if part.kind != "exact"]
         if not text:
             # Codes alone: the codes themselves, then the pages that list them as similar codes.
-            related = [Term("similar_codes", part.value) for part in parsed.exact_codes]
+            related = [Term(SIMILAR, analysed(searcher.schema, SIMILAR, part.value)) for part in parsed.exact_codes]
             code_query = codes_query(parsed.codes)
             return Or([code_query, *related]) if related and code_query is not None else code_query
         parser = make_parser(searcher.schema, weights, fields)

@@ -157,13 +157,14 @@ class _Segment:
         self.deadline = deadline
         self.cache = cache
         self.weighting: BM25F = top.weighting
-        self.name = self.reader.segment().segment_id() if hasattr(self.reader, "segment") else str(id(self.reader))
+        segment = self.reader.segment() if hasattr(self.reader, "segment") else None
+        self.name: str = segment.segment_id() if segment is not None else str(id(self.reader))
 
     # --- the query tree ------------------------------------------------------------------------
 
     def add(
         self,
-        query: Query,
+        query: Any,
         into: dict[int, float],
         factor: float,
         counts: dict[int, int] | None,

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from whoosh.reading import IndexReader
 
 from ..index.schema import SPELL as SPELL_FIELD
 
+POPULARITY_FIELDS = ("title", "names", "summary")
+"""Where a candidate's use is counted, to choose among equally close words."""
 MIN_WORD = 5
 """Shorter words are left alone: too many real words are one edit apart."""
 MAX_WORD = 40
@@ -60,10 +63,20 @@ class Speller:
             if distance > maxdist:
                 continue
             # First letters are rarely wrong: a word sharing it wins over a closer one that does not.
-            key = (candidate[0] != word[0], distance, -self.reader.doc_frequency(SPELL_FIELD, candidate), candidate)
+            key = (candidate[0] != word[0], distance, -self._popularity(candidate), candidate)
             if best is None or key < best:
                 best = key
         return best[3] if best else None
+
+    def _popularity(self, word: str) -> int:
+        """How many documents use the word in their title, names or summary (ties go to the common word)."""
+        schema: Any = self.reader.schema
+        total = 0
+        for fieldname in POPULARITY_FIELDS:
+            if fieldname in schema:
+                for token in schema[fieldname].analyzer(word):
+                    total += self.reader.doc_frequency(fieldname, token.text)
+        return total
 
     def _candidates(self, word: str, maxdist: int) -> list[str]:
         words = self._load()
