@@ -236,7 +236,11 @@ def analysed_once(schema: Any) -> Iterator[None]:
 
 
 MAX_WORKERS = 4
-WORKER_LIMIT_MB = 256
+CHUNK_DOCS = 12_000
+"""Documents per segment in a parallel build: small enough that a worker's postings fit in its
+buffer (spilling sorted runs to disk and merging them back doubled the build time), large enough
+to keep the segment count (and the per-segment cost of every search) low."""
+WORKER_LIMIT_MB = 768
 """Memory each worker may use for its posting buffer before it spills a sorted run to disk."""
 _SHARED: list[ProcedureDoc] = []  # the documents, inherited by forked workers
 
@@ -259,40 +263,46 @@ def _write_segment(ix: Any, start: int, stop: int, results: Any, counter: Any) -
 
 
 def _write_parallel(ix: Any, docs: list[ProcedureDoc], workers: int, progress: ProgressCallback | None) -> None:
+    """Index ``docs`` in chunks of about :data:`CHUNK_DOCS`, ``workers`` forked processes at a
+    time, each writing one segment; then commit one table of contents listing them all."""
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     counter = context.Value("l", 0)
-    chunk = -(-len(docs) // workers)
+    chunks = max(workers, -(-len(docs) // CHUNK_DOCS))
+    size = -(-len(docs) // chunks)
+    waiting = [(start, min(start + size, len(docs))) for start in range(0, len(docs), size)]
     _SHARED[:] = docs
     writer = SegmentWriter(ix, limitmb=16)  # holds the Whoosh lock and commits the table of contents
-    processes = [
-        context.Process(target=_write_segment, args=(ix, start, min(start + chunk, len(docs)), results, counter))
-        for start in range(0, len(docs), chunk)
-    ]
+    started: list[Any] = []
     try:
-        for process in processes:
-            process.start()
         segments: list[tuple[int, Any]] = []
-        while len(segments) < len(processes):
+        expected = len(waiting)
+        while len(segments) < expected:
+            while waiting and sum(process.exitcode is None for process in started) < workers:
+                start, stop = waiting.pop(0)
+                process = context.Process(target=_write_segment, args=(ix, start, stop, results, counter))
+                process.start()
+                started.append(process)
             try:
                 start, segment, error = results.get(timeout=0.5)
             except queue.Empty:
                 if progress:
                     progress("indexing", min(counter.value, len(docs)), len(docs))
-                if any(p.exitcode not in (None, 0) for p in processes):
+                if any(p.exitcode not in (None, 0) for p in started):
                     raise IndexDamagedError("an index worker process died") from None
                 continue
             if error:
                 raise IndexDamagedError(f"an index worker failed: {error}")
             segments.append((start, segment))
-        for process in processes:
+        for process in started:
             process.join()
         if progress:
             progress("indexing", len(docs), len(docs))
+        writer._close_segment()  # the parent's own (empty) segment: closed, then removed with the leftovers
         writer._commit_toc([segment for _, segment in sorted(segments, key=lambda item: item[0])])
         writer._finish()
     except BaseException:
-        for process in processes:
+        for process in started:
             if process.is_alive():
                 process.kill()
         writer.cancel()

@@ -102,3 +102,26 @@ def test_current_pointer_is_a_single_line_naming_a_generation(small_corpus: Path
     build_index(small_corpus, index)
     name = (index / CURRENT).read_text().strip()
     assert name.startswith("gen-") and (index / name).is_dir()
+
+
+@pytest.mark.slow
+def test_a_parallel_build_holds_the_same_documents_and_ranking_as_a_single_process_one(
+    tmp_path: Path, corpus_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from procsearch.corpus import bundled_corpus
+    from procsearch.index import build
+
+    # Large builds fork one worker per core, each writing segments of CHUNK_DOCS documents; make
+    # the sample corpus large enough for that: 140 pages in 4 segments, 2 workers at a time.
+    monkeypatch.setattr(build, "PARALLEL_THRESHOLD", 100)
+    monkeypatch.setattr(build, "CHUNK_DOCS", 40)
+    monkeypatch.setattr(build, "MAX_WORKERS", 2)
+    index = tmp_path / "parallel"
+    report = build_index(bundled_corpus(), index)
+    assert report.indexed == 140
+    generation = current_generation(index)
+    assert len(list(generation.glob("*.trm"))) == 4
+    with SearchEngine(index) as parallel, SearchEngine(corpus_index) as single:
+        assert parallel.stats().document_count == 140
+        for query in ("spinal cord stimulator", "knee replacement", "colonscopy", "63685", "risks:infection"):
+            assert parallel.search(query, limit=5).codes == single.search(query, limit=5).codes, query
