@@ -4,15 +4,17 @@ Whoosh answers an OR query by walking a binary tree of union matchers one docume
 pure Python, through every field of every word: over the 68,000 ICD-10-PCS codes a two-word query
 ("hip replacement") walks some 75,000 postings through a tree of 40 matchers and takes about a
 second. This module evaluates the very same query tree (``Or`` with its boost and coordination
-factor, ``And``, ``Term`` with its boost) by decoding each posting list once and adding every
-posting's BM25F score into a dictionary. Decoded posting lists are kept in a bounded cache
-(:class:`PostingCache`), since the words people search for recur.
+factor, ``And``, ``Term`` with its boost) over whole posting lists: each term's postings, from
+every segment, are decoded once into document numbers and BM25F scores, and a query adds them
+into a dictionary. Decoded lists are kept in a bounded cache (:class:`PostingCache`), since the
+words people search for recur.
 
-The scores are Whoosh's own (a test compares the two on every development query), with one
-difference by design: Whoosh's coordination factor (``OrGroup.factory``) counts the query's terms
-anew each time its collector prunes an exhausted posting list, so the same document can score
-slightly differently depending on where the walk is; here every document is scored with the full
-term count, as Whoosh does when pruning is off (``TopCollector(replace=0)``).
+The scores are Whoosh's own (a test compares the two on every development query), with two
+differences by design, both in Whoosh's coordination factor (``OrGroup.factory``), which counts
+the query's terms: Whoosh counts them anew each time its collector prunes an exhausted posting
+list, and separately in each index segment, so a document's score depends on where the walk is
+and which segment it sits in; here every document is scored with the query's terms in the whole
+index, as Whoosh does on a one-segment index with pruning off (``TopCollector(replace=0)``).
 
 Any other query node (phrases, word prefixes, NOT, code ranges) makes :func:`rank` return None,
 and the caller runs the query through Whoosh.
@@ -60,8 +62,10 @@ class Ranking:
 class PostingCache:
     """Decoded posting lists, least recently used dropped first, at most ``size`` postings in all.
 
-    Keys name a segment (its id never changes: Whoosh writes new segments, never alters one), so
-    one cache can serve a long-lived engine across index generations.
+    Keys name the index's segments (their ids never change: Whoosh writes new segments, never
+    alters one), so one cache serves a long-lived engine across index generations; the scores
+    depend on whole-index statistics, which change with any segment, so an entry is for one set
+    of segments.
     """
 
     def __init__(self, size: int = CACHE_POSTINGS) -> None:
@@ -112,28 +116,30 @@ def rank(
     """
     if not supports(query) or not isinstance(searcher.weighting, BM25F):
         return None
-    cache = cache if cache is not None else PostingCache(0)
+    scorer = _Scorer(searcher, deadline, cache if cache is not None else PostingCache(0))
     scores: dict[int, float] = {}
-    segments: list[_Segment] = []
+    restrict = scorer.allowed(allowed) if allowed is not None else None
     partial = False
-    for subsearcher, offset in searcher.leaf_searchers():
-        segment = _Segment(searcher, subsearcher, offset, deadline, cache)
-        segments.append(segment)
-        if partial:
-            continue
-        local: dict[int, float] = {}
-        restrict = segment.allowed(allowed) if allowed is not None else None
-        try:
-            segment.add(query, local, 1.0, None, restrict)
-        except _OutOfTime:
-            partial = True
-        deleted = segment.reader.deleted_docs_set if segment.reader.has_deletions() else frozenset()
-        for docnum, score in local.items():
-            if docnum not in deleted:
-                scores[docnum + offset] = score
-    top = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
-    terms = _matched_terms(query, segments, [docnum for docnum, _ in top])
+    try:
+        scorer.add(query, scores, 1.0, None, restrict)
+    except _OutOfTime:
+        partial = True
+    for docnum in scorer.deleted & scores.keys():
+        del scores[docnum]
+    top = _best(scores, limit)
+    terms = scorer.matched_terms(query, [docnum for docnum, _ in top])
     return Ranking(top=top, matching=set(scores), terms=terms, partial=partial)
+
+
+def _best(scores: dict[int, float], limit: int) -> list[tuple[int, float]]:
+    """The ``limit`` best (document, score) pairs, best first, ties to the lower document number
+    (as Whoosh orders them)."""
+    if not scores:
+        return []
+    threshold = heapq.nlargest(limit, scores.values())[-1]
+    contenders = [item for item in scores.items() if item[1] >= threshold]
+    contenders.sort(key=lambda item: (-item[1], item[0]))
+    return contenders[:limit]
 
 
 def leaves(query: Query) -> Iterator[Term]:
@@ -144,21 +150,28 @@ def leaves(query: Query) -> Iterator[Term]:
         yield from leaves(sub)
 
 
-class _Segment:
-    """Scores one segment of the index (Whoosh runs every query one segment at a time, too)."""
+class _Scorer:
+    """Scores query trees over one open index, every segment at once (global document numbers)."""
 
-    def __init__(
-        self, top: Searcher, searcher: Searcher, offset: int, deadline: float | None, cache: PostingCache
-    ) -> None:
-        self.top = top
+    def __init__(self, searcher: Searcher, deadline: float | None, cache: PostingCache) -> None:
         self.searcher = searcher
         self.reader: Any = searcher.reader()
-        self.offset = offset
+        self.schema: Any = searcher.schema
         self.deadline = deadline
         self.cache = cache
-        self.weighting: BM25F = top.weighting
-        segment = self.reader.segment() if hasattr(self.reader, "segment") else None
-        self.name: str = segment.segment_id() if segment is not None else str(id(self.reader))
+        self.weighting: BM25F = searcher.weighting
+        self.leaves: list[tuple[Any, int]] = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
+        names = []
+        for reader, _ in self.leaves:
+            segment = reader.segment() if hasattr(reader, "segment") else None
+            names.append(segment.segment_id() if segment is not None else str(id(reader)))
+        self.name = "+".join(names)
+        self.deleted: set[int] = {
+            docnum + offset
+            for reader, offset in self.leaves
+            if reader.has_deletions()
+            for docnum in reader.deleted_docs_set
+        }
 
     # --- the query tree ------------------------------------------------------------------------
 
@@ -201,9 +214,10 @@ class _Segment:
         finally:  # out of time: what was scored so far still counts
             spread = (termcount - query.scale) ** 2
             shrink = (termcount - 1) / termcount
+            get = into.get
             for docnum, score in own.items():
                 matched = own_counts[docnum]
-                into[docnum] = into.get(docnum, 0.0) + factor * (score + (matched - 1) / spread) * shrink
+                into[docnum] = get(docnum, 0.0) + factor * (score + (matched - 1) / spread) * shrink
                 if counts is not None:
                     counts[docnum] = counts.get(docnum, 0) + matched
 
@@ -239,18 +253,18 @@ class _Segment:
                 counts[docnum] = counts.get(docnum, 0) + total_counts[docnum]
 
     def _termcount(self, query: Query) -> int:
-        """How many of the query's terms this segment holds (what CoordMatcher counts)."""
+        """How many of the query's terms the index holds (what CoordMatcher counts)."""
         if type(query) is Term:
-            return int(self._exists(query) is not None)
+            return int(self._bytes(query) is not None)
         return sum(self._termcount(sub) for sub in getattr(query, "subqueries", ()))
 
-    def _exists(self, query: Term) -> bytes | None:
-        """The term's bytes if this segment has postings for it."""
+    def _bytes(self, query: Term) -> bytes | None:
+        """The term's bytes if the index has postings for it."""
         fieldname = query.fieldname
-        if fieldname not in self.reader.schema:
+        if fieldname not in self.schema:
             return None
         try:
-            text = self.reader.schema[fieldname].to_bytes(query.text)
+            text = self.schema[fieldname].to_bytes(query.text)
         except ValueError:
             return None
         return text if (fieldname, text) in self.reader else None
@@ -265,134 +279,124 @@ class _Segment:
         counts: dict[int, int] | None,
         restrict: set[int] | None,
     ) -> None:
-        text = self._exists(query)
+        text = self._bytes(query)
         if text is None:
             return
-        try:
-            self._score_term(query, text, into, factor, counts, restrict)
-        finally:
-            # Checked after the term, so even an exhausted budget yields the first term's matches.
-            if self.deadline is not None and time.monotonic() > self.deadline:
-                raise _OutOfTime
-
-    def _score_term(
-        self,
-        query: Term,
-        text: bytes,
-        into: dict[int, float],
-        factor: float,
-        counts: dict[int, int] | None,
-        restrict: set[int] | None,
-    ) -> None:
-        fieldname = query.fieldname
-        ids, weights = self._postings(fieldname, text)
-        pairs: Any = zip(ids, weights, strict=True)
-        if restrict is not None:
-            pairs = _restricted(ids, weights, restrict)
+        ids, scores = self._postings(query.fieldname, text)
+        pairs: Any = zip(ids, scores, strict=True) if restrict is None else _restricted(ids, scores, restrict)
         boost = factor * query.boost
         get = into.get
-        if not self.reader.schema[fieldname].scorable:
-            for docnum, weight in pairs:
-                into[docnum] = get(docnum, 0.0) + boost * weight
-                if counts is not None:
-                    counts[docnum] = counts.get(docnum, 0) + 1
-            return
-        weighting = self.weighting
-        k1 = weighting.K1
-        b = weighting._field_B.get(fieldname, weighting.B)
-        avgfl = self.top.avg_field_length(fieldname) or 1
-        c = boost * self.top.idf(fieldname, text) * (k1 + 1)
-        # bm25 = idf * tf * (k1 + 1) / (tf + k1 * ((1 - b) + b * length / avgfl)), with Whoosh's
-        # one-byte field lengths: the length part of the denominator is one of 256 values.
-        norm = [k1 * ((1 - b) + b * (byte_to_length(byte) or 0) / avgfl) for byte in range(256)]
-        lengths = self._lengths(fieldname)
         if counts is None:
-            for docnum, tf in pairs:
-                into[docnum] = get(docnum, 0.0) + c * tf / (tf + norm[lengths[docnum]])
-            return
-        for docnum, tf in pairs:
-            into[docnum] = get(docnum, 0.0) + c * tf / (tf + norm[lengths[docnum]])
-            counts[docnum] = counts.get(docnum, 0) + 1
+            for docnum, score in pairs:
+                into[docnum] = get(docnum, 0.0) + boost * score
+        else:
+            for docnum, score in pairs:
+                into[docnum] = get(docnum, 0.0) + boost * score
+                counts[docnum] = counts.get(docnum, 0) + 1
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            # Checked after the term, so even an exhausted budget yields the first term's matches.
+            raise _OutOfTime
 
     def _postings(self, fieldname: str, text: bytes) -> tuple[array[int], array[float]]:
-        """A term's document numbers and weights in this segment, decoded once and cached."""
+        """A term's document numbers (whole index) and each one's BM25F score before boosts."""
         key = (self.name, fieldname, text)
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        matcher = self.reader._terms.matcher(fieldname, text, self.reader.schema[fieldname].format)
         ids: array[int] = array("I")
-        weights: array[float] = array("f")
-        if isinstance(matcher, W3LeafMatcher):  # a block at a time
-            while matcher.is_active():
-                matcher._read_ids()
-                matcher._read_weights()
-                ids.extend(matcher._ids)
-                weights.extend(matcher._weights)
-                matcher._next_block()
-        else:  # another codec: a posting at a time
-            while matcher.is_active():
-                ids.append(matcher.id())
-                weights.append(matcher.weight())
-                matcher.next()
-        self.cache.put(key, (ids, weights))
-        return ids, weights
-
-    def _lengths(self, fieldname: str) -> bytes:
-        """Every document's one-byte length of ``fieldname`` in this segment, read in one go."""
-        cache = _reader_cache(self.reader, "_procsearch_lengths")
-        if fieldname not in cache:
-            doccount = self.reader.doc_count_all()
-            column = self.reader._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
-            raw = b"" if column is None else bytes(column._dbfile.get(column._basepos, column._count))
-            cache[fieldname] = raw + bytes(max(0, doccount - len(raw)))
-        return cache[fieldname]
+        scores: array[float] = array("d")
+        scorable = self.schema[fieldname].scorable
+        if scorable:
+            weighting = self.weighting
+            k1 = weighting.K1
+            b = weighting._field_B.get(fieldname, weighting.B)
+            avgfl = self.searcher.avg_field_length(fieldname) or 1
+            c = self.searcher.idf(fieldname, text) * (k1 + 1)
+            # bm25 = idf * tf * (k1 + 1) / (tf + k1 * ((1 - b) + b * length / avgfl)), with Whoosh's
+            # one-byte field lengths: the length part of the denominator is one of 256 values.
+            norm = [k1 * ((1 - b) + b * (byte_to_length(byte) or 0) / avgfl) for byte in range(256)]
+        for reader, offset in self.leaves:
+            if (fieldname, text) not in reader:
+                continue
+            local, weights = _decoded(reader, fieldname, text)
+            ids.extend(docnum + offset for docnum in local) if offset else ids.extend(local)
+            if scorable:
+                lengths = _lengths(reader, fieldname)
+                scores.extend(c * tf / (tf + norm[lengths[docnum]]) for docnum, tf in zip(local, weights, strict=True))
+            else:
+                scores.fromlist(weights.tolist())
+        self.cache.put(key, (ids, scores))
+        return ids, scores
 
     def allowed(self, allowed: Query) -> set[int]:
-        """This segment's documents that the filter ``allowed`` matches (cached per reader)."""
+        """The documents the filter ``allowed`` matches (cached per index reader)."""
         cache = _reader_cache(self.reader, "_procsearch_filters")
         key = repr(allowed)
         if key not in cache:
             cache[key] = set(allowed.docs(self.searcher))
         return cache[key]
 
+    def matched_terms(self, query: Query, docnums: list[int]) -> dict[int, list[tuple[str, bytes]]]:
+        """Which of the query's terms each of ``docnums`` holds (for snippets and matched fields)."""
+        found: dict[int, list[tuple[str, bytes]]] = {docnum: [] for docnum in docnums}
+        for fieldname, word in sorted({(t.fieldname, t.text) for t in leaves(query)}):
+            text = self._bytes(Term(fieldname, word))
+            if text is None:
+                continue
+            ids, _ = self._postings(fieldname, text)
+            for docnum in docnums:
+                index = bisect_left(ids, docnum)
+                if index < len(ids) and ids[index] == docnum:
+                    found[docnum].append((fieldname, text))
+        return found
 
-def _restricted(ids: array[int], weights: array[float], restrict: set[int]) -> Iterator[tuple[int, float]]:
+
+def _decoded(reader: Any, fieldname: str, text: bytes) -> tuple[Any, Any]:
+    """A term's postings in one segment: (document numbers, weights), a block at a time."""
+    matcher = reader._terms.matcher(fieldname, text, reader.schema[fieldname].format)
+    ids: array[int] = array("I")
+    weights: array[float] = array("f")
+    if isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.extend(matcher._ids)
+            weights.extend(matcher._weights)
+            matcher._next_block()
+    else:  # another codec: a posting at a time
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+    return ids, weights
+
+
+def _lengths(reader: Any, fieldname: str) -> bytes:
+    """Every document's one-byte length of ``fieldname`` in one segment, read in one go."""
+    cache = _reader_cache(reader, "_procsearch_lengths")
+    if fieldname not in cache:
+        doccount = reader.doc_count_all()
+        column = reader._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+        raw = b"" if column is None else bytes(column._dbfile.get(column._basepos, column._count))
+        cache[fieldname] = raw + bytes(max(0, doccount - len(raw)))
+    return cache[fieldname]
+
+
+def _restricted(ids: array[int], scores: array[float], restrict: set[int]) -> Iterator[tuple[int, float]]:
     """The postings of the documents in ``restrict``: looked up one by one when they are few."""
     if len(restrict) * 16 < len(ids):
         for docnum in sorted(restrict):
             index = bisect_left(ids, docnum)
             if index < len(ids) and ids[index] == docnum:
-                yield docnum, weights[index]
+                yield docnum, scores[index]
         return
-    for docnum, weight in zip(ids, weights, strict=True):
+    for docnum, score in zip(ids, scores, strict=True):
         if docnum in restrict:
-            yield docnum, weight
-
-
-def _matched_terms(query: Query, segments: list[_Segment], docnums: list[int]) -> dict[int, list[tuple[str, bytes]]]:
-    """Which of the query's terms each of ``docnums`` holds (for snippets and matched fields)."""
-    terms = sorted({(t.fieldname, t.text) for t in leaves(query)})
-    found: dict[int, list[tuple[str, bytes]]] = {docnum: [] for docnum in docnums}
-    for segment in segments:
-        count = segment.reader.doc_count_all()
-        local = sorted(d - segment.offset for d in docnums if 0 <= d - segment.offset < count)
-        if not local:
-            continue
-        for fieldname, word in terms:
-            text = segment._exists(Term(fieldname, word))
-            if text is None:
-                continue
-            ids, _ = segment._postings(fieldname, text)
-            for docnum in local:
-                index = bisect_left(ids, docnum)
-                if index < len(ids) and ids[index] == docnum:
-                    found[docnum + segment.offset].append((fieldname, text))
-    return found
+            yield docnum, score
 
 
 def _reader_cache(reader: Any, name: str) -> dict[str, Any]:
-    """A dict kept on a segment reader: its files never change, so neither does what it caches."""
+    """A dict kept on an index reader: its files never change, so neither does what it caches."""
     cache = getattr(reader, name, None)
     if cache is None:
         cache = {}
