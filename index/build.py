@@ -290,6 +290,8 @@ def _write_parallel(ix: Any, docs: list[ProcedureDoc], workers: int, progress: P
                     progress("indexing", min(counter.value, len(docs)), len(docs))
                 if any(p.exitcode not in (None, 0) for p in started):
                     raise IndexDamagedError("an index worker process died") from None
+                if not waiting and all(p.exitcode is not None for p in started):
+                    raise IndexDamagedError("an index worker ended without sending its segment") from None
                 continue
             if error:
                 raise IndexDamagedError(f"an index worker failed: {error}")

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import PageSkipped
-from .parse import parse_page
 from .record import ProcedureDoc
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -82,6 +81,8 @@ def read_page(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, source: str | N
         raise PageSkipped("not an HTML page", name, kind)
     if path.suffix.lower() not in PAGE_SUFFIXES and b"<" not in data[:65536]:
         raise PageSkipped("not an HTML page", name, f"{path.suffix or 'no'} file without markup")
+    from .parse import parse_page  # here, not at the top: searching imports this module but never parses
+
     return parse_page(data, source=name)
 
 

@@ -21,7 +21,7 @@ from .codes import LABELLED_CODE, find_codes, group_of, normalize_code, system_f
 from .encoding import clean_text, decode_html
 from .errors import PageSkipped
 from .record import ProcedureDoc, SimilarCode
-from .sections import NAMES, SIMILAR, SKIP, match_heading
+from .sections import NAMES, OTHER, SIMILAR, SKIP, match_heading
 
 PARSER = "html.parser"
 """The BeautifulSoup tree builder: the standard library's, so results never depend on what else is installed."""
@@ -56,7 +56,7 @@ _FURNITURE = re.compile(
     r"(^|[\s_-])(cookie|consent|gdpr|banner|advert\w*|ads?|ad-?slot|adsense|sponsor\w*|promo|sidebar|"
     r"breadcrumbs?|menu|navbar|nav|navigation|navbox|(left|right|side|top)-?(menu|nav)|topbar|masthead|"
     r"site-header|header-search|search-?box|searchbar|footer|printfooter|share|sharing|social|newsletter|"
-    r"subscribe|paywall|upsell|popup|modal|skip-?link|jump-?link|related-links|related|page-actions|"
+    r"subscribe|upsell|upgrade(?:-?(?:box|prompt|banner|cta))?|popup|modal|skip-?link|jump-?link|related-links|related|page-actions|"
     r"print-only|noprint|hide-offscreen|toolbar|widget|byline|toc|table-of-contents|"
     # MediaWiki: section edit links, disambiguation notes, category links.
     r"editsection|hatnote|catlinks)($|[\s_-])",
@@ -69,10 +69,13 @@ _BOILERPLATE = re.compile(
     r"(?i)^(?:"
     r"advertisement\b.{0,40}|sponsored(?: content)?|(?:back to|return to) top\b.*|skip to (?:main )?content\b.*"
     r"|(?:page |article |content )?last (?:medically )?(?:reviewed|updated|modified|edited)\b.*"
-    r"|(?:medically reviewed|reviewed|written|fact[- ]checked|updated)(?: by| on)\b.*|medically reviewed\..*"
+    # A byline names a person or a date ("Reviewed by Dr. Lee", "Updated on 3 May 2024"), not
+    # "reviewed by a pathologist"; a wiki's "Retrieved from" line gives an address.
+    r"|(?:medically reviewed|reviewed|written|fact[- ]checked|updated)(?: by| on)\s+(?-i:[A-Z0-9]).*"
+    r"|medically reviewed\..*"
     r"|this (?:page|leaflet|article|information|content) was (?:last )?(?:reviewed|updated|published|edited)\b.*"
     r"|(?:next )?review (?:date|due)\b.*|(?:date )?published\s*:.*|by [^.]{1,60} staff"
-    r"|(?:share|print|email) this (?:page|article|code|leaflet)\b.*|retrieved from\b.*"
+    r"|(?:share|print|email) this (?:page|article|code|leaflet)\b.*|retrieved from\s+(?:\"?https?://|(?-i:[A-Z])).*"
     r"|from \S+(?: \S+)?, the free encyclopedia"
     r")$"
 )
@@ -264,6 +267,8 @@ def _remove_furniture(soup: BeautifulSoup) -> None:
     for button in soup.find_all("button"):
         if button.find_parent(_HEADING_TAGS + ("summary",)) is not None:
             button.unwrap()
+        elif button.get("aria-expanded") is not None and button.get("aria-controls"):
+            button.name = "h3"  # an accordion's trigger is its panel's heading
     for sup in soup.find_all("sup"):
         if _CITATION_MARK.match(sup.get_text(strip=True)):
             sup.decompose()
@@ -451,8 +456,9 @@ def _heading_level(tag: Tag) -> int:
 
 
 def _bold_heading(tag: Tag) -> bool:
-    """A paragraph whose whole text is one bold phrase is a heading when it names a known section,
-    or when it is short and reads like a title ("Costs", not "Important:" or a bold sentence).
+    """A paragraph whose whole text is one bold phrase is a heading when it names a known heading
+    (a canonical section, or a common other one such as "Results"); any other bold line ("Do not
+    drive for 24 hours") is emphasis inside its section.
 
     Only direct children are looked at, so the check costs nothing on deeply nested markup.
     """
@@ -462,9 +468,7 @@ def _bold_heading(tag: Tag) -> bool:
     text = _squash(content[0].get_text(" "))
     if not 0 < len(text) <= 80:
         return False
-    if match_heading(text) is not None:
-        return True
-    return len(text.split()) <= 6 and text[0].isupper() and text[-1] not in ".,;:!"
+    return match_heading(text) is not None
 
 
 def _is_boilerplate(block: _Block) -> bool:
@@ -517,6 +521,8 @@ def _strip_title(title: str, code: str) -> str:
     return title.strip()
 
 
+_LABEL_LINE = re.compile(r"^[^.:!?]{1,40}:\s*\S[^.]{0,80}$")
+"""A short "Label: value" line, not a sentence."""
 _PROSE = re.compile(r"^\S+(?:\s+\S+){7,}.*[.!?]$")
 """A sentence or more: at least eight words, ending like a sentence."""
 
@@ -540,17 +546,19 @@ def _segment(
     for block in blocks:
         if block.kind != "heading":
             if bucket is preamble and (lead or (block.kind == "text" and _PROSE.match(block.text))):
-                lead.append(block)
+                # Label lines ("CPT code: 45378", "Category: Digestive") stay in the preamble,
+                # where the code and group are looked for, even after the lead has begun.
+                (preamble if _LABEL_LINE.match(block.text) else lead).append(block)
             else:
                 bucket.append(block)
             continue
         target = match_heading(block.text)
-        if target is None and level and block.level > level:
-            # An unknown sub-heading inside a section stays in that section, as text.
+        if target in (None, OTHER) and level and block.level > level:
+            # An unknown (or non-canonical) sub-heading inside a section stays in that section, as text.
             bucket.append(_Block("text", block.text))
             continue
         level = block.level
-        if target is None:
+        if target is None or target == OTHER:
             bucket = other.setdefault(block.text.rstrip(":").strip(), [])
         elif target == NAMES:
             bucket = names

@@ -301,6 +301,17 @@ NOT_CONTENT_PATTERNS = (
     r"^(contents|table of contents|in this article|on this page)$",
 )
 
+# Common headings of real sections that are none of the canonical ones: they go to "other" under
+# their own heading, like any unknown heading, but are known to be headings (a bold "Results"
+# paragraph starts a section; a bold "Do not drive for 24 hours" does not).
+OTHER_HEADING_PATTERNS = (
+    r"\bresults?\b",
+    r"\b(outlook|prognosis)\b",
+    r"\b(costs?|price|insurance|coverage|billing|coding|documentation)\b",
+    r"^when (to|should (i|you)) (call|see|contact|get)\b",
+    r"^(questions|faqs?|frequently asked questions|takeaways?|key points|living with|contact us)\b",
+)
+
 NAMES = "names"
 SIMILAR = "similar"
 SKIP = "skip"
@@ -315,8 +326,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         (re.compile(r"^(other|common) names\b|^also (known as|called)\b"), NAMES),
         (re.compile(r"^(similar|related) (procedure )?codes\b"), SIMILAR),
     )
-    # Summary patterns ("what is a ...") are the loosest, so they are tried last.
+    # Summary patterns ("what is a ...") are the loosest of the sections', so they are tried last,
+    # and then the headings known to belong to no canonical section.
     + tuple((re.compile(p), s.name) for s in SECTIONS[1:] + SECTIONS[:1] for p in s.patterns)
+    + tuple((re.compile(p), OTHER) for p in OTHER_HEADING_PATTERNS)
 )
 
 
@@ -333,7 +346,8 @@ def normalize_heading(text: str) -> str:
 
 
 def match_heading(text: str) -> str | None:
-    """Map a heading to a section name, ``names``, ``similar``, ``skip``, or None if it is unknown.
+    """Map a heading to a section name, ``names``, ``similar``, ``skip``, ``other`` (a known
+    non-canonical heading such as "Results"), or None if it is unknown.
 
     Exact aliases win; then the question-style patterns, in the order of :data:`SECTIONS`.
     Text ending in a colon is usually a sub-label inside a section ("How long the procedure

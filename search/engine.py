@@ -77,26 +77,33 @@ def analysed(schema: Any, fieldname: str, text: str) -> str:
 
 
 def _guard(method: Callable[..., T]) -> Callable[..., T]:
-    """Turn damage found while reading into IndexDamagedError naming the fix; if the generation
-    was removed under a long-lived engine, reopen on the current one and try once more."""
+    """Run one engine call at a time (Whoosh's readers share file positions, so two threads
+    reading one index at once read each other's bytes); turn damage found while reading into
+    IndexDamagedError naming the fix; if the generation was removed under a long-lived engine,
+    reopen on the current one and try once more."""
 
     @functools.wraps(method)
     def wrapper(self: SearchEngine, *args: Any, **kwargs: Any) -> T:
-        try:
-            return method(self, *args, **kwargs)
-        except (SearchError, IndexStoreError):
-            raise
-        except (*_DAMAGE, WhooshIndexError, CorruptIndexError) as exc:
-            if self._generation is not None and not self._generation.exists():
-                self._searcher = None
-                return method(self, *args, **kwargs)
-            generation = self._generation or self.index_path
-            raise IndexDamagedError(
-                f"The index at {self.index_path} is damaged ({type(exc).__name__}: {exc}). "
-                f"Fix: {fix_hint(self.index_path, generation)}"
-            ) from exc
+        with self._busy:
+            return _guarded(self, method, *args, **kwargs)
 
     return wrapper
+
+
+def _guarded(engine: SearchEngine, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    try:
+        return method(engine, *args, **kwargs)
+    except (SearchError, IndexStoreError):
+        raise
+    except (*_DAMAGE, WhooshIndexError, CorruptIndexError) as exc:
+        if engine._generation is not None and not engine._generation.exists():
+            engine._searcher = None
+            return method(engine, *args, **kwargs)
+        generation = engine._generation or engine.index_path
+        raise IndexDamagedError(
+            f"The index at {engine.index_path} is damaged ({type(exc).__name__}: {exc}). "
+            f"Fix: {fix_hint(engine.index_path, generation)}"
+        ) from exc
 
 
 class SearchEngine:
@@ -104,7 +111,8 @@ class SearchEngine:
 
     Open it once and reuse it: it keeps a Whoosh searcher open, and before each call checks
     whether a newer index generation has been published (by ``procsearch index`` or
-    ``reindex``) and, if so, reopens on it. It never uses ``Searcher.refresh()``.
+    ``reindex``) and, if so, reopens on it. It never uses ``Searcher.refresh()``. Threads may
+    share one engine; its calls run one at a time (for searches in parallel, use processes).
 
     >>> engine = SearchEngine(index_path)            # doctest: +SKIP
     >>> engine.search("spinal cord stimulator", limit=5).codes   # doctest: +SKIP
@@ -123,6 +131,7 @@ class SearchEngine:
         self.weights = resolve_weights(weights)
         self.vocabulary = vocabulary if vocabulary is not None else load_vocabulary()
         self._lock = threading.Lock()
+        self._busy = threading.RLock()
         self._generation: Path | None = None
         self._searcher: Searcher | None = None
         self._postings = PostingCache()

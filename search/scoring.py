@@ -23,6 +23,7 @@ and the caller runs the query through Whoosh.
 from __future__ import annotations
 
 import heapq
+import threading
 import time
 from array import array
 from bisect import bisect_left
@@ -39,7 +40,7 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 CACHE_POSTINGS = 4_000_000
-"""Decoded postings a :class:`PostingCache` keeps (about 8 bytes each: 32 MB)."""
+"""Decoded postings a :class:`PostingCache` keeps (12 bytes each: about 48 MB)."""
 
 
 class _OutOfTime(Exception):
@@ -72,21 +73,27 @@ class PostingCache:
         self.size = size
         self.held = 0
         self._lists: OrderedDict[tuple[str, str, bytes], tuple[array[int], array[float]]] = OrderedDict()
+        self._lock = threading.Lock()  # one engine may serve searches from several threads
 
     def get(self, key: tuple[str, str, bytes]) -> tuple[array[int], array[float]] | None:
-        postings = self._lists.get(key)
-        if postings is not None:
-            self._lists.move_to_end(key)
-        return postings
+        with self._lock:
+            postings = self._lists.get(key)
+            if postings is not None:
+                self._lists.move_to_end(key)
+            return postings
 
     def put(self, key: tuple[str, str, bytes], postings: tuple[array[int], array[float]]) -> None:
         if len(postings[0]) > self.size:
             return
-        self._lists[key] = postings
-        self.held += len(postings[0])
-        while self.held > self.size:
-            _, (ids, _) = self._lists.popitem(last=False)
-            self.held -= len(ids)
+        with self._lock:
+            previous = self._lists.pop(key, None)
+            if previous is not None:  # two searches decoded the same list at once
+                self.held -= len(previous[0])
+            self._lists[key] = postings
+            self.held += len(postings[0])
+            while self.held > self.size and self._lists:
+                _, (ids, _) = self._lists.popitem(last=False)
+                self.held -= len(ids)
 
 
 def supports(query: Query) -> bool:
@@ -127,7 +134,7 @@ def rank(
     for docnum in scorer.deleted & scores.keys():
         del scores[docnum]
     top = _best(scores, limit)
-    terms = scorer.matched_terms(query, [docnum for docnum, _ in top])
+    terms = scorer.matched_terms([docnum for docnum, _ in top])
     return Ranking(top=top, matching=set(scores), terms=terms, partial=partial)
 
 
@@ -166,6 +173,8 @@ class _Scorer:
             segment = reader.segment() if hasattr(reader, "segment") else None
             names.append(segment.segment_id() if segment is not None else str(id(reader)))
         self.name = "+".join(names)
+        self.read: dict[tuple[str, bytes], tuple[array[int], array[float]]] = {}
+        """The posting lists this search has read (the only ones matched_terms looks at)."""
         self.deleted: set[int] = {
             docnum + offset
             for reader, offset in self.leaves
@@ -300,8 +309,9 @@ class _Scorer:
     def _postings(self, fieldname: str, text: bytes) -> tuple[array[int], array[float]]:
         """A term's document numbers (whole index) and each one's BM25F score before boosts."""
         key = (self.name, fieldname, text)
-        cached = self.cache.get(key)
+        cached = self.read.get((fieldname, text)) or self.cache.get(key)
         if cached is not None:
+            self.read[(fieldname, text)] = cached
             return cached
         ids: array[int] = array("I")
         scores: array[float] = array("d")
@@ -326,6 +336,7 @@ class _Scorer:
             else:
                 scores.fromlist(weights.tolist())
         self.cache.put(key, (ids, scores))
+        self.read[(fieldname, text)] = (ids, scores)
         return ids, scores
 
     def allowed(self, allowed: Query) -> set[int]:
@@ -336,14 +347,11 @@ class _Scorer:
             cache[key] = set(allowed.docs(self.searcher))
         return cache[key]
 
-    def matched_terms(self, query: Query, docnums: list[int]) -> dict[int, list[tuple[str, bytes]]]:
-        """Which of the query's terms each of ``docnums`` holds (for snippets and matched fields)."""
+    def matched_terms(self, docnums: list[int]) -> dict[int, list[tuple[str, bytes]]]:
+        """Which of the query's terms each of ``docnums`` holds (for snippets and matched fields),
+        among the terms this search has read (a search cut short by its time budget reads no more)."""
         found: dict[int, list[tuple[str, bytes]]] = {docnum: [] for docnum in docnums}
-        for fieldname, word in sorted({(t.fieldname, t.text) for t in leaves(query)}):
-            text = self._bytes(Term(fieldname, word))
-            if text is None:
-                continue
-            ids, _ = self._postings(fieldname, text)
+        for (fieldname, text), (ids, _) in sorted(self.read.items()):
             for docnum in docnums:
                 index = bisect_left(ids, docnum)
                 if index < len(ids) and ids[index] == docnum:

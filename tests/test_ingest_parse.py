@@ -171,3 +171,48 @@ def test_medlineplus_question_headings_land_in_the_right_sections(fixtures: Path
     assert "laparoscope, a thin tube with a camera" in doc.sections["procedure"]
     assert "fast (not eat or drink)" in doc.sections["preparation"]
     assert "bleeding at the incision site" in doc.sections["risks"]
+
+
+def _page(body: str) -> str:
+    return f"<html><head><title>Knee Arthroscopy</title></head><body><h1>Knee Arthroscopy</h1>{body}</body></html>"
+
+
+def test_a_bold_line_inside_a_section_is_emphasis_but_a_bold_known_heading_starts_one() -> None:
+    doc = parse_page(
+        _page(
+            "<p><strong>Recovery</strong></p><p>Rest the knee for a few days.</p>"
+            "<p><strong>Do not drive for 24 hours</strong></p><p>Someone should take you home.</p>"
+            "<p><strong>Results</strong></p><p>The surgeon explains the findings at the follow-up visit.</p>"
+        ),
+        source="knee.html",
+    )
+    assert "Do not drive for 24 hours" in doc.sections["recovery"]
+    assert "Someone should take you home." in doc.sections["recovery"]
+    assert doc.other == {"Results": "The surgeon explains the findings at the follow-up visit."}
+
+
+def test_label_lines_after_the_lead_still_give_the_code_and_group() -> None:
+    doc = parse_page(
+        _page(
+            "<p>Knee arthroscopy lets a surgeon look inside the knee joint through small cuts and repair it.</p>"
+            "<p>CPT code: 29881</p><p>Category: Musculoskeletal</p>"
+            "<h2>Risks</h2><p>Infection and blood clots are uncommon.</p>"
+        ),
+        source="knee.html",
+    )
+    assert (doc.code, doc.code_system) == ("29881", "CPT")
+    assert doc.sections["summary"].startswith("Knee arthroscopy lets a surgeon")
+    assert "CPT code" not in doc.sections["summary"]
+
+
+def test_an_accordion_trigger_button_heads_its_panel() -> None:
+    doc = parse_page(
+        _page(
+            "<h2>Overview</h2><p>Knee arthroscopy looks inside the knee with a small camera.</p>"
+            '<button aria-expanded="false" aria-controls="p1">Risks</button>'
+            '<div id="p1" hidden><p>Infection and blood clots are uncommon.</p></div>'
+        ),
+        source="knee.html",
+    )
+    assert doc.sections["risks"] == "Infection and blood clots are uncommon."
+    assert "Infection" not in doc.sections["summary"]

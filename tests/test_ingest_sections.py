@@ -32,8 +32,8 @@ from procsearch.search.weights import DEFAULT_WEIGHTS
         ("Similar Codes", SIMILAR),
         ("Related codes", SIMILAR),
         ("References", SKIP),
-        ("What do the results mean?", None),
-        ("Cost and insurance", None),
+        ("What do the results mean?", "other"),
+        ("Cost and insurance", "other"),
         # Sub-labels end in a colon and stay inside their section.
         ("How long the procedure typically takes:", None),
         ("Common and rare risks associated with the procedure:", None),

@@ -95,3 +95,25 @@ def test_the_cache_holds_at_most_its_size() -> None:
     assert cache.held <= 10
     assert cache.get(("segment", "title", b"4")) is not None
     assert cache.get(("segment", "title", b"0")) is None
+
+
+def test_one_engine_serves_many_threads_with_a_small_cache(corpus_index: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = ["knee replacement", "spinal cord stimulator", "colonoscopy", "cataract", "heart bypass", "TKA"]
+    with SearchEngine(corpus_index) as engine:
+        expected = {query: engine.search(query, limit=5).codes for query in queries}
+        engine._postings = PostingCache(size=2000)  # small: lists are evicted while others read them
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            answers = list(pool.map(lambda q: (q, engine.search(q, limit=5).codes), queries * 15))
+        assert all(codes == expected[query] for query, codes in answers)
+        assert 0 <= engine._postings.held <= 2000
+
+
+def test_a_search_out_of_time_reads_no_more_posting_lists(engine: SearchEngine) -> None:
+    searcher = engine._current()
+    query = _main_query(engine, "pain surgery infection recovery anesthesia")
+    ranking = rank(searcher, query, limit=5, deadline=0.0, cache=PostingCache(0))
+    assert ranking is not None and ranking.partial and ranking.top
+    read_terms = {term for terms in ranking.terms.values() for term in terms}
+    assert len(read_terms) == 1  # the one term scored before the budget was found spent
