@@ -83,17 +83,18 @@ class PostingCache:
             return postings
 
     def put(self, key: tuple[str, str, bytes], postings: tuple[array[int], array[float]]) -> None:
-        if len(postings[0]) > self.size:
+        # An empty list (a word the field never holds) is kept too, and counts as one posting.
+        if len(postings[0]) + 1 > self.size:
             return
         with self._lock:
             previous = self._lists.pop(key, None)
             if previous is not None:  # two searches decoded the same list at once
-                self.held -= len(previous[0])
+                self.held -= len(previous[0]) + 1
             self._lists[key] = postings
-            self.held += len(postings[0])
+            self.held += len(postings[0]) + 1
             while self.held > self.size and self._lists:
                 _, (ids, _) = self._lists.popitem(last=False)
-                self.held -= len(ids)
+                self.held -= len(ids) + 1
 
 
 def supports(query: Query) -> bool:
@@ -264,19 +265,24 @@ class _Scorer:
     def _termcount(self, query: Query) -> int:
         """How many of the query's terms the index holds (what CoordMatcher counts)."""
         if type(query) is Term:
-            return int(self._bytes(query) is not None)
+            text = self._bytes(query)
+            return int(text is not None and self._holds(query.fieldname, text))
         return sum(self._termcount(sub) for sub in getattr(query, "subqueries", ()))
 
+    def _holds(self, fieldname: str, text: bytes) -> bool:
+        """Whether the index has postings for the term, from the lists already decoded if it can."""
+        known = self.read.get((fieldname, text)) or self.cache.get((self.name, fieldname, text))
+        return len(known[0]) > 0 if known is not None else (fieldname, text) in self.reader
+
     def _bytes(self, query: Term) -> bytes | None:
-        """The term's bytes if the index has postings for it."""
+        """The term as the index stores it; None if its field is unknown or cannot hold it."""
         fieldname = query.fieldname
         if fieldname not in self.schema:
             return None
         try:
-            text = self.schema[fieldname].to_bytes(query.text)
+            return self.schema[fieldname].to_bytes(query.text)
         except ValueError:
             return None
-        return text if (fieldname, text) in self.reader else None
 
     # --- postings ------------------------------------------------------------------------------
 
@@ -292,6 +298,8 @@ class _Scorer:
         if text is None:
             return
         ids, scores = self._postings(query.fieldname, text)
+        if not ids:
+            return
         pairs: Any = zip(ids, scores, strict=True) if restrict is None else _restricted(ids, scores, restrict)
         boost = factor * query.boost
         get = into.get
@@ -315,8 +323,9 @@ class _Scorer:
             return cached
         ids: array[int] = array("I")
         scores: array[float] = array("d")
+        holding = [(reader, offset) for reader, offset in self.leaves if (fieldname, text) in reader]
         scorable = self.schema[fieldname].scorable
-        if scorable:
+        if scorable and holding:
             weighting = self.weighting
             k1 = weighting.K1
             b = weighting._field_B.get(fieldname, weighting.B)
@@ -325,9 +334,7 @@ class _Scorer:
             # bm25 = idf * tf * (k1 + 1) / (tf + k1 * ((1 - b) + b * length / avgfl)), with Whoosh's
             # one-byte field lengths: the length part of the denominator is one of 256 values.
             norm = [k1 * ((1 - b) + b * (byte_to_length(byte) or 0) / avgfl) for byte in range(256)]
-        for reader, offset in self.leaves:
-            if (fieldname, text) not in reader:
-                continue
+        for reader, offset in holding:
             local, weights = _decoded(reader, fieldname, text)
             ids.extend(docnum + offset for docnum in local) if offset else ids.extend(local)
             if scorable:
