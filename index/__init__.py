@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from .build import IndexReport, SkippedPage, build_index, ensure_index
@@ -31,14 +32,12 @@ __all__ = [
     "ensure_index",
 ]
 
-_WHERE = {
-    **dict.fromkeys(("IndexReport", "SkippedPage", "build_index", "ensure_index"), "build"),
-    "default_index_path": "store",
-}
-
-
-def __getattr__(name: str) -> Any:
-    # Imported on first use: searching needs neither the builder nor the page parser it reads with.
-    if name in _WHERE or name.startswith("Index"):
-        return getattr(import_module(f".{_WHERE.get(name, 'errors')}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Imported on first use: searching needs neither the builder nor the page parser it reads with.
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        **dict.fromkeys(("IndexReport", "SkippedPage", "build_index", "ensure_index"), ".build"),
+        **dict.fromkeys((name for name in __all__ if name.endswith("Error")), ".errors"),
+        "default_index_path": ".store",
+    },
+)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from .errors import IngestError, PageSkipped, SourceUnavailableError, StrictModeError
@@ -29,17 +30,14 @@ __all__ = [
     "read_page",
 ]
 
-_WHERE = {
-    **dict.fromkeys(("IngestError", "PageSkipped", "SourceUnavailableError", "StrictModeError"), "errors"),
-    **dict.fromkeys(("PageBatch", "load_pages", "read_page"), "pages"),
-    "parse_page": "parse",
-    **dict.fromkeys(("ProcedureDoc", "SimilarCode"), "record"),
-    **dict.fromkeys(("SECTION_NAMES", "SECTIONS", "Section", "match_heading"), "sections"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    # Imported on first use: the search path needs the records, not the HTML parser (bs4).
-    if name in _WHERE:
-        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Imported on first use: the search path needs the records, not the HTML parser (bs4).
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        **dict.fromkeys(("IngestError", "PageSkipped", "SourceUnavailableError", "StrictModeError"), ".errors"),
+        **dict.fromkeys(("PageBatch", "load_pages", "read_page"), ".pages"),
+        "parse_page": ".parse",
+        **dict.fromkeys(("ProcedureDoc", "SimilarCode"), ".record"),
+        **dict.fromkeys(("SECTION_NAMES", "SECTIONS", "Section", "match_heading"), ".sections"),
+    },
+)

@@ -15,8 +15,9 @@ Names are imported lazily, so ``import procsearch`` stays fast.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .lazy import lazy_attributes
 
 __all__ = [
     "SECTIONS",
@@ -51,10 +52,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'procsearch' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _WHERE)
 
 
 if TYPE_CHECKING:

@@ -287,9 +287,9 @@ class SearchEngine:
             # An exact code outranks everything: give it a score above the best text match.
             top = max((hit.score for hit in hits if not hit.exact_code_match), default=0.0) + 1.0
             hits = [replace(hit, score=top) if hit.exact_code_match else hit for hit in hits]
-        facet_counts = (
-            self._facets(searcher, main, filters, exact, found if ranking is not None else None) if facets else {}
-        )
+        # What matched is known in full unless Whoosh's collector ran out of time.
+        complete = ranking is not None or not partial
+        facet_counts = self._facets(searcher, main, filters, exact, found if complete else None) if facets else {}
         return SearchResults(
             query=query,
             hits=tuple(hits),

@@ -168,20 +168,26 @@ class _Scorer:
         self.deadline = deadline
         self.cache = cache
         self.weighting: BM25F = searcher.weighting
-        self.leaves: list[tuple[Any, int]] = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
-        names = []
-        for reader, _ in self.leaves:
-            segment = reader.segment() if hasattr(reader, "segment") else None
-            names.append(segment.segment_id() if segment is not None else str(id(reader)))
-        self.name = "+".join(names)
         self.read: dict[tuple[str, bytes], tuple[array[int], array[float]]] = {}
         """The posting lists this search has read (the only ones matched_terms looks at)."""
-        self.deleted: set[int] = {
-            docnum + offset
-            for reader, offset in self.leaves
-            if reader.has_deletions()
-            for docnum in reader.deleted_docs_set
-        }
+        # What an open index's segments are never changes: worked out once per reader.
+        view = _reader_cache(self.reader, "_procsearch_view")
+        if not view:
+            leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
+            view["leaves"] = leaves
+            view["name"] = "+".join(
+                segment.segment_id() if (segment := getattr(reader, "segment", lambda: None)()) else str(id(reader))
+                for reader, _ in leaves
+            )
+            view["deleted"] = {
+                docnum + offset
+                for reader, offset in leaves
+                if reader.has_deletions()
+                for docnum in reader.deleted_docs_set
+            }
+        self.leaves: list[tuple[Any, int]] = view["leaves"]
+        self.name: str = view["name"]
+        self.deleted: set[int] = view["deleted"]
 
     # --- the query tree ------------------------------------------------------------------------
 
