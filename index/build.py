@@ -8,8 +8,7 @@ import queue
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,8 @@ from ..ingest.pages import DEFAULT_MAX_BYTES, load_pages
 from ..ingest.record import ProcedureDoc
 from .documents import GENERATED_SOURCES, to_fields
 from .errors import IndexDamagedError
-from .schema import TEXT_FIELDS, build_schema
+from .schema import build_schema
+from .segment import BulkSegmentWriter
 from .store import clean_leftovers, new_generation_dir, new_meta, publish, write_meta, writer_lock
 
 PAGES = "pages"
@@ -176,14 +176,13 @@ def write_docs(directory: Path, docs: Iterable[ProcedureDoc], *, progress: Progr
     if len(docs) >= PARALLEL_THRESHOLD and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
         _write_parallel(ix, docs, workers, progress)
         return
-    writer = ix.writer(limitmb=256, compound=COMPOUND)
+    writer = BulkSegmentWriter(ix, compound=COMPOUND)
     try:
         spelled: set[str] = set()
-        with analysed_once(writer.schema):  # type: ignore[attr-defined]
-            for done, doc in enumerate(docs, 1):
-                writer.add_document(**to_fields(doc, _spelled(doc, spelled)))
-                if progress and (done % 500 == 0 or done == len(docs)):
-                    progress("indexing", done, len(docs))
+        for done, doc in enumerate(docs, 1):
+            writer.add_document(**to_fields(doc, _spelled(doc, spelled)))
+            if progress and (done % 500 == 0 or done == len(docs)):
+                progress("indexing", done, len(docs))
         writer.commit()
     except BaseException:
         writer.cancel()
@@ -195,67 +194,24 @@ def _spelled(doc: ProcedureDoc, spelled: set[str]) -> set[str] | None:
     return spelled if doc.source.startswith(GENERATED_SOURCES) else None
 
 
-MEMO_VALUES = 4096
-"""Distinct values per field whose analysis :func:`analysed_once` keeps."""
-
-
-@contextmanager
-def analysed_once(schema: Any) -> Iterator[None]:
-    """While adding documents, analyse each distinct field value once.
-
-    Generated records repeat whole texts: every ICD-10-PCS code of one root operation carries the
-    same definition, every code with one approach the same approach text. Whoosh would tokenise,
-    stem and encode each copy again; here a field's postings for a value are kept (up to
-    :data:`MEMO_VALUES` values a field, then started afresh) and reused. Undone on exit, so the
-    schema that is saved with the index is Whoosh's own.
-    """
-    patched = []
-    for name in TEXT_FIELDS:
-        field_type = schema[name]
-        memo: dict[str, list[Any]] = {}
-
-        def index(
-            value: Any, _analyse: Any = field_type.index, _memo: dict[str, list[Any]] = memo, **kwargs: Any
-        ) -> Any:
-            if kwargs or not isinstance(value, str):
-                return _analyse(value, **kwargs)
-            postings = _memo.get(value)
-            if postings is None:
-                if len(_memo) >= MEMO_VALUES:
-                    _memo.clear()
-                postings = _memo[value] = list(_analyse(value))
-            return postings
-
-        field_type.index = index
-        patched.append(field_type)
-    try:
-        yield
-    finally:
-        for field_type in patched:
-            del field_type.index
-
-
 MAX_WORKERS = 4
 CHUNK_DOCS = 12_000
-"""Documents per segment in a parallel build: small enough that a worker's postings fit in its
-buffer (spilling sorted runs to disk and merging them back doubled the build time), large enough
-to keep the segment count (and the per-segment cost of every search) low."""
-WORKER_LIMIT_MB = 768
-"""Memory each worker may use for its posting buffer before it spills a sorted run to disk."""
+"""Documents per segment in a parallel build: small enough to bound a worker's memory (it holds
+its segment's postings until it writes them), large enough to keep the segment count (and the
+per-segment cost of every search) low."""
 _SHARED: list[ProcedureDoc] = []  # the documents, inherited by forked workers
 
 
 def _write_segment(ix: Any, start: int, stop: int, results: Any, counter: Any) -> None:
     """Worker: index ``_SHARED[start:stop]`` into a new segment and send the segment back."""
-    writer = SegmentWriter(ix, _lk=False, limitmb=WORKER_LIMIT_MB, compound=COMPOUND)
+    writer = BulkSegmentWriter(ix, _lk=False, compound=COMPOUND)
     try:
         spelled: set[str] = set()
-        with analysed_once(writer.schema):
-            for done, doc in enumerate(_SHARED[start:stop], 1):
-                writer.add_document(**to_fields(doc, _spelled(doc, spelled)))
-                if done % 500 == 0:
-                    with counter.get_lock():
-                        counter.value += 500
+        for done, doc in enumerate(_SHARED[start:stop], 1):
+            writer.add_document(**to_fields(doc, _spelled(doc, spelled)))
+            if done % 500 == 0:
+                with counter.get_lock():
+                    counter.value += 500
         results.put((start, writer._finalize_segment(), None))
     except BaseException as exc:  # reported to the parent, which raises it
         writer.cancel()

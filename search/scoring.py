@@ -246,7 +246,7 @@ class _Scorer:
         restrict: set[int] | None,
     ) -> None:
         # The rarest part first; each next part is only read where the parts before it matched.
-        subs = sorted(query.subqueries, key=lambda sub: sub.estimate_size(self.reader))
+        subs = sorted(query.subqueries, key=self._size)
         total: dict[int, float] = {}
         total_counts: dict[int, int] = {}
         for index, sub in enumerate(subs):
@@ -267,6 +267,24 @@ class _Scorer:
             into[docnum] = into.get(docnum, 0.0) + scale * score
             if counts is not None:
                 counts[docnum] = counts.get(docnum, 0) + total_counts[docnum]
+
+    def _size(self, query: Query) -> int:
+        """Whoosh's ``estimate_size`` (a term's document frequency; the smallest part of an And,
+        the sum of the parts of anything else, at most the document count), each term looked up
+        once per open index."""
+        if type(query) is Term:
+            text = self._bytes(query)
+            if text is None:
+                return 0
+            frequencies = _reader_cache(self.reader, "_procsearch_frequencies")
+            key = (query.fieldname, text)
+            if key not in frequencies:
+                frequencies[key] = self.reader.doc_frequency(*key)
+            return int(frequencies[key])
+        sizes = [self._size(sub) for sub in getattr(query, "subqueries", ())]
+        if not sizes:
+            return 0
+        return min(sizes) if type(query) is And else min(sum(sizes), self.reader.doc_count())
 
     def _termcount(self, query: Query) -> int:
         """How many of the query's terms the index holds (what CoordMatcher counts)."""
@@ -416,7 +434,7 @@ def _restricted(ids: array[int], scores: array[float], restrict: set[int]) -> It
             yield docnum, score
 
 
-def _reader_cache(reader: Any, name: str) -> dict[str, Any]:
+def _reader_cache(reader: Any, name: str) -> dict[Any, Any]:
     """A dict kept on an index reader: its files never change, so neither does what it caches."""
     cache = getattr(reader, name, None)
     if cache is None:
