@@ -295,13 +295,8 @@ def ensure_index(
     Used for the default index over the bundled corpus, so a first search just works. Returns
     the build report, or None when the index was already usable.
     """
-    from .errors import IndexStoreError
-    from .store import current_generation, package_version, read_meta
+    from .store import index_is_current
 
-    try:
-        meta = read_meta(current_generation(index_path), index_path)
-        if meta.package_version == package_version():
-            return None
-    except IndexStoreError:
-        pass
+    if index_is_current(index_path):
+        return None
     return build_index(corpus_dir, index_path, progress=progress, lock_timeout=60.0)

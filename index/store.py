@@ -25,7 +25,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .analysis import ANALYZER_SETTINGS
-from .errors import IndexDamagedError, IndexLockedError, IndexMissingError, IndexUnsafeError, IndexVersionError
+from .errors import (
+    IndexDamagedError,
+    IndexLockedError,
+    IndexMissingError,
+    IndexStoreError,
+    IndexUnsafeError,
+    IndexVersionError,
+)
 from .schema import SCHEMA_VERSION
 
 CURRENT = "CURRENT"
@@ -297,3 +304,13 @@ def default_index_path() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("procsearch")) / "index"
+
+
+def index_is_current(index_path: Path) -> bool:
+    """Whether ``index_path`` holds an index built by this version of procsearch (else it needs a
+    build: see ``index.build.ensure_index``, which a caller imports only then)."""
+    try:
+        meta = read_meta(current_generation(index_path), index_path)
+    except IndexStoreError:
+        return False
+    return meta.package_version == package_version()

@@ -46,6 +46,25 @@ class ProcedureDoc:
         object.__setattr__(self, "sections", MappingProxyType(dict(self.sections)))
         object.__setattr__(self, "other", MappingProxyType(dict(self.other)))
 
+    def __reduce__(self) -> tuple[type[ProcedureDoc], tuple[object, ...]]:
+        # Picklable (pages parsed in worker processes come back this way): the frozen mappings
+        # travel as plain dicts and are frozen again on arrival.
+        return (
+            ProcedureDoc,
+            (
+                self.code,
+                self.code_system,
+                self.title,
+                self.common_names,
+                dict(self.sections),
+                dict(self.other),
+                self.similar_codes,
+                self.group,
+                self.source,
+                self.content_hash,
+            ),
+        )
+
     @property
     def other_text(self) -> str:
         """The unmatched sections as one text, each under its own heading."""

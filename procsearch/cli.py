@@ -105,12 +105,14 @@ def _engine(ctx: Context) -> Any:
     """The search engine; with no index named, the default index over the bundled corpus, built on first use."""
     if ctx.engine is not None:
         return ctx.engine
-    from .index.build import ensure_index
     from .search.engine import SearchEngine
 
     with library_errors():
-        if not ctx.index_named:
+        from .index.store import index_is_current
+
+        if not ctx.index_named and not index_is_current(ctx.index_path):
             from .corpus import bundled_corpus
+            from .index.build import ensure_index
             from .index.errors import IndexMissingError
             from .index.store import current_generation
 

@@ -34,11 +34,11 @@ from ..ingest.sections import section_label
 from .errors import NotFoundError, QueryError, SearchError
 from .evaluate import DEPTH, EvalQuery, EvalReport, evaluate, read_queries
 from .query import (
+    FieldParser,
     ParsedQuery,
     check_text,
     codes_query,
     implicit_prefixes,
-    make_parser,
     plain_text,
     scope_following_words,
     section_field,
@@ -106,6 +106,10 @@ def _guarded(engine: SearchEngine, method: Callable[..., T], *args: Any, **kwarg
         ) from exc
 
 
+MAX_PARSERS = 16
+"""Parsers (one per set of weights and fields) an engine keeps."""
+
+
 class SearchEngine:
     """Searches one procsearch index.
 
@@ -135,6 +139,7 @@ class SearchEngine:
         self._generation: Path | None = None
         self._searcher: Searcher | None = None
         self._postings = PostingCache()
+        self._parsers: dict[tuple[Any, ...], FieldParser] = {}
         self._spelling: Speller | None = None
         self._open()
 
@@ -329,20 +334,32 @@ class SearchEngine:
             related = [Term(SIMILAR, analysed(searcher.schema, SIMILAR, part.value)) for part in parsed.exact_codes]
             code_query = codes_query(parsed.codes)
             return Or([code_query, *related]) if related and code_query is not None else code_query
-        parser = make_parser(searcher.schema, weights, fields)
+        parser = self._parser(searcher, weights, fields)
         typed = self._parse(parser, scope_following_words(text))
         if expansions:
             alternatives = [typed]
             # Expansions are names for the procedure: they are looked for where names are (title,
             # common names, summary), which keeps a many-word expansion from touching every field.
             expansion_fields = tuple(f for f in fields if f in EXPANSION_FIELDS) or fields
-            and_parser = make_parser(searcher.schema, weights, expansion_fields, conjunctive=True)
+            and_parser = self._parser(searcher, weights, expansion_fields, conjunctive=True)
             for expansion in expansions:
                 meanings = [self._parse(and_parser, meaning) for meaning in expansion.expansions[:MAX_MEANINGS]]
                 alternatives.append(Or(meanings, boost=EXPANSION_WEIGHT))
             typed = Or(alternatives)
         ranged_query = codes_query(ranged)
         return And([typed, ranged_query]) if ranged_query is not None else typed
+
+    def _parser(
+        self, searcher: Searcher, weights: Mapping[str, float], fields: tuple[str, ...], *, conjunctive: bool = False
+    ) -> FieldParser:
+        """A parser for these weights and fields, kept for the next query (it caches analysed words)."""
+        key = (id(searcher.schema), tuple(sorted(weights.items())), fields, conjunctive)
+        parser = self._parsers.get(key)
+        if parser is None or parser.schema is not searcher.schema:
+            if len(self._parsers) >= MAX_PARSERS:
+                self._parsers.clear()
+            parser = self._parsers[key] = FieldParser(searcher.schema, weights, fields, conjunctive=conjunctive)
+        return parser
 
     @staticmethod
     def _parse(parser: Any, text: str) -> Query:

@@ -92,3 +92,24 @@ def test_symlinks_outside_the_corpus_are_not_read_and_loops_end(tmp_path: Path) 
     names = [p.name for p in find_pages(corpus)]
     assert "secret.html" not in names and "link-out.html" not in names
     assert [doc.code for doc in load_pages(corpus).docs] == ["27447"]
+
+
+def test_many_pages_are_parsed_in_parallel_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number in range(30):
+        write(tmp_path, f"p{number:02}.html", page(f"{27400 + number}", title=f"Procedure {number}"))
+    write(tmp_path, "p05-copy.html", page("27405", title="Copy"))
+    write(tmp_path, "empty.html", b"")
+    monkeypatch.setattr("procsearch.ingest.pages.PARALLEL_PAGES", 10**6)
+    serial = load_pages(tmp_path)
+    monkeypatch.setattr("procsearch.ingest.pages.PARALLEL_PAGES", 2)
+    monkeypatch.setattr("procsearch.ingest.pages.os.cpu_count", lambda: 2)
+    seen: list[str] = []
+    parallel = load_pages(tmp_path, progress=lambda done, total, item: seen.append(item))
+    assert parallel.docs == serial.docs and len(parallel.docs) == 30
+    assert [(s.source, s.reason, s.detail) for s in parallel.skipped] == [
+        (s.source, s.reason, s.detail) for s in serial.skipped
+    ]
+    assert {s.reason for s in parallel.skipped} == {"empty file", "duplicate code"}
+    assert seen == sorted(seen) and len(seen) == 32
