@@ -12,7 +12,7 @@ import hashlib
 import os
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,23 +114,35 @@ def file_hashes(corpus_dir: Path) -> dict[str, tuple[Path, str]]:
 def indexed_pages(generation: Path) -> dict[str, tuple[str, str]]:
     """source -> (code, content hash) of every page document in a generation.
 
-    Walks the ``source`` terms rather than every stored document, so tens of thousands of
-    ICD-10-PCS documents next to the pages cost a term scan, not a read of each record.
+    Walks the ``source`` terms rather than every stored document, and jumps over the terms of
+    generated records (``icd10pcs:...``), so tens of thousands of ICD-10-PCS documents next to
+    the pages cost nothing.
     """
     ix = whoosh_index.open_dir(str(generation), readonly=True)
     try:
         with ix.searcher() as searcher:
             found: dict[str, tuple[str, str]] = {}
-            for term in searcher.reader().lexicon("source"):
-                source = term.decode("utf-8") if isinstance(term, bytes) else term
-                if source.startswith(PAGE_SOURCE_PREFIXES_EXCLUDED):
-                    continue
+            for source in _page_sources(searcher.reader()):
                 for docnum in searcher.document_numbers(source=source):
                     stored = searcher.reader().stored_fields(docnum)
                     found[source] = (stored["code"], stored.get("content_hash", ""))
             return found
     finally:
         ix.close()
+
+
+def _page_sources(reader: Any) -> Iterator[str]:
+    """The ``source`` terms in order, without the ranges of the generated sources' prefixes."""
+    start = ""
+    for prefix in [*sorted(PAGE_SOURCE_PREFIXES_EXCLUDED), None]:
+        for fieldname, term in reader.terms_from("source", start):
+            source = term.decode("utf-8") if isinstance(term, bytes) else term
+            if fieldname != "source" or (prefix is not None and source >= prefix):
+                break
+            yield source
+        if prefix is None:
+            return
+        start = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # the first text after every prefix + ...
 
 
 def reindex(

@@ -1003,3 +1003,27 @@ def test_after_a_successful_reindex_current_names_a_complete_published_generatio
         ix.close()
     assert_no_leftovers(index)
     assert check_generation(generation, index)[2] == []
+
+
+def test_indexed_pages_skip_generated_records_wherever_their_sources_sort(tmp_path: Path) -> None:
+    from procsearch.index.build import write_docs
+    from procsearch.ingest.record import ProcedureDoc
+
+    def doc(code: str, source: str) -> ProcedureDoc:
+        return ProcedureDoc(code=code, code_system="CPT", title=f"Title {code}", source=source, content_hash=code * 2)
+
+    docs = [
+        doc("10001", "a.html"),
+        doc("0DTJ4ZZ", "icd10pcs:0DTJ4ZZ"),
+        doc("10002", "icd.html"),  # sorts just before the generated range
+        doc("0SRC0J9", "icd10pcs:0SRC0J9"),
+        doc("10003", "icd10pcsx.html"),  # sorts just after it
+        doc("10004", "z/page.html"),
+    ]
+    write_docs(tmp_path, docs)
+    assert indexed_pages(tmp_path) == {
+        "a.html": ("10001", "1000110001"),
+        "icd.html": ("10002", "1000210002"),
+        "icd10pcsx.html": ("10003", "1000310003"),
+        "z/page.html": ("10004", "1000410004"),
+    }
