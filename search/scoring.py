@@ -61,7 +61,8 @@ class Ranking:
 
 
 class PostingCache:
-    """Decoded posting lists, least recently used dropped first, at most ``size`` postings in all.
+    """Decoded posting lists (and a word's lists summed over its fields), least recently used
+    dropped first, at most ``size`` postings' worth in all.
 
     Keys name the index's segments (their ids never change: Whoosh writes new segments, never
     alters one), so one cache serves a long-lived engine across index generations; the scores
@@ -72,29 +73,32 @@ class PostingCache:
     def __init__(self, size: int = CACHE_POSTINGS) -> None:
         self.size = size
         self.held = 0
-        self._lists: OrderedDict[tuple[str, str, bytes], tuple[array[int], array[float]]] = OrderedDict()
+        self._entries: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()  # one engine may serve searches from several threads
 
-    def get(self, key: tuple[str, str, bytes]) -> tuple[array[int], array[float]] | None:
+    def get(self, key: tuple[Any, ...]) -> Any:
         with self._lock:
-            postings = self._lists.get(key)
-            if postings is not None:
-                self._lists.move_to_end(key)
-            return postings
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
 
-    def put(self, key: tuple[str, str, bytes], postings: tuple[array[int], array[float]]) -> None:
-        # An empty list (a word the field never holds) is kept too, and counts as one posting.
-        if len(postings[0]) + 1 > self.size:
+    def put(self, key: tuple[Any, ...], value: Any, *, cost: int | None = None) -> None:
+        """Keep ``value``; ``cost`` is its size in postings (default: the length of a posting
+        list's document numbers). Anything, even an empty list, costs at least one."""
+        cost = (len(value[0]) if cost is None else cost) + 1
+        if cost > self.size:
             return
         with self._lock:
-            previous = self._lists.pop(key, None)
+            previous = self._entries.pop(key, None)
             if previous is not None:  # two searches decoded the same list at once
-                self.held -= len(previous[0]) + 1
-            self._lists[key] = postings
-            self.held += len(postings[0]) + 1
-            while self.held > self.size and self._lists:
-                _, (ids, _) = self._lists.popitem(last=False)
-                self.held -= len(ids) + 1
+                self.held -= previous[1]
+            self._entries[key] = (value, cost)
+            self.held += cost
+            while self.held > self.size and self._entries:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self.held -= dropped
 
 
 def supports(query: Query) -> bool:
@@ -218,15 +222,15 @@ class _Scorer:
             return
         termcount = self._termcount(query) if query.scale else 0
         if termcount <= 1 or termcount == query.scale:
-            for sub in subs:
-                self.add(sub, into, factor * query.boost, counts, restrict)
+            for run in _runs(subs):
+                self._add_run(run, into, factor * query.boost, counts, restrict)
             return
         # Whoosh's CoordMatcher: (score + (matching - 1) / (termcount - scale)^2) * (termcount - 1) / termcount
         own: dict[int, float] = {}
         own_counts: dict[int, int] = {}
         try:
-            for sub in subs:
-                self.add(sub, own, query.boost, own_counts, restrict)
+            for run in _runs(subs):
+                self._add_run(run, own, query.boost, own_counts, restrict)
         finally:  # out of time: what was scored so far still counts
             spread = (termcount - query.scale) ** 2
             shrink = (termcount - 1) / termcount
@@ -236,6 +240,59 @@ class _Scorer:
                 into[docnum] = get(docnum, 0.0) + factor * (score + (matched - 1) / spread) * shrink
                 if counts is not None:
                     counts[docnum] = counts.get(docnum, 0) + matched
+
+    def _add_run(
+        self,
+        run: list[Any],
+        into: dict[int, float],
+        factor: float,
+        counts: dict[int, int] | None,
+        restrict: set[int] | None,
+    ) -> None:
+        """Add the parts of an Or; a run of one word's terms in several fields is added as one
+        list per document (its summed scores and how many of its terms each document holds),
+        kept in the cache: common words recur across queries, and their field lists overlap."""
+        if len(run) == 1 or restrict is not None:
+            for sub in run:
+                self.add(sub, into, factor, counts, restrict)
+            return
+        key = (self.name, "word", *((term.fieldname, term.text, term.boost) for term in run))
+        group = self.cache.get(key)
+        out_of_time = False
+        if group is None:
+            sums: dict[int, float] = {}
+            held: dict[int, int] = {}
+            try:
+                for term in run:
+                    self._term(term, sums, 1.0, held, None)
+            except _OutOfTime:  # what was summed so far still counts, but is not kept
+                out_of_time = True
+            # Compact (14 bytes a document), in the dictionaries' own order.
+            group = (array("I", sums), array("d", sums.values()), array("H", held.values()))
+            if not out_of_time:
+                self.cache.put(key, group)
+        else:
+            for term in run:  # what the top documents matched is read from these lists
+                text = self._bytes(term)
+                if text is not None:
+                    self._postings(term.fieldname, text)
+        ids, scores, numbers = group
+        if not into and factor == 1.0:
+            into.update(zip(ids, scores, strict=True))
+        else:
+            get = into.get
+            for docnum, score in zip(ids, scores, strict=True):
+                into[docnum] = get(docnum, 0.0) + factor * score
+        if counts is not None:
+            if not counts:
+                counts.update(zip(ids, numbers, strict=True))
+            else:
+                have = counts.get
+                for docnum, number in zip(ids, numbers, strict=True):
+                    counts[docnum] = have(docnum, 0) + number
+        if out_of_time:
+            raise _OutOfTime
+        self._check_time()
 
     def _and(
         self,
@@ -334,8 +391,11 @@ class _Scorer:
             for docnum, score in pairs:
                 into[docnum] = get(docnum, 0.0) + boost * score
                 counts[docnum] = counts.get(docnum, 0) + 1
+        self._check_time()
+
+    def _check_time(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
-            # Checked after the term, so even an exhausted budget yields the first term's matches.
+            # Checked after each term, so even an exhausted budget yields the first term's matches.
             raise _OutOfTime
 
     def _postings(self, fieldname: str, text: bytes) -> tuple[array[int], array[float]]:
@@ -388,6 +448,21 @@ class _Scorer:
                 if index < len(ids) and ids[index] == docnum:
                     found[docnum].append((fieldname, text))
         return found
+
+
+def _runs(subs: list[Any]) -> Iterator[list[Any]]:
+    """The parts of an Or in order, consecutive terms for the same word (in different fields) together."""
+    run: list[Any] = []
+    for sub in subs:
+        if run and not (type(sub) is Term and sub.text == run[0].text):
+            yield run
+            run = []
+        if type(sub) is Term:
+            run.append(sub)
+        else:
+            yield [sub]
+    if run:
+        yield run
 
 
 def _decoded(reader: Any, fieldname: str, text: bytes) -> tuple[Any, Any]:

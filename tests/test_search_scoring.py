@@ -39,6 +39,7 @@ def test_scores_equal_whoosh_on_every_development_query(engine: SearchEngine) ->
     with (QUERIES / "pages.tsv").open(encoding="utf-8") as handle:
         texts = [row["query"] for row in csv.DictReader(handle, delimiter="\t")]
     compared = 0
+    shared = PostingCache()  # every query ranked twice more through one cache: from it, then from memory
     for text in texts:
         query = _main_query(engine, text)
         if query is None:
@@ -46,6 +47,10 @@ def test_scores_equal_whoosh_on_every_development_query(engine: SearchEngine) ->
         ranking = rank(searcher, query, limit=10)
         if ranking is None:
             continue
+        for _ in range(2):
+            cached = rank(searcher, query, limit=10, cache=shared)
+            assert cached is not None and cached.top == ranking.top and cached.matching == ranking.matching, text
+            assert cached.terms == ranking.terms, text
         expected = _whoosh_top(engine, query, 10)
         assert [d for d, _ in ranking.top] == [d for d, _ in expected], text
         for (_, ours), (_, theirs) in zip(ranking.top, expected, strict=True):
