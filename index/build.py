@@ -18,6 +18,7 @@ from whoosh.writing import SegmentWriter
 
 from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import DEFAULT_MAX_BYTES, load_pages
+from ..ingest.processes import die_with_parent
 from ..ingest.record import ProcedureDoc
 from .documents import GENERATED_SOURCES, to_fields
 from .errors import IndexDamagedError
@@ -202,8 +203,9 @@ per-segment cost of every search) low."""
 _SHARED: list[ProcedureDoc] = []  # the documents, inherited by forked workers
 
 
-def _write_segment(ix: Any, start: int, stop: int, results: Any, counter: Any) -> None:
+def _write_segment(ix: Any, start: int, stop: int, results: Any, counter: Any, parent: int) -> None:
     """Worker: index ``_SHARED[start:stop]`` into a new segment and send the segment back."""
+    die_with_parent(parent)
     writer = BulkSegmentWriter(ix, _lk=False, compound=COMPOUND)
     try:
         spelled: set[str] = set()
@@ -236,7 +238,7 @@ def _write_parallel(ix: Any, docs: list[ProcedureDoc], workers: int, progress: P
         while len(segments) < expected:
             while waiting and sum(process.exitcode is None for process in started) < workers:
                 start, stop = waiting.pop(0)
-                process = context.Process(target=_write_segment, args=(ix, start, stop, results, counter))
+                process = context.Process(target=_write_segment, args=(ix, start, stop, results, counter, os.getpid()))
                 process.start()
                 started.append(process)
             try:

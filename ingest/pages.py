@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import PageSkipped
+from .processes import die_with_parent
 from .record import ProcedureDoc
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -147,7 +148,9 @@ def _read_all(jobs: list[tuple[Path, str, int]]) -> Iterator[tuple[str, Procedur
     if len(jobs) < PARALLEL_PAGES or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         yield from map(_read_job, jobs)
         return
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=die_with_parent, initargs=(os.getpid(),)
+    )
     try:
         yield from pool.map(_read_job, jobs, chunksize=4)
     finally:  # interrupted: pages not yet started are dropped, not parsed

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from whoosh import index as whoosh_index
 from whoosh import scoring
@@ -27,12 +27,10 @@ from ..index.documents import from_fields
 from ..index.errors import IndexDamagedError, IndexStoreError
 from ..index.schema import SIMILAR, TEXT_FIELDS
 from ..index.store import check_manifest, check_safe, current_generation, read_meta
-from ..index.verify import fix_hint
 from ..ingest.codes import normalize_code
 from ..ingest.record import ProcedureDoc
 from ..ingest.sections import section_label
 from .errors import NotFoundError, QueryError, SearchError
-from .evaluate import DEPTH, EvalQuery, EvalReport, evaluate, read_queries
 from .query import (
     FieldParser,
     ParsedQuery,
@@ -52,6 +50,9 @@ from .snippets import best_snippet, clip, words_by_field
 from .spelling import Correction, Speller, correct_text
 from .vocabulary import Vocabulary, load_vocabulary
 from .weights import EXPANSION_FIELDS, EXPANSION_WEIGHT, resolve_weights
+
+if TYPE_CHECKING:
+    from .evaluate import EvalQuery, EvalReport
 
 T = TypeVar("T")
 MAX_LIMIT = 1000
@@ -90,6 +91,13 @@ def _guard(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+def _fix_hint(index_path: Path, generation: Path) -> str:
+    """The command that repairs a damaged index (``index.verify`` is imported only then)."""
+    from ..index.verify import fix_hint as hint
+
+    return hint(index_path, generation)
+
+
 def _guarded(engine: SearchEngine, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     try:
         return method(engine, *args, **kwargs)
@@ -102,7 +110,7 @@ def _guarded(engine: SearchEngine, method: Callable[..., T], *args: Any, **kwarg
         generation = engine._generation or engine.index_path
         raise IndexDamagedError(
             f"The index at {engine.index_path} is damaged ({type(exc).__name__}: {exc}). "
-            f"Fix: {fix_hint(engine.index_path, generation)}"
+            f"Fix: {_fix_hint(engine.index_path, generation)}"
         ) from exc
 
 
@@ -153,7 +161,7 @@ class SearchEngine:
         problems = check_manifest(generation)
         if problems:
             raise IndexDamagedError(
-                f"The index at {self.index_path} is damaged ({problems[0]}). Fix: {fix_hint(self.index_path, generation)}"
+                f"The index at {self.index_path} is damaged ({problems[0]}). Fix: {_fix_hint(self.index_path, generation)}"
             )
         try:
             ix = whoosh_index.open_dir(str(generation), readonly=True)
@@ -163,7 +171,7 @@ class SearchEngine:
                 return self._open(retry=False)  # removed by a writer between reading CURRENT and opening
             raise IndexDamagedError(
                 f"The index at {self.index_path} cannot be read ({type(exc).__name__}: {exc}). "
-                f"Fix: {fix_hint(self.index_path, generation)}"
+                f"Fix: {_fix_hint(self.index_path, generation)}"
             ) from exc
         old = self._searcher
         self._searcher, self._generation = searcher, generation
@@ -525,6 +533,8 @@ class SearchEngine:
 
         ``options`` are passed to :meth:`search` (section, system, weights, expand, correct, ...).
         """
+        from .evaluate import DEPTH, evaluate, read_queries  # here: searching never needs it
+
         items = read_queries(Path(queries)) if isinstance(queries, (str, Path)) else list(queries)
         return evaluate(items, lambda query: self.search(query, limit=DEPTH, **options).codes)
 
