@@ -114,6 +114,8 @@ def _guarded(engine: SearchEngine, method: Callable[..., T], *args: Any, **kwarg
         ) from exc
 
 
+RELAXED_NOTICE = "No document holds all the words of a known name for the query; these hold most of them."
+
 MAX_PARSERS = 16
 """Parsers (one per set of weights and fields) an engine keeps."""
 
@@ -260,11 +262,23 @@ class SearchEngine:
         total = len(exact)
         found: set[int] = set()
         ranking = None
+        relaxed = False
         if main is not None:
             deadline = time.monotonic() + self.time_budget
             ranking = rank(
                 searcher, main, limit=limit + len(exact), allowed=filters, deadline=deadline, cache=self._postings
             )
+            if ranking is not None and not ranking.matching and not exact and expansions:
+                # Nothing holds every word of an expansion ("coronary artery bypass graft", where
+                # titles say "Bypass Coronary Artery"): rank by how many of its words they hold.
+                loose = self._main_query(searcher, parsed, text, expansions, field_weights, fields, relaxed=True)
+                loose_ranking = (
+                    rank(searcher, loose, limit=limit, allowed=filters, deadline=deadline, cache=self._postings)
+                    if loose is not None
+                    else None
+                )
+                if loose_ranking is not None and loose_ranking.matching:
+                    main, ranking, relaxed = loose, loose_ranking, True
         if ranking is not None:
             # The usual case: plain words (and their expansions), scored a posting block at a time.
             found, partial = ranking.matching, ranking.partial
@@ -312,7 +326,9 @@ class SearchEngine:
             corrections=corrections,
             expansions=expansions,
             partial=partial,
-            notices=parsed.notices + (("The search ran out of time; these results are partial.",) if partial else ()),
+            notices=parsed.notices
+            + ((RELAXED_NOTICE,) if relaxed else ())
+            + (("The search ran out of time; these results are partial.",) if partial else ()),
             facets=facet_counts,
         )
 
@@ -334,8 +350,13 @@ class SearchEngine:
         expansions: tuple[Expansion, ...],
         weights: Mapping[str, float],
         fields: tuple[str, ...],
+        *,
+        relaxed: bool = False,
     ) -> Query | None:
-        """The ranked part of a search: the typed words, their expansions, code prefixes and ranges."""
+        """The ranked part of a search: the typed words, their expansions, code prefixes and ranges.
+
+        An expansion of several words must match all of them, unless ``relaxed``: then more of
+        its words score higher, as the typed words do."""
         ranged = [part for part in parsed.codes if part.kind != "exact"]
         if not text:
             # Codes alone: the codes themselves, then the pages that list them as similar codes.
@@ -349,7 +370,7 @@ class SearchEngine:
             # Expansions are names for the procedure: they are looked for where names are (title,
             # common names, summary), which keeps a many-word expansion from touching every field.
             expansion_fields = tuple(f for f in fields if f in EXPANSION_FIELDS) or fields
-            and_parser = self._parser(searcher, weights, expansion_fields, conjunctive=True)
+            and_parser = self._parser(searcher, weights, expansion_fields, conjunctive=not relaxed)
             for expansion in expansions:
                 meanings = [self._parse(and_parser, meaning) for meaning in expansion.expansions[:MAX_MEANINGS]]
                 alternatives.append(Or(meanings, boost=EXPANSION_WEIGHT))
