@@ -47,16 +47,21 @@ def index_terms(
     parts = _chain(field)
     if parts is None:
         return None
-    findall, stops, smallest, largest, stem = parts
+    findall, stops, smallest, largest, stem, terms = parts
+    if len(terms) > MAX_WORDS:
+        terms.clear()
     positions: dict[str, list[int]] = {}
     position = -1
     for index, word in enumerate(findall(value)):
-        word = word.lower()
-        if len(word) < smallest or len(word) > largest or word in stops:
+        term = terms.get(word)
+        if term is None:  # a word seen for the first time: lower-case, drop or stem it
+            lowered = word.lower()
+            dropped = len(lowered) < smallest or len(lowered) > largest or lowered in stops
+            term = terms[word] = "" if dropped else stem(lowered)
+        if not term:
             continue
         # StopFilter renumbers: the first kept word keeps its place, the rest follow on.
         position = index if position < 0 else position + 1
-        term = stem(word)
         found = positions.get(term)
         if found is None:
             positions[term] = [position]
@@ -79,17 +84,19 @@ def index_terms(
     return rows
 
 
+MAX_WORDS = 200_000
+"""Distinct words whose terms :func:`index_terms` remembers before it starts afresh."""
 MAX_ENCODED = 100_000
 """Encoded position lists :func:`index_terms` keeps before it starts afresh."""
 
 
-def _chain(field: Any) -> tuple[Any, frozenset[str], int, int, Any] | None:
+def _chain(field: Any) -> tuple[Any, frozenset[str], int, int, Any, dict[str, str]] | None:
     """The parts of a field's analysis, if it is exactly :func:`text_analyzer`'s chain over a
     Positions format with no field boost."""
     cached = _CHAINS.get(id(field))
     if cached is not None and cached[0] is field:
         return cached[1]
-    chain = None
+    chain: tuple[Any, frozenset[str], int, int, Any, dict[str, str]] | None = None
     items: Any = getattr(field.analyzer, "items", ())
     if (
         type(field.format) is Positions
@@ -104,7 +111,8 @@ def _chain(field: Any) -> tuple[Any, frozenset[str], int, int, Any] | None:
             and not stemmer.ignore
             and stop.max is not None
         ):
-            chain = (tokenizer.expression.findall, frozenset(stop.stops), stop.min, stop.max, stemmer._stem)
+            # The last part: each word as typed -> its term ("" when dropped), filled as words come.
+            chain = (tokenizer.expression.findall, frozenset(stop.stops), stop.min, stop.max, stemmer._stem, {})
     _CHAINS[id(field)] = (field, chain)
     return chain
 
