@@ -196,10 +196,11 @@ def _spelled(doc: ProcedureDoc, spelled: set[str]) -> set[str] | None:
 
 
 MAX_WORKERS = 4
-CHUNK_DOCS = 12_000
-"""Documents per segment in a parallel build: small enough to bound a worker's memory (it holds
-its segment's postings until it writes them), large enough to keep the segment count (and the
-per-segment cost of every search) low."""
+CHUNK_CHARS = 32_000_000
+"""Characters of text per segment in a parallel build: few enough to bound a worker's memory (it
+holds its segment's postings until it writes them: about 130 MB for 32 million characters of
+ICD-10-PCS records), many enough to keep the segment count low (every search pays a little per
+segment). The full build (pages and ICD-10-PCS, 60 million characters) writes two segments."""
 _SHARED: list[ProcedureDoc] = []  # the documents, inherited by forked workers
 
 
@@ -220,15 +221,33 @@ def _write_segment(ix: Any, start: int, stop: int, results: Any, counter: Any, p
         results.put((start, None, f"{type(exc).__name__}: {exc}"))
 
 
+def _chunks(sizes: list[int], workers: int) -> list[tuple[int, int]]:
+    """(start, stop) ranges of documents with about the same amount of text each, about
+    :data:`CHUNK_CHARS` or less a range, at least ``workers`` ranges (if there are that many documents)."""
+    total = sum(sizes)
+    count = min(len(sizes), max(workers, -(-total // CHUNK_CHARS)))
+    ranges: list[tuple[int, int]] = []
+    start = running = 0
+    for index, size in enumerate(sizes):
+        running += size
+        if len(ranges) < count - 1 and running * count >= total * (len(ranges) + 1):
+            ranges.append((start, index + 1))
+            start = index + 1
+    ranges.append((start, len(sizes)))
+    return ranges
+
+
+def _text_size(doc: ProcedureDoc) -> int:
+    return len(doc.title) + sum(map(len, doc.common_names)) + sum(map(len, doc.sections.values())) + len(doc.other_text)
+
+
 def _write_parallel(ix: Any, docs: list[ProcedureDoc], workers: int, progress: ProgressCallback | None) -> None:
-    """Index ``docs`` in chunks of about :data:`CHUNK_DOCS`, ``workers`` forked processes at a
-    time, each writing one segment; then commit one table of contents listing them all."""
+    """Index ``docs`` in chunks of about :data:`CHUNK_CHARS` characters or less, ``workers`` forked
+    processes at a time, each writing one segment; then commit one table of contents listing them all."""
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     counter = context.Value("l", 0)
-    chunks = max(workers, -(-len(docs) // CHUNK_DOCS))
-    size = -(-len(docs) // chunks)
-    waiting = [(start, min(start + size, len(docs))) for start in range(0, len(docs), size)]
+    waiting = _chunks([_text_size(doc) for doc in docs], workers)
     _SHARED[:] = docs
     writer = SegmentWriter(ix, limitmb=16)  # holds the Whoosh lock and commits the table of contents
     started: list[Any] = []

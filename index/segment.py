@@ -31,8 +31,6 @@ from .analysis import index_terms
 MEMO_VALUES = 4096
 """Distinct values per field whose analysis is kept for reuse (then the memo starts afresh)."""
 
-Posting = tuple[int, float, bytes]
-
 
 def supported(schema: Any, codec: Any) -> bool:
     """Whether :class:`BulkSegmentWriter` can write this schema with this codec (Whoosh's W3
@@ -56,7 +54,7 @@ class BulkSegmentWriter(SegmentWriter):
         reads back the same)."""
         if not supported(self.schema, self.codec):
             raise TypeError("this schema or codec needs Whoosh's own SegmentWriter")
-        self._terms: dict[str, dict[bytes, list[Posting]]] = {}
+        self._terms: dict[str, dict[bytes, _Postings]] = {}
         self._lengths: dict[str, dict[int, int]] = {}
         self._memo: dict[str, dict[str, list[tuple[bytes, int, float, bytes]]]] = {}
         self._encoded: dict[Any, bytes] | None = {} if memo_values else None
@@ -84,9 +82,10 @@ class BulkSegmentWriter(SegmentWriter):
                         length += freq
                     postings = terms.get(text)
                     if postings is None:
-                        terms[text] = [(docnum, weight, encoded)]
-                    else:
-                        postings.append((docnum, weight, encoded))
+                        postings = terms[text] = _Postings()
+                    postings.ids.append(docnum)
+                    postings.weights.append(weight)
+                    postings.values.append(encoded)
                 if length:  # as the length column gives it back: one byte's worth
                     self._lengths.setdefault(fieldname, {})[docnum] = byte_to_length(length_to_byte(length))
             perdoc.add_field(fieldname, field, value if field.stored else None, length)
@@ -130,19 +129,32 @@ class BulkSegmentWriter(SegmentWriter):
         self._encoded = None
 
 
-def _write_postings(postwriter: W3PostingsWriter, postings: list[Posting], lengths: dict[int, int]) -> None:
+class _Postings:
+    """One term's postings in a segment being written, held compactly (20 bytes a posting)."""
+
+    __slots__ = ("ids", "weights", "values")
+
+    def __init__(self) -> None:
+        self.ids: array[int] = array("I")
+        self.weights: array[float] = array("d")
+        self.values: list[bytes] = []
+
+
+def _write_postings(postwriter: W3PostingsWriter, postings: _Postings, lengths: dict[int, int]) -> None:
     """One term's posting list, a block at a time, as ``W3PostingsWriter.add_posting`` would
     buffer and write it (the last block is left buffered for ``finish_postings``)."""
     limit = postwriter._blocklimit
     assert isinstance(postwriter._terminfo, W3TermInfo)
-    for start in range(0, len(postings), limit):
+    for start in range(0, len(postings.ids), limit):
         if start:
             postwriter._write_block()
-        block = postings[start : start + limit]
-        postwriter._ids = array("I", [docnum for docnum, _, _ in block])
-        postwriter._weights = array("f", [weight for _, weight, _ in block])
-        postwriter._values = [encoded for _, _, encoded in block if encoded]
-        postwriter._maxweight = max(0, max(weight for _, weight, _ in block))
-        present = [length for docnum, _, _ in block if (length := lengths.get(docnum, 0))]
+        ids = postings.ids[start : start + limit]
+        weights = postings.weights[start : start + limit]
+        values = postings.values[start : start + limit]
+        postwriter._ids = ids
+        postwriter._weights = array("f", weights)
+        postwriter._values = values if all(values) else [value for value in values if value]
+        postwriter._maxweight = max(0, max(weights))
+        present = [length for docnum in ids if (length := lengths.get(docnum, 0))]
         postwriter._minlength = min(present) if present else None
         postwriter._maxlength = max(present, default=0)

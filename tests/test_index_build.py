@@ -110,11 +110,14 @@ def test_a_parallel_build_holds_the_same_documents_and_ranking_as_a_single_proce
 ) -> None:
     from procsearch.corpus import bundled_corpus
     from procsearch.index import build
+    from procsearch.ingest.pages import load_pages
 
-    # Large builds fork one worker per core, each writing segments of CHUNK_DOCS documents; make
-    # the sample corpus large enough for that: 140 pages in 4 segments, 2 workers at a time.
+    # Large builds fork one worker per core, each writing segments of at most CHUNK_CHARS
+    # characters; make the sample corpus large enough for that: 4 segments, 2 workers at a time.
     monkeypatch.setattr(build, "PARALLEL_THRESHOLD", 100)
-    monkeypatch.setattr(build, "CHUNK_DOCS", 40)
+    monkeypatch.setattr(
+        build, "CHUNK_CHARS", sum(build._text_size(doc) for doc in load_pages(bundled_corpus()).docs) // 4 + 1
+    )
     monkeypatch.setattr(build, "MAX_WORKERS", 2)
     index = tmp_path / "parallel"
     report = build_index(bundled_corpus(), index)
@@ -125,3 +128,18 @@ def test_a_parallel_build_holds_the_same_documents_and_ranking_as_a_single_proce
         assert parallel.stats().document_count == 140
         for query in ("spinal cord stimulator", "knee replacement", "colonscopy", "63685", "risks:infection"):
             assert parallel.search(query, limit=5).codes == single.search(query, limit=5).codes, query
+
+
+def test_parallel_chunks_cover_every_document_once_with_about_equal_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    from procsearch.index import build
+
+    monkeypatch.setattr(build, "CHUNK_CHARS", 1000)
+    sizes = [100] * 25 + [900] + [50] * 40
+    ranges = build._chunks(sizes, 2)
+    assert ranges[0][0] == 0 and ranges[-1][1] == len(sizes)
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+    texts = [sum(sizes[start:stop]) for start, stop in ranges]
+    assert len(ranges) == 6 and max(texts) <= 1000 + 900 and sum(texts) == sum(sizes)
+    assert build._chunks([10] * 3, 8) == [(0, 1), (1, 2), (2, 3)]  # never more ranges than documents
+    monkeypatch.setattr(build, "CHUNK_CHARS", 10**9)
+    assert build._chunks([10] * 10, 2) == [(0, 5), (5, 10)]  # small: one range a worker
