@@ -222,15 +222,17 @@ def _write_segment(ix: Any, start: int, stop: int, results: Any, counter: Any, p
 
 
 def _chunks(sizes: list[int], workers: int) -> list[tuple[int, int]]:
-    """(start, stop) ranges of documents with about the same amount of text each, about
-    :data:`CHUNK_CHARS` or less a range, at least ``workers`` ranges (if there are that many documents)."""
+    """(start, stop) ranges of documents, none empty, with about the same amount of text each:
+    about :data:`CHUNK_CHARS` or less a range, and ``workers`` ranges or more unless the documents
+    are too few (or one of them too large) to share out."""
     total = sum(sizes)
     count = min(len(sizes), max(workers, -(-total // CHUNK_CHARS)))
     ranges: list[tuple[int, int]] = []
     start = running = 0
     for index, size in enumerate(sizes):
         running += size
-        if len(ranges) < count - 1 and running * count >= total * (len(ranges) + 1):
+        last = index + 1 == len(sizes)  # the last range must keep at least one document
+        if len(ranges) < count - 1 and not last and running * count >= total * (len(ranges) + 1):
             ranges.append((start, index + 1))
             start = index + 1
     ranges.append((start, len(sizes)))

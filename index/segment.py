@@ -93,6 +93,14 @@ class BulkSegmentWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
+    def add_reader(self, reader: Any) -> None:
+        raise TypeError("BulkSegmentWriter writes one new segment; it cannot merge others into it")
+
+    def commit(self, *args: Any, **kwargs: Any) -> None:
+        """Write the segment and add it to the index, leaving the index's other segments as they are."""
+        kwargs.setdefault("merge", False)
+        super().commit(*args, **kwargs)
+
     def _analyse(self, fieldname: str, field: Any, value: Any) -> list[tuple[bytes, int, float, bytes]]:
         """The (term, frequency, weight, encoded value) rows of one field value, analysed once."""
         if not isinstance(value, str):
@@ -112,7 +120,7 @@ class BulkSegmentWriter(SegmentWriter):
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         writer = self.fieldwriter
-        for fieldname in sorted(self._terms):
+        for fieldname in sorted(name for name, terms in self._terms.items() if terms):
             field = self.schema[fieldname]
             writer.start_field(fieldname, field)
             lengths = self._lengths.get(fieldname, {})

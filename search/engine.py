@@ -268,7 +268,7 @@ class SearchEngine:
             ranking = rank(
                 searcher, main, limit=limit + len(exact), allowed=filters, deadline=deadline, cache=self._postings
             )
-            if ranking is not None and not ranking.matching and not exact and expansions:
+            if ranking is not None and not ranking.matching and not ranking.partial and not exact and expansions:
                 # Nothing holds every word of an expansion ("coronary artery bypass graft", where
                 # titles say "Bypass Coronary Artery"): rank by how many of its words they hold.
                 loose = self._main_query(searcher, parsed, text, expansions, field_weights, fields, relaxed=True)

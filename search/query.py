@@ -215,13 +215,13 @@ class FieldParser:
 MAX_ANALYSED = 50_000
 """(field, word) analyses a :class:`FieldParser` keeps."""
 _PLAIN_WORD = re.compile(r"[^\W_]+")
-_OPERATOR_WORDS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
+_OPERATOR_WORDS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "REQUIRE"}
 
 MAX_NESTING = 16
 MIN_PREFIX = 3
 _WILDCARD = re.compile(r"[^\s()\"]*\*[^\s()\"]*")
 _ALLOWED_WILDCARD = re.compile(rf"(?:\w+:)?[^\W_]{{{MIN_PREFIX},}}\*")
-_SYNTAX = re.compile(r"[()\"'^:~\[\]{}*]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
+_SYNTAX = re.compile(r"[()\"'^:~\[\]{}*]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|REQUIRE)\b")
 
 
 def check_text(text: str) -> str:
@@ -319,7 +319,7 @@ def implicit_prefixes(parsed: ParsedQuery, reader: Any) -> ParsedQuery:
 
 
 _FIELD_NAMES = {*TEXT_FIELDS, *(alias for aliases in FIELD_ALIASES.values() for alias in aliases)}
-_SCOPE = re.compile(r"\b(\w+):(?![\"(])(\S+(?:\s+(?!\w+:|(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b)[^\s():\"]+)*)")
+_SCOPE = re.compile(r"\b(\w+):(?![\"(])(\S+(?:\s+(?!\w+:|(?:AND|OR|NOT|ANDNOT|ANDMAYBE|REQUIRE)\b)[^\s():\"]+)*)")
 
 
 def scope_following_words(text: str) -> str:

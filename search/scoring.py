@@ -43,6 +43,10 @@ CACHE_POSTINGS = 4_000_000
 """Decoded postings a :class:`PostingCache` keeps (12 bytes each: about 48 MB)."""
 
 
+MAX_FREQUENCIES = 100_000
+"""Document frequencies an open index remembers for ordering And parts (then it starts afresh)."""
+
+
 class _OutOfTime(Exception):
     """The time budget ran out while scoring: what was added so far is the (partial) answer."""
 
@@ -336,6 +340,8 @@ class _Scorer:
             frequencies = _reader_cache(self.reader, "_procsearch_frequencies")
             key = (query.fieldname, text)
             if key not in frequencies:
+                if len(frequencies) >= MAX_FREQUENCIES:
+                    frequencies.clear()
                 frequencies[key] = self.reader.doc_frequency(*key)
             return int(frequencies[key])
         sizes = [self._size(sub) for sub in getattr(query, "subqueries", ())]

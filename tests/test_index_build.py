@@ -141,5 +141,6 @@ def test_parallel_chunks_cover_every_document_once_with_about_equal_text(monkeyp
     texts = [sum(sizes[start:stop]) for start, stop in ranges]
     assert len(ranges) == 6 and max(texts) <= 1000 + 900 and sum(texts) == sum(sizes)
     assert build._chunks([10] * 3, 8) == [(0, 1), (1, 2), (2, 3)]  # never more ranges than documents
+    assert build._chunks([1, 1, 1, 100], 2) == [(0, 4)]  # never an empty range
     monkeypatch.setattr(build, "CHUNK_CHARS", 10**9)
     assert build._chunks([10] * 10, 2) == [(0, 5), (5, 10)]  # small: one range a worker

@@ -125,3 +125,31 @@ def test_bulk_writer_refuses_what_it_cannot_write(tmp_path: Path) -> None:
             writer.add_document(code="1", title="knee", _boost=2.0)
     finally:
         writer.cancel()
+
+
+def test_fields_that_yield_no_terms_are_written_as_whoosh_writes_them(tmp_path: Path) -> None:
+    docs = [
+        ProcedureDoc(code="10001", code_system="CPT", title="The of", sections={"summary": "and the"}),
+        ProcedureDoc(code="10002", code_system="CPT", title="Knee replacement", sections={"risks": "... !!"}),
+    ]
+    _same_index(tmp_path, docs)
+
+
+def test_adding_a_segment_leaves_the_index_s_other_segments_whole(tmp_path: Path) -> None:
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    for number in range(3):  # small segments, which Whoosh's own commit would merge
+        writer = SegmentWriter(ix, compound=COMPOUND)
+        writer.add_document(code=f"1000{number}", title="knee replacement")
+        writer.commit()
+    writer = BulkSegmentWriter(ix, compound=COMPOUND)
+    writer.add_document(code="20000", title="knee arthroscopy")
+    writer.commit()
+    with ix.searcher() as searcher:
+        assert len(list(searcher.document_numbers(title="knee"))) == 4
+        assert len(searcher.reader().leaf_readers()) == 4
+    writer = BulkSegmentWriter(ix, compound=COMPOUND)
+    try:
+        with ix.reader() as reader, pytest.raises(TypeError, match="cannot merge"):
+            writer.add_reader(reader)
+    finally:
+        writer.cancel()

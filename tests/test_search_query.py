@@ -23,6 +23,8 @@ AWKWARD = [
     "x" * 45,  # longer than a token may be
     "knee " + "x" * 45,
     "hip AND knee",  # an operator: the Whoosh parser
+    "knee REQUIRE surgery",
+    "REQUIRE knee",
     "and or not",
     "12345 knee",
     "ünïcode wörd",
