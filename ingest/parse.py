@@ -398,7 +398,7 @@ def _paragraph(tag: Tag, depth: int) -> Iterator[_Block]:
     if _bold_heading(tag):
         yield _Block("heading", _squash(tag.get_text(" ")), level=5)
         return
-    if tag.find(("ul", "ol", "dl", "table", "div", "p")):
+    if _first_descendant(tag, ("ul", "ol", "dl", "table", "div", "p")) is not None:
         yield from _linearise(tag, depth + 1)
         return
     text = _squash(tag.get_text(" "))
@@ -407,7 +407,7 @@ def _paragraph(tag: Tag, depth: int) -> Iterator[_Block]:
 
 
 def _list_item(tag: Tag, depth: int) -> Iterator[_Block]:
-    nested = tag.find_all(("ul", "ol"), recursive=False)
+    nested = _child_tags(tag, ("ul", "ol"))
     for lst in nested:
         lst.extract()
     text = _squash(tag.get_text(" "))
@@ -419,10 +419,11 @@ def _list_item(tag: Tag, depth: int) -> Iterator[_Block]:
 
 def _table_row(tag: Tag, depth: int) -> Iterator[_Block]:
     """A data row is one item ("Code - 47562"); a row of a layout table is read cell by cell."""
-    if any(_is_layout_cell(cell) for cell in tag.find_all(("td", "th"), recursive=False)):
+    row = _child_tags(tag, ("td", "th"))
+    if any(_is_layout_cell(cell) for cell in row):
         yield from _linearise(tag, depth + 1)
         return
-    cells = [_squash(cell.get_text(" ")) for cell in tag.find_all(("td", "th"), recursive=False)]
+    cells = [_squash(cell.get_text(" ")) for cell in row]
     cells = [cell for cell in cells if cell]
     if cells:
         yield _Block("item", " - ".join(cells), href=_only_link(tag))
@@ -430,9 +431,9 @@ def _table_row(tag: Tag, depth: int) -> Iterator[_Block]:
 
 def _is_layout_cell(cell: Tag) -> bool:
     """A table cell that holds a page's content (headings, several paragraphs or lists), not a value."""
-    if cell.find(_HEADING_TAGS + ("table",)) is not None:
+    if _first_descendant(cell, _HEADING_TAGS + ("table",)) is not None:
         return True
-    blocks = cell.find_all(("p", "div", "ul", "ol", "dl"), recursive=False)
+    blocks = _child_tags(cell, ("p", "div", "ul", "ol", "dl"))
     return len(blocks) >= 2 or len(cell.get_text(" ", strip=True)) > 400
 
 
@@ -478,8 +479,23 @@ def _is_boilerplate(block: _Block) -> bool:
 
 
 def _only_link(tag: Tag) -> str:
-    link = tag.find("a", href=True)
-    return str(link["href"]) if isinstance(link, Tag) else ""
+    """The target of the first link in ``tag`` ("" if none)."""
+    link = _first_descendant(tag, ("a",), attribute="href")
+    return str(link["href"]) if link is not None else ""
+
+
+def _child_tags(tag: Tag, names: tuple[str, ...]) -> list[Tag]:
+    """``tag.find_all(names, recursive=False)``, without building a bs4 filter on every call (the
+    parser asks this of every list item and table row)."""
+    return [child for child in tag.children if isinstance(child, Tag) and child.name in names]
+
+
+def _first_descendant(tag: Tag, names: tuple[str, ...], *, attribute: str = "") -> Tag | None:
+    """``tag.find(names)`` (with ``attribute`` present, if named), likewise without a filter."""
+    for node in tag.descendants:
+        if isinstance(node, Tag) and node.name in names and (not attribute or node.get(attribute) is not None):
+            return node
+    return None
 
 
 # --- segmenting --------------------------------------------------------------------------------
