@@ -495,17 +495,39 @@ def _approach_phrase(code: str, approach: str, body_part: str) -> str:
                 else ""
             )
         return f"by a percutaneous endoscopic ({word}) approach" if word else "by a percutaneous endoscopic approach"
+    if char in "78" and approach:
+        words = _natural_opening_words(code[_BODY_SYSTEM], char == "8", body_part.lower())
+        phrase = "via a natural or artificial opening" + (", endoscopically" if char == "8" else "")
+        return f"{phrase} ({words})" if words else phrase
     phrases = {
         "0": "by an open approach",
         "3": "by a percutaneous approach",
-        "7": "via a natural or artificial opening",
-        "8": "via a natural or artificial opening, endoscopically",
-        "F": "via a natural or artificial opening with percutaneous endoscopic assistance",
+        "F": "via a natural or artificial opening with percutaneous endoscopic assistance"
+        + (" (laparoscopic-assisted vaginal)" if code[_BODY_SYSTEM] == "U" else ""),
         "X": "by an external approach",
     }
     if char in phrases and approach:
         return phrases[char]
     return f"by the {_lower(approach)} approach" if approach else ""
+
+
+def _natural_opening_words(body_system: str, endoscopic: bool, part: str) -> str:
+    """What clinicians call an approach through a body opening, where the body system says which
+    opening it is: "transurethral" (urinary, male reproductive), "vaginal" and "hysteroscopic"
+    (female reproductive), "bronchoscopic" (respiratory). Nouns are added next to adjectives
+    because they stem apart ("cystoscopy" is not "cystoscopic" to the stemmer)."""
+    if body_system in "TV":
+        if not endoscopic:
+            return "transurethral"
+        scope = "ureteroscopic, ureteroscopy" if "ureter" in part or "kidney" in part else "cystoscopic, cystoscopy"
+        return f"transurethral, {scope}"
+    if body_system == "U":
+        if endoscopic and any(word in part for word in ("uterus", "endometrium", "cervix")):
+            return "hysteroscopic, hysteroscopy"
+        return "vaginal" if not endoscopic or "vagina" in part else ""
+    if body_system == "B" and endoscopic:
+        return "bronchoscopic, bronchoscopy"
+    return ""
 
 
 def _purpose(root: RootOperation) -> str:

@@ -135,6 +135,30 @@ def test_bypass_summary_names_where_it_goes(tables: PcsTables) -> None:
     assert doc.sections["summary"].endswith("of the stomach, by an open approach, with no device, to the jejunum.")
 
 
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("0VT07ZZ", ["transurethral"]),  # prostate, through the urethra
+        ("0TJB8ZZ", ["transurethral", "cystoscopic", "cystoscopy"]),  # bladder, endoscopically
+        ("0TC68ZZ", ["ureteroscopic"]),  # ureter
+        ("0UT97ZZ", ["vaginal"]),  # uterus
+        ("0UT9FZZ", ["laparoscopic-assisted vaginal"]),
+        ("0BB48ZX", ["bronchoscopic"]),
+    ],
+)
+def test_approaches_through_a_body_opening_are_named_as_clinicians_name_them(
+    tables: PcsTables, code: str, words: list[str]
+) -> None:
+    summary = doc_for(tables, code).sections["summary"]
+    assert "via a natural or artificial opening" in summary
+    assert all(word in summary for word in words), summary
+
+
+def test_openings_are_named_only_where_the_body_system_says_which(tables: PcsTables) -> None:
+    summary = doc_for(tables, "0DJ08ZZ").sections["summary"]  # upper intestinal tract: mouth or stoma
+    assert "endoscopically, with no device" in summary and "(" not in summary.split("endoscopically")[1]
+
+
 def test_build_one_document_by_code(tables: PcsTables) -> None:
     assert build_icd10pcs_doc(tables, "0dtj4zz") == doc_for(tables, APPENDIX_LAPAROSCOPIC)
     with pytest.raises(KeyError):
