@@ -6,6 +6,7 @@ index schema gets one field per section, and search takes its default weights fr
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -319,18 +320,25 @@ SKIP = "skip"
 _ALIASES: dict[str, str] = {alias: section.name for section in SECTIONS for alias in section.aliases}
 _ALIASES.update({alias: NAMES for alias in NAMES_ALIASES})
 _ALIASES.update({alias: SIMILAR for alias in SIMILAR_ALIASES})
-_NOT_CONTENT = tuple(re.compile(pattern) for pattern in NOT_CONTENT_PATTERNS)
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    tuple((pattern, SKIP) for pattern in _NOT_CONTENT)
-    + (
-        (re.compile(r"^(other|common) names\b|^also (known as|called)\b"), NAMES),
-        (re.compile(r"^(similar|related) (procedure )?codes\b"), SIMILAR),
+
+
+@functools.cache
+def _patterns() -> tuple[tuple[re.Pattern[str], ...], tuple[tuple[re.Pattern[str], str], ...]]:
+    """The compiled furniture patterns, and every pattern with what it maps to. Compiled on first
+    use: a search process needs them only for ``--section`` (compiling them all takes about 10 ms)."""
+    not_content = tuple(re.compile(pattern) for pattern in NOT_CONTENT_PATTERNS)
+    patterns = (
+        tuple((pattern, SKIP) for pattern in not_content)
+        + (
+            (re.compile(r"^(other|common) names\b|^also (known as|called)\b"), NAMES),
+            (re.compile(r"^(similar|related) (procedure )?codes\b"), SIMILAR),
+        )
+        # Summary patterns ("what is a ...") are the loosest of the sections', so they are tried
+        # last, and then the headings known to belong to no canonical section.
+        + tuple((re.compile(p), s.name) for s in SECTIONS[1:] + SECTIONS[:1] for p in s.patterns)
+        + tuple((re.compile(p), OTHER) for p in OTHER_HEADING_PATTERNS)
     )
-    # Summary patterns ("what is a ...") are the loosest of the sections', so they are tried last,
-    # and then the headings known to belong to no canonical section.
-    + tuple((re.compile(p), s.name) for s in SECTIONS[1:] + SECTIONS[:1] for p in s.patterns)
-    + tuple((re.compile(p), OTHER) for p in OTHER_HEADING_PATTERNS)
-)
+    return not_content, patterns
 
 
 _ENUMERATION = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*|[a-z]|[ivx]{1,4})[.)]\s+", re.I)
@@ -359,9 +367,10 @@ def match_heading(text: str) -> str | None:
         return None
     if key in _ALIASES:
         return _ALIASES[key]
+    not_content, patterns = _patterns()
     if text.rstrip().endswith(":"):
-        return SKIP if any(pattern.search(key) for pattern in _NOT_CONTENT) else None
-    for pattern, name in _PATTERNS:
+        return SKIP if any(pattern.search(key) for pattern in not_content) else None
+    for pattern, name in patterns:
         if pattern.search(key):
             return name
     return None

@@ -424,12 +424,18 @@ class _Scorer:
             # bm25 = idf * tf * (k1 + 1) / (tf + k1 * ((1 - b) + b * length / avgfl)), with Whoosh's
             # one-byte field lengths: the length part of the denominator is one of 256 values.
             norm = [k1 * ((1 - b) + b * (byte_to_length(byte) or 0) / avgfl) for byte in range(256)]
+            once = [c * 1.0 / (1.0 + part) for part in norm]  # the score of a word that occurs once
         for reader, offset in holding:
             local, weights = _decoded(reader, fieldname, text)
-            ids.extend(docnum + offset for docnum in local) if offset else ids.extend(local)
+            ids.extend(map(offset.__add__, local)) if offset else ids.extend(local)
             if scorable:
                 lengths = _lengths(reader, fieldname)
-                scores.extend(c * tf / (tf + norm[lengths[docnum]]) for docnum, tf in zip(local, weights, strict=True))
+                if weights.count(1.0) == len(weights):  # the usual case, looked up without a Python loop
+                    scores.extend(map(once.__getitem__, map(lengths.__getitem__, local)))
+                else:
+                    scores.extend(
+                        c * tf / (tf + norm[lengths[docnum]]) for docnum, tf in zip(local, weights, strict=True)
+                    )
             else:
                 scores.fromlist(weights.tolist())
         self.cache.put(key, (ids, scores))
