@@ -61,15 +61,17 @@ class Vocabulary:
         if not key:
             return
         for expansion in expansions:
-            self._link(key, expansion, kind)
-            if kind == "synonym":
-                back = tuple(words_of(expansion))
-                if back and back != key:
-                    self._link(back, term, kind)
+            back = tuple(words_of(expansion))
+            self._link(key, expansion, back, kind)
+            if kind == "synonym" and back and back != key:
+                self._link(back, term, key, kind)
 
-    def _link(self, key: tuple[str, ...], expansion: str, kind: str) -> None:
+    def _link(self, key: tuple[str, ...], expansion: str, expansion_words: tuple[str, ...], kind: str) -> None:
+        if expansion_words == key:
+            return
         entries = self.phrases.setdefault(key, [])
-        if expansion.lower() not in (e.lower() for e, _ in entries) and tuple(words_of(expansion)) != key:
+        lowered = expansion.lower()
+        if all(lowered != existing.lower() for existing, _ in entries):
             entries.append((expansion, kind))
 
     def known_words(self) -> set[str]:
