@@ -192,3 +192,7 @@ def test_when_no_document_holds_every_word_of_an_expansion_most_of_them_will_do(
         full = engine.search("coronary bypass")  # the typed words match: nothing relaxed
         assert full.codes[:1] == ["0210093"] and RELAXED_NOTICE not in full.notices
         assert engine.search("CABG", expand=False).codes == []
+    # Out of time before anything matched: the answer is partial, and is not relaxed.
+    with SearchEngine(tmp_path, vocabulary=vocabulary, time_budget=1e-9) as engine:
+        hurried = engine.search("CABG")
+        assert hurried.partial and RELAXED_NOTICE not in hurried.notices

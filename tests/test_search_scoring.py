@@ -122,3 +122,18 @@ def test_a_search_out_of_time_reads_no_more_posting_lists(engine: SearchEngine) 
     assert ranking is not None and ranking.partial and ranking.top
     read_terms = {term for terms in ranking.terms.values() for term in terms}
     assert len(read_terms) == 1  # the one term scored before the budget was found spent
+
+
+def test_the_document_frequencies_an_index_remembers_are_bounded(
+    engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from procsearch.search import scoring
+
+    monkeypatch.setattr(scoring, "MAX_FREQUENCIES", 3)
+    searcher = engine._current()
+    getattr(searcher.reader(), "_procsearch_frequencies", {}).clear()  # other tests filled it
+    sizes = []
+    for text in ("total knee arthroplasty", "spinal cord stimulator battery", "laparoscopic gallbladder removal"):
+        assert rank(searcher, _main_query(engine, text), limit=3) is not None  # expansions: And parts
+        sizes.append(len(searcher.reader()._procsearch_frequencies))
+    assert 1 <= max(sizes) <= 3
