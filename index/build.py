@@ -8,7 +8,7 @@ import queue
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,9 +179,8 @@ def write_docs(directory: Path, docs: Iterable[ProcedureDoc], *, progress: Progr
         return
     writer = BulkSegmentWriter(ix, compound=COMPOUND)
     try:
-        spelled: set[str] = set()
-        for done, doc in enumerate(docs, 1):
-            writer.add_document(**to_fields(doc, _spelled(doc, spelled)))
+        for done, fields in enumerate(document_fields(docs), 1):
+            writer.add_document(**fields)
             if progress and (done % 500 == 0 or done == len(docs)):
                 progress("indexing", done, len(docs))
         writer.commit()
@@ -190,9 +189,12 @@ def write_docs(directory: Path, docs: Iterable[ProcedureDoc], *, progress: Progr
         raise
 
 
-def _spelled(doc: ProcedureDoc, spelled: set[str]) -> set[str] | None:
-    """The shared set of words already in the spelling vocabulary, for a generated record only."""
-    return spelled if doc.source.startswith(GENERATED_SOURCES) else None
+def document_fields(docs: Iterable[ProcedureDoc]) -> Iterator[dict[str, Any]]:
+    """The Whoosh documents of one segment's records: generated records share one set of the
+    words already in the segment's spelling vocabulary (see :func:`to_fields`)."""
+    spelled: set[str] = set()
+    for doc in docs:
+        yield to_fields(doc, spelled if doc.source.startswith(GENERATED_SOURCES) else None)
 
 
 MAX_WORKERS = 4
@@ -209,9 +211,8 @@ def _write_segment(ix: Any, start: int, stop: int, results: Any, counter: Any, p
     die_with_parent(parent)
     writer = BulkSegmentWriter(ix, _lk=False, compound=COMPOUND)
     try:
-        spelled: set[str] = set()
-        for done, doc in enumerate(_SHARED[start:stop], 1):
-            writer.add_document(**to_fields(doc, _spelled(doc, spelled)))
+        for done, fields in enumerate(document_fields(_SHARED[start:stop]), 1):
+            writer.add_document(**fields)
             if done % 500 == 0:
                 with counter.get_lock():
                     counter.value += 500

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 from procsearch.index.analysis import index_terms
-from procsearch.index.build import COMPOUND, _spelled
-from procsearch.index.documents import to_fields
+from procsearch.index.build import COMPOUND, document_fields
 from procsearch.index.schema import TEXT_FIELDS, build_schema
 from procsearch.index.segment import MEMO_VALUES, BulkSegmentWriter
 from procsearch.ingest.icd10pcs import INSTALL_HINT
@@ -65,9 +64,8 @@ def _write(directory: Path, docs: list[ProcedureDoc], writer_type: type, **optio
     directory.mkdir()
     ix = whoosh_index.create_in(str(directory), build_schema())
     writer = writer_type(ix, compound=COMPOUND, **options)
-    spelled: set[str] = set()
-    for doc in docs:
-        writer.add_document(**to_fields(doc, _spelled(doc, spelled)))
+    for fields in document_fields(docs):
+        writer.add_document(**fields)
     writer.commit()
     return _segment_files(directory)
 
