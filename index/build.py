@@ -8,7 +8,7 @@ import queue
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,12 +16,14 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
+from ..ingest.coverage import Coverage, ParseReport
 from ..ingest.errors import PageSkipped, StrictModeError
-from ..ingest.pages import DEFAULT_MAX_BYTES, load_pages
+from ..ingest.pages import DEFAULT_MAX_BYTES, PageBatch, load_pages
 from ..ingest.processes import die_with_parent
 from ..ingest.record import ProcedureDoc
 from .documents import GENERATED_SOURCES, to_fields
 from .errors import IndexDamagedError
+from .pagetable import write_page_table
 from .schema import build_schema
 from .segment import BulkSegmentWriter
 from .store import clean_leftovers, new_generation_dir, new_meta, publish, write_meta, writer_lock
@@ -58,9 +60,16 @@ class IndexReport:
     seconds: float
     removed_leftovers: int = 0
     extra: dict[str, int] = field(default_factory=dict)
+    pages: tuple[PageCoverage, ...] = ()
+    """How much of each page reached its record (see :class:`PageCoverage`)."""
 
     def skipped_by_reason(self) -> dict[str, int]:
         return dict(Counter(skip.reason for skip in self.skipped))
+
+    @property
+    def low_coverage(self) -> tuple[PageCoverage, ...]:
+        """Pages whose coverage is low for no strong reason: worth a look with ``procsearch parse``."""
+        return tuple(page for page in self.pages if page.coverage.suspicious)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -71,7 +80,25 @@ class IndexReport:
             "skipped": [skip.to_dict() for skip in self.skipped],
             "skipped_by_reason": self.skipped_by_reason(),
             "seconds": round(self.seconds, 3),
+            "pages": [page.to_dict() for page in self.pages],
+            "low_coverage": [page.source for page in self.low_coverage],
         }
+
+
+@dataclass(frozen=True)
+class PageCoverage:
+    """One indexed page's id and coverage: the share of its visible words in its record."""
+
+    source: str
+    id: str
+    coverage: Coverage
+
+    def to_dict(self) -> dict[str, object]:
+        return {"source": self.source, "id": self.id, "coverage": self.coverage.to_dict()}
+
+
+def page_coverage(reports: Mapping[str, ParseReport]) -> tuple[PageCoverage, ...]:
+    return tuple(PageCoverage(source, report.doc.code, report.coverage) for source, report in sorted(reports.items()))
 
 
 def collect_docs(
@@ -80,11 +107,13 @@ def collect_docs(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: ProgressCallback | None = None,
-) -> tuple[list[ProcedureDoc], list[SkippedPage], dict[str, int]]:
-    """Read every document of the chosen sources; a code already seen in an earlier source wins."""
+) -> tuple[list[ProcedureDoc], list[SkippedPage], dict[str, int], PageBatch]:
+    """Read every document of the chosen sources; a code already seen in an earlier source wins.
+    The pages as read come back too: how each was read, and what the page table stores."""
     docs: list[ProcedureDoc] = []
     skipped: list[SkippedPage] = []
     counts: dict[str, int] = {}
+    batch = PageBatch()
     if PAGES in sources:
         if corpus_dir is None:
             raise ValueError("the pages source needs a corpus folder")
@@ -109,7 +138,7 @@ def collect_docs(
             if progress and (done % 2000 == 0 or done == total):
                 progress("reading icd10pcs", done, total)
         counts[ICD10PCS] = added
-    return docs, skipped, counts
+    return docs, skipped, counts, batch
 
 
 def build_index(
@@ -132,7 +161,7 @@ def build_index(
         raise ValueError(f"unknown source {sorted(unknown)[0]!r}; choose from {', '.join(SOURCES)}")
     started = time.perf_counter()
     with writer_lock(index_path, lock_timeout):
-        docs, skipped, counts = collect_docs(corpus_dir, sources, max_bytes=max_bytes, progress=progress)
+        docs, skipped, counts, batch = collect_docs(corpus_dir, sources, max_bytes=max_bytes, progress=progress)
         if strict and skipped:
             listed = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5])
             raise StrictModeError(f"{len(skipped)} page(s) skipped, index left unchanged (--strict): {listed}")
@@ -140,6 +169,7 @@ def build_index(
         try:
             write_docs(built, docs, progress=progress)
             write_meta(built, new_meta(len(docs), counts))
+            write_page_table(built, batch.entries, batch.boilerplate)
             _check(built, len(docs))
             generation = publish(index_path, built)
         except BaseException:
@@ -154,6 +184,7 @@ def build_index(
         skipped=tuple(skipped),
         seconds=time.perf_counter() - started,
         removed_leftovers=len(removed),
+        pages=page_coverage(batch.reports),
     )
 
 

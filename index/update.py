@@ -21,11 +21,16 @@ from whoosh import index as whoosh_index
 from whoosh.writing import MERGE_SMALL
 
 from ..ingest.errors import PageSkipped, StrictModeError
-from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, read_page
+from ..ingest.blocks import PageBlocks
+from ..ingest.coverage import ParseReport
+from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, finish_page, read_page_bytes
+from ..ingest.pageset import PageEntry, settle
+from ..ingest.parse import assemble, read_page_blocks
 from ..ingest.record import ProcedureDoc
-from .build import COMPOUND, PAGES, ProgressCallback, SkippedPage, build_index
+from .build import COMPOUND, PAGES, PageCoverage, ProgressCallback, SkippedPage, build_index, page_coverage
 from .documents import GENERATED_SOURCES, to_fields
 from .errors import IndexDamagedError, IndexMissingError, IndexVersionError
+from .pagetable import read_page_table, write_page_table
 from .store import (
     clean_leftovers,
     current_generation,
@@ -81,6 +86,12 @@ class ReindexReport:
     documents: int = 0
     removed_leftovers: int = 0
     changed_codes: tuple[str, ...] = field(default=())
+    pages: tuple[PageCoverage, ...] = ()
+    """The coverage of each page read and indexed by this run."""
+
+    @property
+    def low_coverage(self) -> tuple[PageCoverage, ...]:
+        return tuple(page for page in self.pages if page.coverage.suspicious)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -95,6 +106,8 @@ class ReindexReport:
             "skipped": [s.to_dict() for s in self.skipped],
             "seconds": round(self.seconds, 3),
             "removed_leftovers": self.removed_leftovers,
+            "pages": [page.to_dict() for page in self.pages],
+            "low_coverage": [page.source for page in self.low_coverage],
         }
 
 
@@ -161,6 +174,8 @@ def reindex(
     try:
         generation = current_generation(index_path)
         read_meta(generation, index_path)
+        if read_page_table(generation) is None:
+            raise IndexVersionError(f"{generation} has no page table")  # built by an older version
     except (IndexMissingError, IndexVersionError):  # nothing to update, or an older schema: build anew
         report = build_index(
             corpus_dir, index_path, max_bytes=max_bytes, lock_timeout=lock_timeout, progress=progress, strict=strict
@@ -176,6 +191,7 @@ def reindex(
             time.perf_counter() - started,
             rebuilt=True,
             documents=report.indexed,
+            pages=report.pages,
         )
     with writer_lock(index_path, lock_timeout):
         generation = current_generation(index_path)  # another writer may have swapped it meanwhile
@@ -188,9 +204,12 @@ def reindex(
                 f"Roll back with: procsearch --index {index_path} rollback; or rebuild with: "
                 f"procsearch --index {index_path} index --rebuild"
             ) from exc
+        table = read_page_table(generation) or ({}, frozenset())
         files = file_hashes(corpus_dir)
         plan = plan_changes({s: h for s, (_, h) in indexed.items()}, {s: h for s, (_, h) in files.items()})
-        docs, skipped = _read_changed(plan, files, indexed, max_bytes=max_bytes, progress=progress)
+        docs, skipped, entries, boilerplate, reports = _read_changed(
+            plan, files, indexed, table, max_bytes=max_bytes, progress=progress
+        )
         if strict and skipped:
             listed = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5])
             raise StrictModeError(f"{len(skipped)} page(s) skipped, index left unchanged (--strict): {listed}")
@@ -217,6 +236,7 @@ def reindex(
             sources = dict(meta.sources)
             sources[PAGES] = sources.get(PAGES, 0) + count - meta.document_count
             write_meta(built, new_meta(count, sources))
+            write_page_table(built, entries, boilerplate)
             final = publish(index_path, built)
         except BaseException:
             shutil.rmtree(built, ignore_errors=True)
@@ -235,6 +255,7 @@ def reindex(
         documents=count,
         removed_leftovers=len(removed),
         changed_codes=tuple(sorted(d.code for d in docs)),
+        pages=page_coverage(reports),
     )
 
 
@@ -242,39 +263,69 @@ def _read_changed(
     plan: ChangePlan,
     files: Mapping[str, tuple[Path, str]],
     indexed: Mapping[str, tuple[str, str]],
+    table: tuple[Mapping[str, PageEntry], frozenset[str]],
     *,
     max_bytes: int,
     progress: ProgressCallback | None,
-) -> tuple[list[ProcedureDoc], list[SkippedPage]]:
-    """Parse only new and changed files; apply the duplicate-code rule of a full build
-    (the path that sorts first keeps the code)."""
-    owners = {
-        code: source for source, (code, _) in indexed.items() if source not in plan.update and source not in plan.delete
-    }
-    docs: list[ProcedureDoc] = []
+) -> tuple[list[ProcedureDoc], list[SkippedPage], dict[str, PageEntry], frozenset[str], dict[str, ParseReport]]:
+    """Parse new and changed files, and the unchanged ones that the set-wide rules now read
+    differently (a block became or stopped being site boilerplate, an id had to grow); apply the
+    duplicate rule of a full build (the path that sorts first keeps the code). Returns the
+    documents, the skips, the new page table with its boilerplate, and how each page read was read."""
+    stored, old_boilerplate = table
+    todo = sorted({*plan.add, *plan.update})
+    pages: dict[str, PageBlocks] = {}
+    first: dict[str, ParseReport] = {}
     skipped: list[SkippedPage] = []
-    todo = [*plan.add, *plan.update]
-    for done, source in enumerate(sorted(todo), 1):
-        path, _digest = files[source]
-        try:
-            doc = read_page(path, max_bytes=max_bytes, source=source)
-        except PageSkipped as skip:
-            skipped.append(SkippedPage(skip.source, skip.reason, skip.detail))
-            continue
-        finally:
-            if progress:
-                progress("reading pages", done, len(todo))
+
+    def read(sources: list[str]) -> None:
+        for done, source in enumerate(sources, 1):
+            path, _digest = files[source]
+            try:
+                page = read_page_blocks(read_page_bytes(path, max_bytes=max_bytes, source=source), source=source)
+                first[source] = assemble(page, source=source)
+                pages[source] = page
+            except PageSkipped as skip:
+                skipped.append(SkippedPage(skip.source, skip.reason, skip.detail))
+            finally:
+                if progress:
+                    progress("reading pages", done, len(sources))
+
+    read(todo)
+    entries = {s: entry for s, entry in stored.items() if s in files and s in indexed and s not in first and s not in todo}
+    entries.update((source, PageEntry.of(report)) for source, report in first.items())
+    settled = settle(entries)
+    flipped = old_boilerplate ^ settled.boilerplate
+    again = sorted(
+        source
+        for source, entry in entries.items()
+        if source not in first and (entry.fingerprints & flipped or settled.ids[source] != indexed[source][0])
+    )
+    read(again)
+
+    owners = {
+        code: source
+        for source, (code, _) in indexed.items()
+        if source not in plan.update and source not in plan.delete and source not in first
+    }
+    finished: dict[str, ParseReport] = {}
+    docs: list[ProcedureDoc] = []
+    for source in sorted(first):
+        finished[source] = finish_page(pages[source], first[source], source, settled.boilerplate, settled.ids[source])
+        doc = finished[source].doc
+        reason = "duplicate code" if doc.code_system else "duplicate page"
         holder = owners.get(doc.code)
         if holder is not None and holder != source:
             if holder < source:
-                skipped.append(SkippedPage(source, "duplicate code", f"{doc.code} is also in {holder}, which is kept"))
+                skipped.append(SkippedPage(source, reason, f"{doc.code} is also in {holder}, which is kept"))
                 continue
             # The new file sorts first: it takes the code, and the old holder is dropped.
-            skipped.append(SkippedPage(holder, "duplicate code", f"{doc.code} is also in {source}, which is kept"))
+            skipped.append(SkippedPage(holder, reason, f"{doc.code} is also in {source}, which is kept"))
             docs = [d for d in docs if d.source != holder]
         owners[doc.code] = source
         docs.append(doc)
-    return docs, skipped
+    kept = {doc.source for doc in docs}
+    return docs, skipped, entries, settled.boilerplate, {s: r for s, r in finished.items() if s in kept}
 
 
 def _link_copy(source: Path, target: Path) -> None:

@@ -8,10 +8,16 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import PageSkipped
 from .processes import die_with_parent
 from .record import ProcedureDoc
+
+if TYPE_CHECKING:
+    from .blocks import PageBlocks
+    from .coverage import ParseReport
+    from .pageset import PageEntry
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 """Pages larger than this are skipped: real procedure pages are tens of kilobytes."""
@@ -43,6 +49,12 @@ class PageBatch:
 
     docs: list[ProcedureDoc] = field(default_factory=list)
     skipped: list[PageSkipped] = field(default_factory=list)
+    reports: dict[str, ParseReport] = field(default_factory=dict)
+    """source -> how the page was read (coverage, dropped blocks), for every document kept."""
+    boilerplate: frozenset[str] = frozenset()
+    """The fingerprints of site boilerplate found across the folder (:mod:`.boilerplate`)."""
+    entries: dict[str, PageEntry] = field(default_factory=dict)
+    """source -> what the set-wide rules know of each page read (the index stores it)."""
 
 
 def find_pages(corpus_dir: Path) -> list[Path]:
@@ -70,6 +82,15 @@ def find_pages(corpus_dir: Path) -> list[Path]:
 def read_page(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, source: str | None = None) -> ProcedureDoc:
     """Read and parse one page file; raises PageSkipped with the reason when it is not a page."""
     name = source if source is not None else str(path)
+    data = read_page_bytes(path, max_bytes=max_bytes, source=name)
+    from .parse import parse_page  # here, not at the top: searching imports this module but never parses
+
+    return parse_page(data, source=name)
+
+
+def read_page_bytes(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, source: str | None = None) -> bytes:
+    """The bytes of one page file; raises PageSkipped with the reason when it is not a page."""
+    name = source if source is not None else str(path)
     try:
         size = path.stat().st_size
         if size == 0:
@@ -84,9 +105,7 @@ def read_page(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, source: str | N
         raise PageSkipped("not an HTML page", name, kind)
     if path.suffix.lower() not in PAGE_SUFFIXES and b"<" not in data[:65536]:
         raise PageSkipped("not an HTML page", name, f"{path.suffix or 'no'} file without markup")
-    from .parse import parse_page  # here, not at the top: searching imports this module but never parses
-
-    return parse_page(data, source=name)
+    return data
 
 
 def binary_kind(data: bytes) -> str:
@@ -111,29 +130,81 @@ def load_pages(
 ) -> PageBatch:
     """Read every page below ``corpus_dir``.
 
-    Two files with the same code: the one whose path relative to the folder sorts first is kept,
-    the other is reported as skipped ("duplicate code"). Sorting makes the choice the same on
-    every run and every machine.
+    Pages are read into blocks (in parallel when there are many), site boilerplate is found
+    across all of them, and each page is then assembled into its record (see :func:`assemble_pages`).
     """
     root = corpus_dir.resolve()
     paths = find_pages(root)
-    batch = PageBatch()
-    owners: dict[str, str] = {}
+    read: list[tuple[str, PageBlocks | PageSkipped]] = []
     jobs = [(path, path.relative_to(root).as_posix(), max_bytes) for path in paths]
-    for done, (relative, doc) in enumerate(_read_all(jobs), 1):
-        if isinstance(doc, PageSkipped):
-            batch.skipped.append(doc)
-        else:
-            if doc.code in owners:
-                batch.skipped.append(
-                    PageSkipped("duplicate code", relative, f"{doc.code} is also in {owners[doc.code]}, which is kept")
-                )
-            else:
-                owners[doc.code] = relative
-                batch.docs.append(doc)
+    for done, (relative, page) in enumerate(_read_all(jobs), 1):
+        read.append((relative, page))
         if progress:
             progress(done, len(paths), relative)
+    return assemble_pages(read)
+
+
+def assemble_pages(read: list[tuple[str, PageBlocks | PageSkipped]]) -> PageBatch:
+    """Records from pages read into blocks, under the set-wide rules of :mod:`.pageset`: site
+    boilerplate is dropped from every page, ids are made unique, and two pages are one (the path
+    that sorts first is kept, the other reported as skipped) only when they carry the same code
+    or the same canonical URL."""
+    from .pageset import PageEntry, settle
+    from .parse import assemble
+
+    batch = PageBatch()
+    first: dict[str, ParseReport] = {}
+    pages: dict[str, PageBlocks] = {}
+    for relative, page in read:
+        if isinstance(page, PageSkipped):
+            batch.skipped.append(page)
+            continue
+        try:
+            first[relative] = assemble(page, source=relative)
+            pages[relative] = page
+        except PageSkipped as skip:
+            batch.skipped.append(skip)
+    batch.entries = {source: PageEntry.of(report) for source, report in first.items()}
+    settled = settle(batch.entries)
+    batch.boilerplate = settled.boilerplate
+    by_code: dict[str, str] = {}
+    by_url: dict[str, str] = {}
+    for relative, report in sorted(first.items()):
+        report = finish_page(pages[relative], report, relative, settled.boilerplate, settled.ids[relative])
+        doc = report.doc
+        url = report.canonical_url.rstrip("/")
+        if doc.code in by_code and doc.code_system:
+            detail = f"{doc.code} is also in {by_code[doc.code]}, which is kept"
+            batch.skipped.append(PageSkipped("duplicate code", relative, detail))
+        elif url and url in by_url:
+            detail = f"the same canonical URL as {by_url[url]}, which is kept"
+            batch.skipped.append(PageSkipped("duplicate page", relative, detail))
+        elif doc.code in by_code:
+            detail = f"the same id {doc.code} as {by_code[doc.code]}, which is kept"
+            batch.skipped.append(PageSkipped("duplicate page", relative, detail))
+        else:
+            by_code[doc.code] = relative
+            if url:
+                by_url[url] = relative
+            batch.docs.append(doc)
+            batch.reports[relative] = report
     return batch
+
+
+def finish_page(
+    page: PageBlocks, report: ParseReport, source: str, boilerplate: frozenset[str], page_id: str
+) -> ParseReport:
+    """A page's report under the set-wide rules: re-assembled without the site's boilerplate,
+    under its settled id."""
+    from dataclasses import replace
+
+    from .parse import assemble
+
+    if report.fingerprints & boilerplate:
+        report = assemble(page, source=source, boilerplate=boilerplate)
+    if report.doc.code != page_id:
+        report = replace(report, doc=replace(report.doc, code=page_id))
+    return report
 
 
 PARALLEL_PAGES = 48
@@ -141,7 +212,7 @@ PARALLEL_PAGES = 48
 MAX_READERS = 4
 
 
-def _read_all(jobs: list[tuple[Path, str, int]]) -> Iterator[tuple[str, ProcedureDoc | PageSkipped]]:
+def _read_all(jobs: list[tuple[Path, str, int]]) -> Iterator[tuple[str, PageBlocks | PageSkipped]]:
     """Each file's document or skip, in the order of ``jobs``; parsed in forked worker processes
     when there are many (parsing is pure Python: one core does about 30 pages a second)."""
     workers = min(os.cpu_count() or 1, MAX_READERS)
@@ -157,10 +228,12 @@ def _read_all(jobs: list[tuple[Path, str, int]]) -> Iterator[tuple[str, Procedur
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _read_job(job: tuple[Path, str, int]) -> tuple[str, ProcedureDoc | PageSkipped]:
+def _read_job(job: tuple[Path, str, int]) -> tuple[str, PageBlocks | PageSkipped]:
     path, relative, max_bytes = job
+    from .parse import read_page_blocks
+
     try:
-        return relative, read_page(path, max_bytes=max_bytes, source=relative)
+        return relative, read_page_blocks(read_page_bytes(path, max_bytes=max_bytes, source=relative), source=relative)
     except PageSkipped as skip:
         return relative, skip
 

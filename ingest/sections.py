@@ -65,7 +65,12 @@ SECTIONS: tuple[Section, ...] = (
             "purpose of the procedure",
             "why it is performed",
         ),
-        (r"\bused for\b", r"^why (it s|it is|is it|is this|is the) (done|performed|used)", r"^purpose"),
+        (
+            r"\bused for\b",
+            r"^why (it s|it is|is it|is this|is the) (done|performed|used|ordered)",
+            r"^why (get|be|have|do) (tested|it|this|the test|a test)\b",
+            r"^purpose",
+        ),
     ),
     Section(
         "indications",
@@ -84,7 +89,8 @@ SECTIONS: tuple[Section, ...] = (
         (
             r"^why (do|does|would|might) (i|you|my|a|someone)\b.*\bneed",
             r"^who (needs|should|is a (good )?candidate)",
-            r"^when (is|are|should)\b.*\b(recommended|needed|done)",
+            r"^when (is|are|should)\b.*\b(recommended|needed|done|ordered|tested)",
+            r"^when to (get|be|have) (tested|it|this|the test|screened)\b",
             r"\bindications?\b",
         ),
     ),
@@ -273,6 +279,12 @@ NAMES_ALIASES = (
     "names",
     "other names",
     "also known as",
+    "also called",
+    "also referred to as",
+    "aka",
+    "synonyms",
+    "alternative names",
+    "alternate names",
     "common names",
     "procedure name",
     "name",
@@ -287,19 +299,19 @@ SIMILAR_ALIASES = (
 )
 
 # Headings of page furniture that sometimes sit inside the content area; everything under them
-# up to the next heading is dropped.
-NOT_CONTENT_PATTERNS = (
-    r"^references?\b",
-    r"^related (health topics|medical tests|links|articles|content)\b",
-    r"^(sources|bibliography|citations)\b",
-    r"^(share|print|email) this\b",
-    r"^(you may also like|popular searches|recently viewed|advertisement|sponsored)\b",
-    r"^learn more\b",
-    r"^was this page helpful\b",
-    r"^(external links|further reading|footnotes)\b",
-    r"^how we reviewed\b",
-    r"^(read|see) (this|these) next\b",
-    r"^(contents|table of contents|in this article|on this page)$",
+# up to the next heading is dropped, with the reason given here (a parse report shows it).
+NOT_CONTENT_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"^(external links)\b", "navigation"),
+    (r"^related (health topics|medical tests|links|articles|content)\b", "navigation"),
+    (r"^(contents|table of contents|in this article|on this page|jump to)$", "navigation"),
+    (r"^(read|see) (this|these) next\b", "navigation"),
+    (r"^learn more\b", "navigation"),
+    (r"^(quick links|useful links|related pages|more on this topic)\b", "navigation"),
+    (r"^(you may also like|popular searches|recently viewed)\b", "navigation"),
+    (r"^(advertisement|sponsored)\b", "advertisement"),
+    (r"^(share|print|email) this\b", "page furniture"),
+    (r"^was this (page|article|information) helpful\b", "page furniture"),
+    (r"^how we reviewed\b", "byline or review date"),
 )
 
 # Common headings of real sections that are none of the canonical ones: they go to "other" under
@@ -311,6 +323,10 @@ OTHER_HEADING_PATTERNS = (
     r"\b(costs?|price|insurance|coverage|billing|coding|documentation)\b",
     r"^when (to|should (i|you)) (call|see|contact|get)\b",
     r"^(questions|faqs?|frequently asked questions|takeaways?|key points|living with|contact us)\b",
+    # References stay in the record (ranked low): a plain full-text index would keep them too.
+    r"^(references?|sources|bibliography|citations|works cited|notes|footnotes|further reading)\b",
+    r"^(causes?|symptoms?|diagnosis|treatments?|types?|history|background)\b",
+    r"^(how (does|do|can|will|should)|what (do|does|if|about|should|can)|can (i|you)|is (it|there)|are there|do (i|you))\b.*\?$",
 )
 
 NAMES = "names"
@@ -326,11 +342,11 @@ _ALIASES.update({alias: SIMILAR for alias in SIMILAR_ALIASES})
 def _patterns() -> tuple[tuple[re.Pattern[str], ...], tuple[tuple[re.Pattern[str], str], ...]]:
     """The compiled furniture patterns, and every pattern with what it maps to. Compiled on first
     use: a search process needs them only for ``--section`` (compiling them all takes about 10 ms)."""
-    not_content = tuple(re.compile(pattern) for pattern in NOT_CONTENT_PATTERNS)
+    not_content = tuple(re.compile(pattern) for pattern, _reason in NOT_CONTENT_PATTERNS)
     patterns = (
         tuple((pattern, SKIP) for pattern in not_content)
         + (
-            (re.compile(r"^(other|common) names\b|^also (known as|called)\b"), NAMES),
+            (re.compile(r"^(other|common|alternative) names\b|^also (known as|called|referred to as)\b|^synonyms?\b"), NAMES),
             (re.compile(r"^(similar|related) (procedure )?codes\b"), SIMILAR),
         )
         # Summary patterns ("what is a ...") are the loosest of the sections', so they are tried
@@ -374,6 +390,16 @@ def match_heading(text: str) -> str | None:
         if pattern.search(key):
             return name
     return None
+
+
+def drop_reason(text: str) -> str:
+    """Why the blocks under a furniture heading are dropped ("references", "navigation", ...);
+    "" when the heading is no furniture heading."""
+    key = normalize_heading(text)
+    for pattern, reason in NOT_CONTENT_PATTERNS:
+        if re.search(pattern, key):
+            return reason
+    return ""
 
 
 def section_label(name: str) -> str:

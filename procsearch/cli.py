@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -263,6 +264,7 @@ def index_command(
         _echo_json(report.to_dict())
     else:
         _report_skips(report.skipped)
+        _report_low_coverage(report.low_coverage)
         reasons = ", ".join(f"{count} {reason}" for reason, count in report.skipped_by_reason().items())
         origin = ", ".join(
             f"{count} from {name if name != 'pages' else folder}" for name, count in report.sources.items()
@@ -274,6 +276,16 @@ def index_command(
         )
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
+
+
+def _report_low_coverage(pages: Any) -> None:
+    """Warn (on stderr) about pages whose record holds little of their text, for no strong reason."""
+    for page in pages:
+        click.echo(
+            f"warning: {_printable(page.source)}: only {page.coverage.share:.0%} of its {page.coverage.words:,} words "
+            f"reached the record (see: procsearch parse {shlex.quote(page.source)})",
+            err=True,
+        )
 
 
 # --- search --------------------------------------------------------------------------------------
@@ -501,6 +513,59 @@ def show_command(ctx: Context, code: str, section: str | None, as_json: bool) ->
 
 
 @cli.command(
+    "parse",
+    epilog="""\b
+Examples:
+  procsearch parse tests/fixtures/seed-63685.html
+  procsearch parse tests/fixtures/seed-63685.html --json
+""",
+)
+@click.argument("page", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the account as JSON.")
+def parse_command(page: Path, as_json: bool) -> None:
+    """Show how one page is read: its id, code, title and names, each section with the heading
+    it came from and how that heading was recognised, and every dropped block with its reason.
+
+    Nothing is indexed. Site boilerplate is found across a whole folder, so a single page shows
+    every block that would be counted towards it."""
+    from .ingest.coverage import field_text
+    from .ingest.errors import PageSkipped
+    from .ingest.parse import parse_page_report
+
+    with library_errors():
+        try:
+            report = parse_page_report(page.read_bytes(), source=page.name)
+        except PageSkipped as skip:
+            raise CliError(f"{_printable(str(page))}: skipped: {skip.reason}" + (f" ({skip.detail})" if skip.detail else "")) from skip
+    if as_json:
+        _echo_json(report.to_dict())
+        return
+    doc = report.doc
+    coverage = report.coverage
+    click.echo(click.style(f"{doc.code}  {doc.code_system or '(no code)'}  {doc.title}", bold=True))
+    if doc.common_names:
+        click.echo(f"Common names: {'; '.join(doc.common_names)}")
+    click.echo(
+        f"Coverage: {coverage.share:.0%} of {coverage.words:,} visible words reached the record"
+        + ("  (suspiciously low: check the dropped blocks)" if coverage.suspicious else "")
+    )
+    click.echo(click.style("\nSections", bold=True))
+    for origin in report.origins:
+        heading = f'"{origin.heading}"' if origin.heading else "(no heading)"
+        words = len(field_text(doc, origin).split())
+        click.echo(f"  {origin.field:<14} {heading}  [{origin.how or 'page title'}]  {words} words")
+    if report.dropped:
+        click.echo(click.style("\nDropped", bold=True))
+        for block in report.dropped:
+            click.echo(f"  {block.reason:<24} {block.words:>5} words  {block.text}")
+
+
+def _printable(name: str) -> str:
+    """A file name safe to print on one line: control characters escaped."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in name)
+
+
+@cli.command(
     "reindex",
     epilog="""\b
 Examples:
@@ -542,6 +607,7 @@ def reindex_command(
         _echo_json(report.to_dict())
     else:
         _report_skips(report.skipped)
+        _report_low_coverage(report.low_coverage)
         what = "rebuilt" if report.rebuilt else "reindexed"
         click.echo(
             f"{what} {ctx.index_path}: {report.added} added, {report.updated} updated, "

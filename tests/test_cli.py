@@ -121,3 +121,48 @@ def test_first_search_builds_the_default_index(tmp_path: Path, monkeypatch: pyte
     assert "63685" in [hit["code"] for hit in json.loads(result.stdout)["hits"][:3]]
     again = CliRunner().invoke(cli, ["search", "knee"])
     assert "building" not in again.stderr
+
+
+def test_parse_shows_how_a_page_was_read(run, fixtures: Path) -> None:  # type: ignore[no-untyped-def]
+    page = fixtures / "markup" / "drupal-field-labels-a1c.html"
+    result = run("parse", str(page), index=None)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("hemoglobin-a1c  (no code)  Hemoglobin A1c")
+    assert "Common names: A1c; HbA1c; Glycohemoglobin; Glycated Hemoglobin" in lines
+    assert any(line.split()[:2] == ["purpose", '"Why'] and "[label class" in line for line in lines)
+    assert any(line.split()[:1] == ["advertisement"] for line in lines[lines.index("Dropped") :])
+
+    data = json.loads(run("parse", str(page), "--json", index=None).stdout)
+    assert data["id"] == "hemoglobin-a1c" and data["code"] == ""
+    assert {
+        key: value for key, value in data["sections"][3].items() if key != "text"
+    } == {"field": "purpose", "heading": "Why Get Tested?", "how": "label class field--name-field-section-title"}
+    coverage = data["coverage"]
+    assert coverage["kept"] + sum(coverage["dropped"].values()) == coverage["words"]
+
+
+def test_parse_of_a_page_that_is_no_page_says_why(run, fixtures: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("parse", str(fixtures / "no-title.html"), index=None)
+    assert result.exit_code == 1
+    assert "skipped: no title and no recognisable content" in result.output
+
+
+def test_index_json_reports_each_pages_coverage_and_warns_of_low_ones(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "knee.html").write_text(
+        "<html><body><main><h1>Knee arthroscopy</h1><p>A camera is put into the knee joint through a small cut, "
+        "and the surgeon looks at the cartilage, ligaments and the lining of the joint on a screen, repairing "
+        "what is torn through one or two more small cuts.</p>"
+        "</main><div>" + " ".join(f"word{i}" for i in range(300)) + "</div></body></html>"
+    )
+    result = run("index", str(pages), "--json", index=tmp_path / "ix")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    [page] = data["pages"]
+    assert page["source"] == "knee.html" and page["id"] == "knee"
+    assert page["coverage"]["dropped"] == {"outside the main content": 300}
+    assert data["low_coverage"] == ["knee.html"]
+    text = run("index", str(pages), index=tmp_path / "ix")
+    assert "warning: knee.html: only" in text.stderr and "procsearch parse knee.html" in text.stderr

@@ -31,7 +31,14 @@ from procsearch.search.weights import DEFAULT_WEIGHTS
         ("Name of the Procedure:", NAMES),
         ("Similar Codes", SIMILAR),
         ("Related codes", SIMILAR),
-        ("References", SKIP),
+        # References are kept, ranked low; a list of related links is furniture.
+        ("References", OTHER),
+        ("Related health topics", SKIP),
+        ("Why Get Tested?", "purpose"),
+        ("When To Get Tested?", "indications"),
+        ("Also known as", NAMES),
+        ("AKA", NAMES),
+        ("Synonyms", NAMES),
         ("What do the results mean?", "other"),
         ("Cost and insurance", "other"),
         # Sub-labels end in a colon and stay inside their section.

@@ -1,0 +1,100 @@
+"""The rules that depend on the whole set of pages, not on one page: site boilerplate and ids.
+
+A full build applies them to every page it reads; an incremental re-index applies them to the
+stored entries of unchanged pages plus the pages it reads again, and so reaches the same result
+(:func:`settle`). Each page is summed up by a :class:`PageEntry`, which the index stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .boilerplate import find_boilerplate
+from .coverage import ParseReport
+from .extract import page_id
+
+MAX_ID_PARTS = 8
+"""How many parts of a path an id may take before two pages are called the same page."""
+
+
+@dataclass(frozen=True)
+class PageEntry:
+    """What the set-wide rules need to know of one page, as read without any site boilerplate.
+
+    ``id`` is the page's own id (its code, or the id from its own path); ``coded`` says whether
+    it is a code. ``fingerprints`` are the blocks that could be site boilerplate.
+    """
+
+    site: str
+    fingerprints: frozenset[str]
+    id: str
+    coded: bool
+    canonical: str = ""
+    title: str = ""
+
+    @classmethod
+    def of(cls, report: ParseReport) -> PageEntry:
+        doc = report.doc
+        return cls(report.site, report.fingerprints, doc.code, bool(doc.code_system), report.canonical_url, doc.title)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "site": self.site,
+            "fingerprints": sorted(self.fingerprints),
+            "id": self.id,
+            "coded": self.coded,
+            "canonical": self.canonical,
+            "title": self.title,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> PageEntry:
+        prints = data.get("fingerprints") or []
+        return cls(
+            str(data.get("site", "")),
+            frozenset(str(p) for p in prints) if isinstance(prints, list) else frozenset(),
+            str(data.get("id", "")),
+            bool(data.get("coded", False)),
+            str(data.get("canonical", "")),
+            str(data.get("title", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """The outcome of the set-wide rules: the boilerplate fingerprints, and each page's final id."""
+
+    boilerplate: frozenset[str]
+    ids: Mapping[str, str]
+
+
+def settle(entries: Mapping[str, PageEntry]) -> Settlement:
+    """Apply the set-wide rules to every page (source -> entry)."""
+    boilerplate = find_boilerplate((entry.site, entry.fingerprints) for entry in entries.values())
+    return Settlement(boilerplate, unique_ids(entries))
+
+
+def unique_ids(entries: Mapping[str, PageEntry]) -> dict[str, str]:
+    """Each page's id; pages without a code that share one get more of their path in it until the
+    ids differ. Two pages with the same canonical URL (or the same path) keep the same id: they
+    are one page, and the build keeps the one whose path sorts first."""
+    ids = {source: entry.id for source, entry in entries.items()}
+    for parts in range(2, MAX_ID_PARTS + 1):
+        groups: dict[str, list[str]] = {}
+        for source, entry in entries.items():
+            if not entry.coded:
+                groups.setdefault(ids[source], []).append(source)
+        clashes = [group for group in groups.values() if len({identity(s, entries[s]) for s in group}) > 1]
+        if not clashes:
+            break
+        for group in clashes:
+            for source in group:
+                entry = entries[source]
+                ids[source] = page_id(entry.canonical, source, entry.title, parts=parts)
+    return ids
+
+
+def identity(source: str, entry: PageEntry) -> str:
+    """What makes two pages the same page: the canonical URL, else the file."""
+    return entry.canonical.rstrip("/") or source

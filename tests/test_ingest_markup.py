@@ -1,0 +1,188 @@
+"""Headings and furniture recognised by what they do, on imitations of common markup families.
+
+The fixtures in ``fixtures/markup`` imitate markup none of the real pages have: a Drupal-style
+CMS (``field__label`` + ``field__item``, content wrappers whose BEM class names contain "nav"),
+AEM components with Bootstrap and ``details`` accordions, and a site with no heading tags at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from procsearch.ingest.coverage import ParseReport
+from procsearch.ingest.pages import load_pages
+from procsearch.ingest.parse import parse_page, parse_page_report
+
+MARKUP = Path(__file__).parent / "fixtures" / "markup"
+
+
+def report(name: str) -> ParseReport:
+    return parse_page_report((MARKUP / name).read_bytes(), source=name)
+
+
+def test_cms_field_labels_give_sections_and_names_though_wrappers_say_nav() -> None:
+    parsed = report("drupal-field-labels-a1c.html")
+    doc = parsed.doc
+    assert (doc.code, doc.title) == ("hemoglobin-a1c", "Hemoglobin A1c")
+    assert doc.common_names == ("A1c", "HbA1c", "Glycohemoglobin", "Glycated Hemoglobin")
+    assert doc.sections["purpose"].startswith("To monitor blood sugar control")
+    assert doc.sections["indications"].startswith("When you are diagnosed with diabetes")
+    assert doc.sections["preparation"].startswith("None. You do not need to fast")
+    assert doc.sections["summary"].startswith("Hemoglobin A1c measures the share")
+    assert "An A1c below 5.7 percent is normal" in doc.other["What does the test result mean?"]
+    # Every content block sits in a "...section-nav-test" wrapper: none of it is navigation.
+    assert "navigation" not in {block.reason for block in parsed.dropped if block.words > 4}
+    assert parsed.coverage.share > 0.9
+    hows = {origin.heading: origin.how for origin in parsed.origins}
+    assert hows["Also Known As"] == "label class field__label"
+
+
+def test_aem_titles_bootstrap_and_details_accordions_role_heading_and_lead_ins() -> None:
+    doc = report("aem-bootstrap-accordion-egd.html").doc
+    assert doc.title == "Upper Endoscopy (EGD)"
+    assert doc.common_names == ("EGD", "upper GI endoscopy", "gastroscopy")
+    assert doc.sections["summary"].startswith("An upper endoscopy, or esophagogastroduodenoscopy")
+    assert doc.sections["purpose"].startswith("To find the cause of heartburn")
+    assert doc.sections["preparation"].startswith("Do not eat or drink")  # Bootstrap 5 accordion
+    assert doc.sections["procedure"].startswith("You lie on your left side")  # Bootstrap 4 card, collapsed panel
+    assert doc.sections["risks"].startswith("Risks are rare")  # <details>/<summary>
+    assert "Going home" in doc.sections["recovery"]  # role=heading, then a bold lead-in
+    assert doc.sections["duration"] == "About 15 to 30 minutes."  # <dt> question
+
+
+def test_styled_paragraphs_are_headings_on_a_site_without_heading_tags() -> None:
+    parsed = report("styled-paragraphs-brachytherapy.html")
+    doc = parsed.doc
+    assert doc.title == "Brachytherapy"
+    assert doc.sections["summary"].startswith("Brachytherapy is a form of radiation therapy")
+    assert doc.sections["risks"].startswith("Side effects depend on the area treated")
+    assert doc.sections["recovery"].startswith("Most people go home the same day")
+    # A style used once ("Permanent seed implants", p.t8) is not a heading style: it stays as text.
+    assert "Permanent seed implants" in doc.other["How is the implant placed?"]
+    assert {block.reason for block in parsed.dropped} == {"navigation"}
+
+
+def test_bold_lines_are_headings_only_when_they_name_one() -> None:
+    doc = parse_page(
+        "<html><body><p><b>Recovery</b></p><p>Rest for a day or two after the procedure, then walk a little.</p>"
+        "<p><b>Do not drive for a day</b></p><p>Someone should take you home after the sedation.</p></body></html>",
+        source="x.html",
+    )
+    assert "Do not drive for a day" in doc.sections["recovery"]
+
+
+def test_a_class_word_is_matched_whole_never_as_part_of_a_longer_name() -> None:
+    html = (
+        "<html><body><main><h1>Spinal tap</h1>"
+        '<div class="paragraph--view-mode--section-nav-test"><h2>Why it is done</h2>'
+        "<p>To look for infection or bleeding around the brain and spinal cord.</p></div>"
+        '<div class="navbar"><a href="/a">A</a> <a href="/b">B</a> <a href="/c">C</a></div>'
+        "</main></body></html>"
+    )
+    parsed = parse_page_report(html, source="spinal-tap.html")
+    assert parsed.doc.sections["purpose"].startswith("To look for infection")
+    assert [(block.reason, block.text) for block in parsed.dropped] == [("navigation", "A B C")]
+
+
+def test_a_heading_of_numbers_labels_nothing_and_prose_ends_a_contents_list() -> None:
+    html = (
+        "<html><body><h1>Ultrasound</h1><h1>1</h1>"
+        "<p>An ultrasound uses sound waves to make pictures of the inside of the body.[2] 3</p>"
+        "<h2>On this page</h2><ul><li><a href='#a'>Uses</a></li><li><a href='#b'>Risks</a></li></ul>"
+        "<p>Ultrasound is safe in pregnancy and uses no radiation at all, unlike an x-ray.</p>"
+        "<h2>Risks</h2><p>There are no known risks.</p></body></html>"
+    )
+    doc = parse_page(html, source="ultrasound.html")
+    assert doc.sections["summary"].startswith("An ultrasound uses sound waves")
+    assert "Ultrasound is safe in pregnancy" in doc.sections["summary"]
+    assert doc.sections["risks"] == "There are no known risks."
+    assert "1" not in doc.other
+
+
+def write_site(folder: Path, pages: dict[str, str], *, promo: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, body in pages.items():
+        (folder / f"{name}.html").write_text(
+            f"<html><head><title>{name}</title><link rel='canonical' href='https://clinic.example/{name}'></head>"
+            f"<body><main><h1>{name.title()}</h1><p>{body}</p><div class='box'><h3>Join our program</h3>"
+            f"<p>{promo}</p></div><h2>Risks</h2><p>{promo}</p></main></body></html>",
+            encoding="utf-8",
+        )
+
+
+PROMO = "Get ten percent off your first visit when you book online this month."
+BODIES = {
+    "colonoscopy": "A colonoscopy looks at the lining of the large intestine with a flexible camera tube.",
+    "gastroscopy": "A gastroscopy looks at the food pipe, stomach and duodenum with a thin camera tube.",
+    "cystoscopy": "A cystoscopy looks at the inside of the bladder and the urethra with a thin camera.",
+    "bronchoscopy": "A bronchoscopy looks at the airways and lungs through a thin tube passed through the nose.",
+    "sigmoidoscopy": "A sigmoidoscopy looks at the rectum and lower colon with a short flexible camera tube.",
+}
+
+
+def test_a_block_on_most_pages_of_a_site_is_site_boilerplate(tmp_path: Path) -> None:
+    write_site(tmp_path / "site", BODIES, promo=PROMO)
+    batch = load_pages(tmp_path / "site")
+    assert len(batch.docs) == 5 and batch.boilerplate
+    for doc in batch.docs:
+        report_ = batch.reports[doc.source]
+        assert "Join our program" not in doc.other  # the promotion and its heading are furniture
+        dropped = {(block.reason, block.text.removesuffix(" ...")) for block in report_.dropped}
+        assert ("site boilerplate", " ".join(PROMO.split()[:12])) in dropped
+        # The same words under a canonical heading are the page's own text, never boilerplate.
+        assert doc.sections["risks"] == PROMO
+        assert doc.sections["summary"] == BODIES[doc.code]
+
+
+def test_a_block_on_only_a_few_pages_is_the_pages_own_text(tmp_path: Path) -> None:
+    write_site(tmp_path / "site", dict(list(BODIES.items())[:3]), promo=PROMO)
+    batch = load_pages(tmp_path / "site")
+    assert not batch.boilerplate
+    assert all(PROMO in doc.other["Join our program"] for doc in batch.docs)
+
+
+def test_pages_with_the_same_generic_last_path_part_get_different_ids(tmp_path: Path) -> None:
+    def page(url: str, title: str, body: str) -> str:
+        return (
+            f"<html><head><link rel='canonical' href='{url}'><title>{title}</title></head>"
+            f"<body><main><h1>{title}</h1><p>{body}</p></main></body></html>"
+        )
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "c").mkdir()
+    base = "https://www.health.example/conditions"
+    (tmp_path / "a" / "Introduction.aspx").write_text(
+        page(
+            f"{base}/Labial-fusion/Pages/Introduction.aspx",
+            "Labial fusion",
+            "The inner lips of the vulva join together.",
+        )
+    )
+    (tmp_path / "b" / "Introduction.aspx").write_text(
+        page(
+            f"{base}/Aortic-aneurysm/Pages/Introduction.aspx",
+            "Aortic aneurysm",
+            "A bulge in the aorta, the main blood vessel.",
+        )
+    )
+    (tmp_path / "c" / "saved-copy.html").write_text(
+        page(
+            f"{base}/Aortic-aneurysm/Pages/Introduction.aspx",
+            "Aortic aneurysm",
+            "A bulge in the aorta, the main blood vessel.",
+        )
+    )
+    (tmp_path / "a" / "colonoscopy.html").write_text(page("", "Colonoscopy", "An exam of the large intestine."))
+    (tmp_path / "b" / "colonoscopy.html").write_text(page("", "Colonoscopy", "A look at the colon and rectum."))
+    batch = load_pages(tmp_path)
+    assert sorted((doc.code, doc.source) for doc in batch.docs) == [
+        ("a-colonoscopy", "a/colonoscopy.html"),
+        ("aortic-aneurysm-introduction", "b/Introduction.aspx"),
+        ("b-colonoscopy", "b/colonoscopy.html"),
+        ("labial-fusion-introduction", "a/Introduction.aspx"),
+    ]
+    # Only the same canonical URL makes two files one page; the report says which is kept.
+    assert [(s.source, s.reason, s.detail) for s in batch.skipped] == [
+        ("c/saved-copy.html", "duplicate page", "the same canonical URL as b/Introduction.aspx, which is kept")
+    ]
