@@ -24,7 +24,7 @@ from .documents import GENERATED_SOURCES, to_fields
 from .errors import IndexDamagedError
 from .schema import build_schema
 from .segment import BulkSegmentWriter
-from .store import clean_leftovers, new_generation_dir, new_meta, publish, write_meta, writer_lock
+from .store import clean_leftovers, new_generation_dir, new_meta, open_whoosh, publish, write_meta, writer_lock
 
 PAGES = "pages"
 ICD10PCS = "icd10pcs"
@@ -295,7 +295,7 @@ def _write_parallel(ix: Any, docs: list[ProcedureDoc], workers: int, progress: P
 
 def _check(directory: Path, expected: int) -> None:
     """Open what was just written and compare its document count before it is published."""
-    ix = whoosh_index.open_dir(str(directory))
+    ix = open_whoosh(directory)
     try:
         count = ix.doc_count()
     finally:

@@ -1,0 +1,277 @@
+"""The index on disk as an attacker or a failing disk leaves it: files rewritten in place with a
+payload, crafted postings, files others can write or own, damage of the same size, lost pointers.
+
+Each test opens the index the way a user does (SearchEngine, the CLI) and checks that nothing
+stored in it runs, and that damage ends in the damage error and its remedy (exit 5)."""
+
+from __future__ import annotations
+
+import gc
+import io
+import json
+import os
+import pickle
+import pickletools
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+from procsearch.index.build import build_index
+from procsearch.index.errors import IndexDamagedError, IndexUnsafeError
+from procsearch.index.manifest import MANIFEST, PUBLISHED
+from procsearch.index.store import CURRENT, current_generation, generations, open_whoosh
+from procsearch.index.update import reindex
+from procsearch.search.engine import SearchEngine
+from whoosh.filedb.structfile import StructFile
+
+from procsearch.cli import EXIT_INDEX, EXIT_OK
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PAGES = ("seed-63685.html", "variants-47562.html", "missing-sections-99213.html")
+CLI_ENV = {k: v for k, v in os.environ.items() if not k.startswith("PROCSEARCH_")}
+
+
+def run_cli(*args: object) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "procsearch.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=CLI_ENV,
+        cwd=Path(__file__).parent,
+        timeout=120,
+    )
+    assert "Traceback" not in result.stderr and "unexpected" not in result.stderr, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A corpus folder and an index of two generations (a re-index added a page)."""
+    root = tmp_path_factory.mktemp("store")
+    corpus = root / "pages"
+    corpus.mkdir()
+    for name in PAGES[:2]:
+        shutil.copy(FIXTURES / name, corpus / name)
+    index = root / "ix"
+    build_index(corpus, index)
+    shutil.copy(FIXTURES / PAGES[2], corpus / PAGES[2])
+    reindex(corpus, index)
+    assert len(generations(index)) == 2
+    return corpus, index
+
+
+@pytest.fixture()
+def index(built: tuple[Path, Path], tmp_path: Path) -> Path:
+    copy = tmp_path / "ix"
+    shutil.copytree(built[1], copy)
+    return copy
+
+
+@pytest.fixture()
+def corpus(built: tuple[Path, Path], tmp_path: Path) -> Path:
+    copy = tmp_path / "pages"
+    shutil.copytree(built[0], copy)
+    return copy
+
+
+class Payload:
+    """A pickle that, when loaded by a plain unpickler, creates ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (os.system, (f"touch {self.marker}",))
+
+
+def payload(marker: Path, protocol: int = 2) -> bytes:
+    return pickle.dumps(Payload(marker), protocol)
+
+
+def toc_offsets(toc: Path) -> tuple[int, int]:
+    """Where the pickled schema and the pickled segment list start in a table of contents
+    (the layout whoosh/index.py TOC.read reads)."""
+    stream = StructFile(io.BytesIO(toc.read_bytes()))
+    for _ in range(3):
+        stream.read_varint()
+    stream.read_int()  # -12345
+    stream.read_int()  # version
+    for _ in range(3):
+        stream.read_varint()
+    length = stream.read_varint()
+    schema_at = stream.tell()
+    stream.seek(length, 1)
+    stream.read_int()  # generation
+    stream.read_int()  # unused
+    return schema_at, stream.tell()
+
+
+def overwrite(path: Path, offset: int, data: bytes) -> None:
+    """Rewrite bytes in place: the file keeps its size (and its inode)."""
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.seek(offset)
+        handle.write(data)
+    assert path.stat().st_size == size
+
+
+def postings_block(generation: Path) -> tuple[Path, int, bytes]:
+    """A postings file, the offset of a block header in it (a term whose postings are not inlined
+    in the terms file), and that term."""
+    ix = open_whoosh(generation)
+    try:
+        with ix.reader() as reader:
+            _df, fieldname, text = max(
+                (reader.doc_frequency(f, t), f, t) for f, t in reader.all_terms() if f == "summary"
+            )
+            info = reader.term_info(fieldname, text)
+            assert info._inlined is None
+            ((leaf, _),) = [(leaf, o) for leaf, o in reader.leaf_readers() if leaf.doc_frequency(fieldname, text)]
+            name = leaf.segment().make_filename(".pst")
+            return generation / name, info._offset + 4, text  # after the block's length
+    finally:
+        ix.close()
+
+
+def refused_everywhere(index: Path, corpus: Path, marker: Path, *, expect: str) -> None:
+    """search, show, stats, verify, reindex: exit 5 with ``expect`` in the message; nothing ran."""
+    for args in (["search", "stimulator"], ["show", "63685"], ["stats"], ["verify"], ["reindex", corpus]):
+        result = run_cli("--index", index, *args)
+        assert result.returncode == EXIT_INDEX, (args, result.stderr)
+        assert expect in result.stderr, (args, result.stderr)
+        assert not marker.exists(), f"{args}: the payload ran"
+
+
+# --- 1. nothing stored in an index runs -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["schema", "segments"])
+def test_a_toc_rewritten_in_place_with_a_payload_is_refused_and_never_runs(
+    where: str, index: Path, corpus: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    generation = current_generation(index)
+    (toc,) = generation.glob("_MAIN_*.toc")
+    schema_at, segments_at = toc_offsets(toc)
+    overwrite(toc, schema_at if where == "schema" else segments_at, payload(marker))
+
+    with pytest.raises(IndexDamagedError, match=r"_MAIN_\d+\.toc does not match its checksum") as caught:
+        SearchEngine(index)
+    assert f"procsearch --index {index} rollback" in str(caught.value)
+    refused_everywhere(index, corpus, marker, expect="does not match its checksum")
+    # Read past the checksums (as a plain Whoosh open would): the restricted unpickler refuses it.
+    from procsearch.index.unpickler import install
+    from whoosh import index as whoosh_index
+
+    install()
+    with warnings.catch_warnings():  # Whoosh leaves the file of a TOC it fails to read open (TOC.read)
+        warnings.simplefilter("ignore", ResourceWarning)
+        with pytest.raises(pickle.UnpicklingError, match="refused to load posix.system"):
+            whoosh_index.open_dir(str(generation), readonly=True)
+        gc.collect()
+    assert not marker.exists()
+
+    result = run_cli("--index", index, "rollback")
+    assert result.returncode == EXIT_OK, result.stderr
+    with SearchEngine(index) as engine:
+        assert engine.search("stimulator").codes
+
+
+def test_a_crafted_postings_block_header_never_runs(
+    index: Path, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from procsearch.index import manifest
+
+    monkeypatch.setattr(manifest, "OPEN_CHECK_BYTES", 0)  # as on a large index: postings are not hashed at open
+    marker = tmp_path / "ran"
+    generation = current_generation(index)
+    postings, offset, term = postings_block(generation)
+    overwrite(postings, offset, payload(marker, protocol=4))
+
+    with (
+        SearchEngine(index) as engine,
+        pytest.raises(IndexDamagedError, match=rf"{postings.name} does not match its checksum") as caught,
+    ):
+        engine.search(term.decode())
+    assert "rollback" in str(caught.value)
+    assert not marker.exists()
+    result = run_cli("--index", index, "verify")
+    assert result.returncode == EXIT_INDEX and "does not match its checksum" in result.stderr, result.stderr
+    assert not marker.exists()
+
+
+def test_the_unpickler_admits_every_class_of_the_procsearch_schema() -> None:
+    from procsearch.index.schema import build_schema
+    from procsearch.index.unpickler import ALLOWED, restricted_loads
+
+    data = pickle.dumps(build_schema(), 2)  # as Whoosh writes it in the table of contents
+    named = {tuple(arg.split(" ", 1)) for op, arg, _ in pickletools.genops(data) if op.name == "GLOBAL"}
+    assert named <= ALLOWED, sorted(named - ALLOWED)
+    assert set(restricted_loads(data).names()) == set(build_schema().names())
+
+
+# --- 1. files others can write or own ---------------------------------------------------------------
+
+
+def test_a_file_others_can_write_is_refused(index: Path, corpus: Path, tmp_path: Path) -> None:
+    (toc,) = current_generation(index).glob("_MAIN_*.toc")
+    toc.chmod(0o666)
+    with pytest.raises(IndexUnsafeError, match=rf"{toc.name}: it is writable by other users"):
+        SearchEngine(index)
+    refused_everywhere(index, corpus, tmp_path / "ran", expect="writable by other users")
+    # A rollback sets the generation aside and serves the earlier one, whose files are all safe.
+    result = run_cli("--index", index, "rollback")
+    assert result.returncode == EXIT_OK, result.stderr
+    assert run_cli("--index", index, "search", "stimulator").returncode == EXIT_OK
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="changing a file's owner needs root")
+def test_a_file_of_another_owner_is_refused_with_the_chown_remedy(index: Path, corpus: Path, tmp_path: Path) -> None:
+    postings = next(current_generation(index).glob("*.pst"))
+    os.chown(postings, 4321, -1)
+    with pytest.raises(IndexUnsafeError, match="owned by another user") as caught:
+        SearchEngine(index)
+    assert "chown" in str(caught.value) and "chmod" not in str(caught.value)
+    refused_everywhere(index, corpus, tmp_path / "ran", expect="owned by another user")
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="changing a file's owner needs root")
+def test_an_index_directory_of_another_owner_is_refused_by_every_command(index: Path, corpus: Path) -> None:
+    os.chown(index, 4321, -1)
+    for args in (["search", "stimulator"], ["verify"], ["reindex", corpus], ["rollback"], ["index", corpus]):
+        result = run_cli("--index", index, *args)
+        assert result.returncode == EXIT_INDEX, (args, result.stderr)
+        assert "owned by another user" in result.stderr and "chown" in result.stderr, (args, result.stderr)
+        assert "chmod" not in result.stderr
+
+
+def test_a_world_writable_index_directory_is_refused_by_verify_reindex_and_rollback(index: Path, corpus: Path) -> None:
+    before = (index / CURRENT).read_text()
+    index.chmod(0o777)
+    for args in (["verify"], ["reindex", corpus], ["rollback"]):
+        result = run_cli("--index", index, *args)
+        assert result.returncode == EXIT_INDEX, (args, result.stderr)
+        assert "writable by other users" in result.stderr, (args, result.stderr)
+    assert (index / CURRENT).read_text() == before and len(generations(index)) == 2
+
+
+def test_rollback_never_serves_a_generation_this_index_did_not_publish(index: Path, tmp_path: Path) -> None:
+    current = current_generation(index)
+    (older,) = [g for g in generations(index) if g != current]
+    # Another generation, complete and self-consistent, planted under a name that sorts in between:
+    planted = index / (older.name[:-1] + "~")
+    shutil.copytree(older, planted)
+    published = json.loads((index / PUBLISHED).read_text())
+    assert planted.name not in published
+    # ... and the real older generation's manifest rewritten (its checksums no longer as published).
+    manifest = older / MANIFEST
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps(data, indent=2))
+
+    result = run_cli("--index", index, "rollback")
+    assert result.returncode == EXIT_INDEX, result.stderr
+    assert "No earlier generation" in result.stderr
+    assert current_generation(index) == current
