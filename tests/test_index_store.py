@@ -326,3 +326,54 @@ def test_a_flipped_byte_in_the_stored_fields_is_damage_when_searching_and_showin
             engine.get("63685")
         with pytest.raises(IndexDamagedError, match="rollback"):
             engine.search("stimulator")
+
+
+# --- 4. damage shared by hard links; lost or damaged pointers ----------------------------------------
+
+
+def test_damage_in_a_segment_shared_by_hard_link_is_never_carried_forward(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "linked"  # built here: a copy of an index does not keep its hard links
+    (corpus / PAGES[2]).rename(tmp_path / PAGES[2])
+    build_index(corpus, index)
+    (tmp_path / PAGES[2]).rename(corpus / PAGES[2])
+    reindex(corpus, index)
+    current = current_generation(index)
+    shared = max((p for p in current.glob("MAIN_*") if p.stat().st_nlink > 1), key=lambda p: p.stat().st_size)
+    flip(shared, shared.stat().st_size // 2)
+    (corpus / "new.html").write_text((FIXTURES / "seed-63685.html").read_text().replace("63685", "63686"))
+
+    result = run_cli("--index", index, "reindex", corpus)
+    assert result.returncode == EXIT_INDEX, result.stderr
+    assert f"{shared.name} does not match its checksum" in result.stderr
+    assert "no earlier generation reads cleanly either" in result.stderr and "index --rebuild" in result.stderr
+    assert "rollback" not in result.stderr, "a rollback cannot help: both generations share the file"
+    assert current_generation(index) == current and len(generations(index)) == 2
+    result = run_cli("--index", index, "search", "stimulator")
+    assert result.returncode == EXIT_INDEX and "no earlier generation reads cleanly" in result.stderr
+    result = run_cli("--index", index, "rollback")
+    assert result.returncode == EXIT_INDEX and "No earlier generation" in result.stderr
+    result = run_cli("--index", index, "index", "--rebuild", corpus)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert run_cli("--index", index, "verify").returncode == EXIT_OK
+
+
+def test_with_current_deleted_rollback_serves_the_newest_good_generation(index: Path) -> None:
+    newest = current_generation(index)
+    (index / CURRENT).unlink()
+    result = run_cli("--index", index, "search", "stimulator")
+    assert result.returncode == EXIT_INDEX, result.stderr
+    assert f"{index / CURRENT} is missing" in result.stderr and f"procsearch --index {index} rollback" in result.stderr
+    result = run_cli("--index", index, "rollback")
+    assert result.returncode == EXIT_OK, result.stderr
+    assert current_generation(index) == newest and len(generations(index)) == 2
+
+
+@pytest.mark.parametrize("pointer", ["gen-00000000000000000000-1\n", "\x00" * 31, "../elsewhere\n"])
+def test_a_damaged_current_is_answered_with_the_rollback_remedy(index: Path, pointer: str) -> None:
+    newest = current_generation(index)
+    (index / CURRENT).write_text(pointer)
+    result = run_cli("--index", index, "search", "stimulator")
+    assert result.returncode == EXIT_INDEX, result.stderr
+    assert f"procsearch --index {index} rollback" in result.stderr
+    assert run_cli("--index", index, "rollback").returncode == EXIT_OK
+    assert current_generation(index) == newest
