@@ -377,3 +377,32 @@ def test_a_damaged_current_is_answered_with_the_rollback_remedy(index: Path, poi
     assert f"procsearch --index {index} rollback" in result.stderr
     assert run_cli("--index", index, "rollback").returncode == EXIT_OK
     assert current_generation(index) == newest
+
+
+# --- 5. a slow reader ---------------------------------------------------------------------------------
+
+
+def test_a_reader_slow_between_current_and_opening_retries_on_the_new_generation(
+    index: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two re-indexes publish while the reader is stalled after reading CURRENT: the generation it
+    read is gone by the time it opens it, so it reads CURRENT again instead of reporting damage."""
+    from procsearch.index import store
+
+    original = store.open_generation
+    stalled: list[Path] = []
+
+    def slow_open(index_path: Path, generation: Path):  # type: ignore[no-untyped-def]
+        if not stalled:
+            stalled.append(generation)
+            for number in range(2):
+                page = (FIXTURES / "seed-63685.html").read_text().replace("63685", f"6369{number}")
+                (corpus / f"extra-{number}.html").write_text(page)
+                reindex(corpus, index_path)
+        return original(index_path, generation)
+
+    monkeypatch.setattr(store, "open_generation", slow_open)
+    with SearchEngine(index) as engine:
+        assert not stalled[0].exists(), "the generation the reader first read was removed"
+        assert engine.stats().generation == current_generation(index).name != stalled[0].name
+        assert {"63690", "63691"} <= set(engine.search("stimulator", limit=20).codes)
