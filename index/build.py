@@ -317,10 +317,14 @@ def ensure_index(
     """Build ``index_path`` from ``corpus_dir`` if it is missing, or was built by another version.
 
     Used for the default index over the bundled corpus, so a first search just works. Returns
-    the build report, or None when the index was already usable.
+    the build report, or None when the index was already usable (or another process, which this
+    one waited for, has just built it).
     """
     from .store import index_is_current
 
     if index_is_current(index_path):
         return None
-    return build_index(corpus_dir, index_path, progress=progress, lock_timeout=60.0)
+    with writer_lock(index_path, timeout=60.0):
+        if index_is_current(index_path):
+            return None
+        return build_index(corpus_dir, index_path, progress=progress, lock_timeout=60.0)

@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -458,8 +459,8 @@ def fix_hint(index_path: Path, current: Path | None) -> str:
 
 
 def clean_leftovers(index_path: Path, *, keep: int = KEEP_GENERATIONS) -> list[Path]:
-    """Remove what crashed runs left (temporary directories, pointer files, generations never
-    published), generations set aside by a rollback, and generations
+    """Remove what crashed runs left (temporary directories of writers no longer alive, pointer
+    files, generations never published), generations set aside by a rollback, and generations
     older than the last ``keep``. Call it holding the writer lock."""
     try:
         current = current_generation(index_path).name
@@ -476,10 +477,11 @@ def clean_leftovers(index_path: Path, *, keep: int = KEEP_GENERATIONS) -> list[P
     kept = [p for p in existing if p not in unpublished]
     old = [p for p in kept if p.name != current][: max(0, len(kept) - keep)]
     leftovers = [
-        *index_path.glob(TMP_PREFIX + "*"),
+        *(p for p in index_path.glob(TMP_PREFIX + "*") if not _writer_alive(p)),
         *index_path.glob(BAD_PREFIX + "*"),
         *index_path.glob(CURRENT + ".tmp-*"),
         *index_path.glob(PUBLISHED + ".tmp-*"),
+        *([index_path / LEGACY_LOCK] if (index_path / LEGACY_LOCK).is_file() else []),
     ]
     for path in [*leftovers, *unpublished, *old]:
         if path.is_dir():
@@ -493,17 +495,40 @@ def clean_leftovers(index_path: Path, *, keep: int = KEEP_GENERATIONS) -> list[P
     return removed
 
 
+def _writer_alive(temporary: Path) -> bool:
+    """Whether the process that made a temporary generation (its pid ends the name) still runs."""
+    try:
+        pid = int(temporary.name.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
 # --- one writer at a time ------------------------------------------------------------------------
 
-LOCK = "write.lock"
+LEGACY_LOCK = "write.lock"
+"""The lock file of earlier versions (a file can be deleted, and with it the lock): removed."""
+_held: dict[str, int] = {}
+_held_lock = threading.Lock()
 
 
 @contextlib.contextmanager
 def writer_lock(index_path: Path, timeout: float = 0.0) -> Iterator[None]:
     """Hold the index's writer lock; wait up to ``timeout`` seconds for another writer.
 
-    The lock is an flock on a file, so the kernel releases it when its process dies: a killed
-    writer never blocks the next run.
+    The lock is an flock on the index directory itself, which no clean-up (or operator clearing a
+    "stale lock") deletes; the kernel releases it when its process dies, so a killed writer never
+    blocks the next run. Re-entrant within a thread (``ensure_index`` holds it around a build).
     """
     index_path.mkdir(parents=True, exist_ok=True, mode=0o755)
     check_safe(index_path)
@@ -512,11 +537,18 @@ def writer_lock(index_path: Path, timeout: float = 0.0) -> Iterator[None]:
     except ImportError:  # Windows: no advisory locks; one writer is the user's responsibility
         yield
         return
-    with open(index_path / LOCK, "a+") as handle:
+    key = os.path.realpath(index_path)
+    with _held_lock:
+        reentered = _held.get(key) == threading.get_ident()
+    if reentered:
+        yield
+        return
+    fd = os.open(index_path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
@@ -525,10 +557,16 @@ def writer_lock(index_path: Path, timeout: float = 0.0) -> Iterator[None]:
                         f"gave up after {timeout:g} s. Try again later or raise --lock-timeout."
                     ) from None
                 time.sleep(0.1)
+        with _held_lock:
+            _held[key] = threading.get_ident()
         try:
             yield
         finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            with _held_lock:
+                _held.pop(key, None)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def default_index_path() -> Path:

@@ -406,3 +406,67 @@ def test_a_reader_slow_between_current_and_opening_retries_on_the_new_generation
         assert not stalled[0].exists(), "the generation the reader first read was removed"
         assert engine.stats().generation == current_generation(index).name != stalled[0].name
         assert {"63690", "63691"} <= set(engine.search("stimulator", limit=20).codes)
+
+
+# --- 6. one writer at a time ----------------------------------------------------------------------------
+
+LOCK_HOLDER = r"""
+import sys
+from pathlib import Path
+from procsearch.index.store import writer_lock
+
+with writer_lock(Path(sys.argv[1])):
+    print("locked", flush=True)
+    sys.stdin.read()  # hold the lock until the test closes stdin
+"""
+
+
+def test_deleting_lock_files_never_lets_a_second_writer_in(index: Path, corpus: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(index)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        # What an operator clearing a "stale lock" would delete: there is no lock file to delete.
+        for path in [*index.rglob("*lock*"), *index.rglob("*LOCK*")]:
+            path.unlink()
+        result = run_cli("--index", index, "reindex", corpus, "--lock-timeout", "0")
+        assert result.returncode == 4, result.stderr
+        assert "Another procsearch process is writing the index" in result.stderr
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+        holder.stdout.close()  # type: ignore[union-attr]
+    assert run_cli("--index", index, "reindex", corpus).returncode == EXIT_OK
+
+
+def test_clean_up_never_deletes_the_working_folder_of_a_live_writer(index: Path, corpus: Path) -> None:
+    live = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        working = index / f"tmp-{'9' * 20}-{live.pid}"
+        working.mkdir()
+        (corpus / "new.html").write_text((FIXTURES / "seed-63685.html").read_text().replace("63685", "63686"))
+        assert run_cli("--index", index, "reindex", corpus).returncode == EXIT_OK
+        assert working.is_dir(), "the working folder of a running writer was removed"
+    finally:
+        assert live.stdin is not None
+        live.stdin.close()
+        live.wait(timeout=30)
+    (corpus / "new.html").unlink()
+    assert run_cli("--index", index, "reindex", corpus).returncode == EXIT_OK
+    assert not working.exists(), "the working folder of a dead writer is a leftover"
+
+
+def test_two_first_searches_build_the_default_index_once(tmp_path: Path) -> None:
+    env = {**CLI_ENV, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "procsearch.cli", "search", "stimulator", "--limit", "1"]
+    searches = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+        for _ in range(2)
+    ]
+    outputs = [search.communicate(timeout=120) for search in searches]
+    assert [search.returncode for search in searches] == [0, 0], outputs
+    assert all("63685" in out for out, _ in outputs), outputs
+    builds = sum(err.count("Indexed 140 pages") for _, err in outputs)
+    assert builds == 1, outputs
