@@ -269,11 +269,12 @@ def open_whoosh(generation: Path, *, readonly: bool = True) -> Any:
 
 def check_generation_files(generation: Path, index_path: Path, *, full: bool, progress: Any = None) -> list[str]:
     """Problems with a generation's files (its manifest and its checksums), for a damage report;
-    raises IndexUnsafeError if others could have written them."""
+    raises IndexUnsafeError if others could have written them, IndexVersionError if it has no
+    checksums."""
     check_generation_safe(generation)
     try:
         records, digest = read_manifest(generation, index_path)
-    except IndexStoreError as exc:
+    except IndexDamagedError as exc:  # an index from before checksums raises IndexVersionError
         return [str(exc)]
     recorded = read_published(index_path).get(generation.name)
     if recorded is not None and recorded != digest:

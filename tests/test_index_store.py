@@ -470,3 +470,25 @@ def test_two_first_searches_build_the_default_index_once(tmp_path: Path) -> None
     assert all("63685" in out for out, _ in outputs), outputs
     builds = sum(err.count("Indexed 140 pages") for _, err in outputs)
     assert builds == 1, outputs
+
+
+# --- 7. verify reports progress and a verdict -----------------------------------------------------------
+
+
+def test_verify_reports_progress_through_the_callback_and_ends_with_a_verdict(index: Path) -> None:
+    from procsearch.index.verify import verify_index
+
+    calls: list[tuple[str, int, int]] = []
+    report = verify_index(index, progress=lambda phase, done, total: calls.append((phase, done, total)))
+    assert not report.damaged
+    phases = list(dict.fromkeys(phase for phase, _, _ in calls))
+    assert phases == ["checking files", "reading documents", "reading postings"]
+    for phase in phases:
+        done, total = [(d, t) for p, d, t in calls if p == phase][-1]
+        assert done == total > 0, (phase, done, total)
+
+    result = run_cli("--index", index, "verify")
+    assert result.returncode == EXIT_OK and result.stdout.splitlines()[-1].startswith("Sound: "), result.stdout
+    flip(next(current_generation(index).glob("*.pst")), 0)
+    result = run_cli("--index", index, "verify")
+    assert result.returncode == EXIT_INDEX and result.stdout.splitlines()[-1].startswith("Damaged: 1 problem")
