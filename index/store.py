@@ -201,12 +201,15 @@ def current_generation(index_path: Path) -> Path:
 
 
 def current_name(index_path: Path) -> str | None:
-    """The name CURRENT holds, read cheaply (a long-lived reader checks it before every search);
-    None if it cannot be read."""
+    """The generation CURRENT names, read cheaply (a long-lived reader checks it before every
+    search); None if CURRENT is missing or does not name an existing generation."""
     try:
-        return (index_path / CURRENT).read_text(encoding="utf-8").strip() or None
+        name = (index_path / CURRENT).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
         return None
+    if not name.startswith(GEN_PREFIX) or "/" in name or not (index_path / name).is_dir():
+        return None
+    return name
 
 
 def read_meta(generation: Path, index_path: Path) -> IndexMeta:
@@ -246,7 +249,6 @@ class OpenGeneration:
     path: Path
     meta: IndexMeta
     index: Any
-    files: dict[str, FileRecord]
 
 
 @functools.lru_cache(maxsize=1)
@@ -264,7 +266,9 @@ def open_whoosh(generation: Path, *, readonly: bool = True) -> Any:
     from .unpickler import install
 
     install()
-    return whoosh_index.open_dir(str(generation), readonly=readonly, schema=_schema())
+    # Readers share one schema; a writer gets its own (committing cleans its analyzers' caches).
+    schema = _schema() if readonly else _schema.__wrapped__()
+    return whoosh_index.open_dir(str(generation), readonly=readonly, schema=schema)
 
 
 def check_generation_files(generation: Path, index_path: Path, *, full: bool, progress: Any = None) -> list[str]:
@@ -301,7 +305,7 @@ def open_generation(index_path: Path, generation: Path) -> OpenGeneration:
         raise damaged_error(
             index_path, generation, f"cannot read {generation.name}: {type(exc).__name__}: {exc}"
         ) from exc
-    return OpenGeneration(generation, meta, ix, records)
+    return OpenGeneration(generation, meta, ix)
 
 
 OPEN_ATTEMPTS = 5

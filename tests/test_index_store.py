@@ -379,6 +379,15 @@ def test_a_damaged_current_is_answered_with_the_rollback_remedy(index: Path, poi
     assert current_generation(index) == newest
 
 
+def test_a_long_lived_engine_keeps_serving_when_current_is_lost(index: Path) -> None:
+    with SearchEngine(index) as engine:
+        served = engine.stats().generation
+        (index / CURRENT).write_text("gen-that-is-not-there\n")
+        assert engine.search("stimulator").codes and engine.stats().generation == served
+        (index / CURRENT).unlink()
+        assert engine.search("stimulator").codes and engine.stats().generation == served
+
+
 # --- 5. a slow reader ---------------------------------------------------------------------------------
 
 
