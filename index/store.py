@@ -115,15 +115,13 @@ def _refusal(path: Path, info: os.stat_result, what: str) -> str | None:
     by others."""
     if info.st_uid not in (os.getuid(), 0):
         return (
-            f"Refusing to open {path}: it is owned by another user (uid {info.st_uid}), and opening an "
-            f"index reads code-bearing files from it. Make it yours (chown -R {os.getuid()} {path}) "
-            f"or rebuild the index elsewhere."
+            f"Refusing to open {path}: it is owned by another user (uid {info.st_uid}), who could change "
+            f"what the index holds. Make it yours (chown -R {os.getuid()} {path}) or rebuild the index elsewhere."
         )
     if info.st_mode & (stat.S_IWOTH | stat.S_IWGRP):
         return (
-            f"Refusing to open {path}: it is writable by other users, and opening an index reads "
-            f"code-bearing files from it. Use an index {what} only you can write (chmod go-w {path}), "
-            f"or rebuild it elsewhere."
+            f"Refusing to open {path}: it is writable by other users, who could change what the index "
+            f"holds. Use an index {what} only you can write (chmod go-w {path}), or rebuild it elsewhere."
         )
     return None
 
@@ -272,13 +270,13 @@ def open_whoosh(generation: Path, *, readonly: bool = True) -> Any:
 
 
 def check_generation_files(generation: Path, index_path: Path, *, full: bool, progress: Any = None) -> list[str]:
-    """Problems with a generation's files (its manifest and its checksums), for a damage report;
-    raises IndexUnsafeError if others could have written them, IndexVersionError if it has no
-    checksums."""
+    """Problems with a generation's files (its manifest, as published, and the checksums: of every
+    file when ``full``, else of the small ones); raises IndexUnsafeError if others could have
+    written them, IndexVersionError if it has no checksums."""
     check_generation_safe(generation)
     try:
         records, digest = read_manifest(generation, index_path)
-    except IndexDamagedError as exc:  # an index from before checksums raises IndexVersionError
+    except IndexDamagedError as exc:
         return [str(exc)]
     recorded = read_published(index_path).get(generation.name)
     if recorded is not None and recorded != digest:
@@ -288,12 +286,7 @@ def check_generation_files(generation: Path, index_path: Path, *, full: bool, pr
 
 def open_generation(index_path: Path, generation: Path) -> OpenGeneration:
     """Check a generation (safety, manifest, the small files' checksums, metadata) and open it."""
-    check_generation_safe(generation)
-    records, digest = read_manifest(generation, index_path)
-    recorded = read_published(index_path).get(generation.name)
-    if recorded is not None and recorded != digest:
-        raise damaged_error(index_path, generation, f"{generation.name}/{MANIFEST} changed since it was published")
-    problems = check_files(generation, records, full=False)
+    problems = check_generation_files(generation, index_path, full=False)
     if problems:
         raise damaged_error(index_path, generation, f"{generation.name}: {problems[0]}")
     meta = read_meta(generation, index_path)

@@ -181,6 +181,8 @@ def reindex(
             rebuilt=True,
             documents=report.indexed,
         )
+    except IndexDamagedError:
+        pass  # reported, with the command that repairs it, under the lock below
     with writer_lock(index_path, lock_timeout):
         generation = current_generation(index_path)  # another writer may have swapped it meanwhile
         meta = read_meta(generation, index_path)

@@ -144,6 +144,7 @@ class SearchEngine:
         try:
             searcher = opened.index.searcher(weighting=scoring.BM25F())
         except Exception as exc:
+            opened.index.close()
             if not generation.exists() and retry:
                 return self._open(retry=False)  # removed by a writer between reading CURRENT and opening
             damage = as_damage(exc, self.index_path, generation)
