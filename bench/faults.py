@@ -56,23 +56,30 @@ def damage(path: Path, offset: int, fault: str) -> bool:
     return path.read_bytes() != before
 
 
-def answers(index: Path) -> object:
+def answers(index: Path, queries: tuple[str, ...] = QUERIES) -> object:
     """What the index answers: the codes and scores of each query, and one stored document."""
     with SearchEngine(index) as engine:
-        found: list[object] = []
-        for query in QUERIES:
-            try:
-                found.append([(h.code, round(h.score, 6)) for h in engine.search(query, limit=20).hits])
-            except IndexDamagedError:
-                raise
-            except Exception as exc:  # a bug the pristine index shows too (a phrase on many segments)
-                found.append(f"{type(exc).__name__}: {exc}")
+        found = [[(h.code, round(h.score, 6)) for h in engine.search(q, limit=20).hits] for q in queries]
         return found, engine.get(CODE)
 
 
-def search_outcome(index: Path, expected: object) -> str:
+def answerable(index: Path) -> tuple[str, ...]:
+    """The queries the undamaged index answers (a bug it shows too, such as a phrase on several
+    segments before that is fixed, would otherwise be counted against the damage)."""
+    with SearchEngine(index) as engine:
+        kept = []
+        for query in QUERIES:
+            try:
+                engine.search(query, limit=20)
+            except Exception:
+                continue
+            kept.append(query)
+        return tuple(kept)
+
+
+def search_outcome(index: Path, expected: object, queries: tuple[str, ...]) -> str:
     try:
-        got = answers(index)
+        got = answers(index, queries)
     except IndexDamagedError:
         return "damage error"
     except Exception as exc:  # the point is to see what escapes
@@ -98,7 +105,8 @@ def offsets(size: int) -> list[int]:
 def run(
     pristine: Path, corpus: Path, scratch: Path, *, checks: tuple[str, ...] = CHECKS, only: str = ""
 ) -> list[dict[str, object]]:
-    expected = answers(pristine)
+    queries = answerable(pristine)
+    expected = answers(pristine, queries)
     generation = current_generation(pristine).name
     names = sorted(p.name for p in (pristine / generation).iterdir() if p.is_file() and p.stat().st_size)
     trials: list[dict[str, object]] = []
@@ -118,7 +126,7 @@ def run(
                 if "verify" in checks:
                     trial["verify"] = "detected" if verify_index(index).damaged else "missed"
                 if "search" in checks:
-                    trial["search"] = search_outcome(index, expected)
+                    trial["search"] = search_outcome(index, expected, queries)
                 if "reindex" in checks:
                     trial["reindex"] = reindex_outcome(index, corpus)
                 trials.append(trial)
