@@ -12,7 +12,9 @@ pickled schema is skipped altogether; admitting its classes here keeps a plain
 ``whoosh.index.open_dir`` working on a procsearch index.
 
 Any failure while unpickling (a refused class, a damaged byte) raises
-``pickle.UnpicklingError``, which the index treats as damage.
+``pickle.UnpicklingError``, which the index treats as damage. The override is process-wide: once
+procsearch has opened an index, other Whoosh indexes opened by the same process are read through
+it too (one whose schema holds other classes then needs its own process).
 """
 
 from __future__ import annotations
