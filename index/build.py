@@ -26,7 +26,7 @@ from .errors import IndexDamagedError
 from .pagetable import write_page_table
 from .schema import build_schema
 from .segment import BulkSegmentWriter
-from .store import clean_leftovers, new_generation_dir, new_meta, publish, write_meta, writer_lock
+from .store import clean_leftovers, new_generation_dir, new_meta, open_whoosh, publish, write_meta, writer_lock
 
 PAGES = "pages"
 ICD10PCS = "icd10pcs"
@@ -326,7 +326,7 @@ def _write_parallel(ix: Any, docs: list[ProcedureDoc], workers: int, progress: P
 
 def _check(directory: Path, expected: int) -> None:
     """Open what was just written and compare its document count before it is published."""
-    ix = whoosh_index.open_dir(str(directory))
+    ix = open_whoosh(directory)
     try:
         count = ix.doc_count()
     finally:
@@ -348,10 +348,14 @@ def ensure_index(
     """Build ``index_path`` from ``corpus_dir`` if it is missing, or was built by another version.
 
     Used for the default index over the bundled corpus, so a first search just works. Returns
-    the build report, or None when the index was already usable.
+    the build report, or None when the index was already usable (or another process, which this
+    one waited for, has just built it).
     """
     from .store import index_is_current
 
     if index_is_current(index_path):
         return None
-    return build_index(corpus_dir, index_path, progress=progress, lock_timeout=60.0)
+    with writer_lock(index_path, timeout=60.0):
+        if index_is_current(index_path):
+            return None
+        return build_index(corpus_dir, index_path, progress=progress, lock_timeout=60.0)

@@ -24,4 +24,5 @@ class IndexLockedError(IndexStoreError):
 
 
 class IndexUnsafeError(IndexStoreError):
-    """The index directory is owned by another user or writable by others (Whoosh unpickles it)."""
+    """The index directory, a generation or a file in it is owned by another user (not root) or
+    writable by others: someone else could change what it holds, so it is never read."""

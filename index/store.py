@@ -3,26 +3,33 @@
 Layout of an index directory::
 
     INDEX/CURRENT          name of the generation being served (replaced atomically)
-    INDEX/gen-<stamp>/     a complete Whoosh index plus procsearch.json
-    INDEX/write.lock       held (flock) by the one process writing
+    INDEX/PUBLISHED        the checksum of each published generation's manifest (see manifest.py)
+    INDEX/gen-<stamp>/     a complete Whoosh index plus procsearch.json and MANIFEST.json
 
 A rebuild writes a new generation next to the current one, flushes it to disk, and then swaps
 CURRENT; the previous generation is kept, so there is always a good index to serve or roll
-back to.
+back to. The one process writing holds an flock on the index directory itself.
+
+Every file of an index is checked before it is read: the directories and files must belong to
+the user (or root) and be writable by nobody else, the manifest's checksums must match, and
+Whoosh's pickles are read through a restricted unpickler (see unpickler.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from .analysis import ANALYZER_SETTINGS
 from .errors import (
@@ -33,12 +40,20 @@ from .errors import (
     IndexUnsafeError,
     IndexVersionError,
 )
+from .manifest import (
+    MANIFEST,
+    PUBLISHED,
+    FileRecord,
+    check_files,
+    read_manifest,
+    read_published,
+    write_manifest,
+    write_published,
+)
 from .schema import SCHEMA_VERSION
 
 CURRENT = "CURRENT"
 META = "procsearch.json"
-MANIFEST = "MANIFEST.json"
-LOCK = "write.lock"
 GEN_PREFIX = "gen-"
 TMP_PREFIX = "tmp-"
 BAD_PREFIX = "bad-"
@@ -88,22 +103,111 @@ def rebuild_hint(index_path: Path) -> str:
     return f"procsearch --index {index_path} index --rebuild"
 
 
+def rollback_command(index_path: Path) -> str:
+    return f"procsearch --index {index_path} rollback"
+
+
+# --- who may have written the files ------------------------------------------------------------
+
+
+def _refusal(path: Path, info: os.stat_result, what: str) -> str | None:
+    """Why ``path`` must not be read (None if it is safe): owned by another user, or writable
+    by others."""
+    if info.st_uid not in (os.getuid(), 0):
+        return (
+            f"Refusing to open {path}: it is owned by another user (uid {info.st_uid}), who could change "
+            f"what the index holds. Make it yours (chown -R {os.getuid()} {path}) or rebuild the index elsewhere."
+        )
+    if info.st_mode & (stat.S_IWOTH | stat.S_IWGRP):
+        return (
+            f"Refusing to open {path}: it is writable by other users, who could change what the index "
+            f"holds. Use an index {what} only you can write (chmod go-w {path}), or rebuild it elsewhere."
+        )
+    return None
+
+
+def check_safe(path: Path) -> None:
+    """Refuse a directory (or file) another user owns or others can write."""
+    if not hasattr(os, "getuid"):
+        return
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    refusal = _refusal(path, info, "directory" if stat.S_ISDIR(info.st_mode) else "file")
+    if refusal:
+        raise IndexUnsafeError(refusal)
+
+
+def check_generation_safe(generation: Path) -> None:
+    """Refuse a generation that is a symbolic link, or holds anything but regular files that
+    are the user's (or root's) and writable by nobody else."""
+    if not hasattr(os, "getuid"):
+        return
+    try:
+        info = generation.lstat()
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(info.st_mode):
+        raise IndexUnsafeError(f"Refusing to open {generation}: it is not a directory (a symbolic link?).")
+    refusal = _refusal(generation, info, "directory")
+    with os.scandir(generation) as entries:
+        for entry in entries:
+            if refusal:
+                break
+            try:
+                entry_info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            if not stat.S_ISREG(entry_info.st_mode):
+                raise IndexUnsafeError(
+                    f"Refusing to open {generation}: {entry.name} is not a regular file (a symbolic link?). "
+                    f"Rebuild with: {rebuild_hint(generation.parent)}"
+                )
+            refusal = _refusal(Path(entry.path), entry_info, "file")
+    if refusal:
+        raise IndexUnsafeError(refusal)
+
+
+# --- the current generation --------------------------------------------------------------------
+
+
 def current_generation(index_path: Path) -> Path:
     """The generation directory CURRENT names; raises IndexMissingError if there is none."""
+    check_safe(index_path)
     pointer = index_path / CURRENT
+    check_safe(pointer)
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
+        if published_generations(index_path):
+            raise IndexDamagedError(
+                f"{pointer} is missing, though the index holds published generations. "
+                f"Serve the newest good one with: {rollback_command(index_path)}; "
+                f"or rebuild with: {rebuild_hint(index_path)}"
+            ) from None
         raise IndexMissingError(
             f"No index at {index_path}. Build it with: procsearch --index {index_path} index [CORPUS_DIR]"
         ) from None
-    except OSError as exc:
-        raise IndexDamagedError(f"{pointer}: cannot read ({exc.strerror})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexDamagedError(f"{pointer}: cannot read ({exc}). Fix: {fix_hint(index_path, None)}") from exc
     if not name.startswith(GEN_PREFIX) or "/" in name or not (index_path / name).is_dir():
         raise IndexDamagedError(
-            f"{pointer} names a missing generation {name!r}. Rebuild with: {rebuild_hint(index_path)}"
+            f"{pointer} names a missing generation {name[:80]!r}. Fix: {fix_hint(index_path, None)}"
         )
     return index_path / name
+
+
+def current_name(index_path: Path) -> str | None:
+    """The generation CURRENT names, read cheaply (a long-lived reader checks it before every
+    search); None if CURRENT is missing or does not name an existing generation."""
+    try:
+        name = (index_path / CURRENT).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not name.startswith(GEN_PREFIX) or "/" in name or not (index_path / name).is_dir():
+        return None
+    return name
 
 
 def read_meta(generation: Path, index_path: Path) -> IndexMeta:
@@ -118,8 +222,7 @@ def read_meta(generation: Path, index_path: Path) -> IndexMeta:
         ) from None
     except (ValueError, TypeError) as exc:
         raise IndexDamagedError(
-            f"{generation / META} is damaged ({exc}). Roll back with: procsearch --index {index_path} rollback; "
-            f"or rebuild with: {rebuild_hint(index_path)}"
+            f"{generation / META} is damaged ({exc}). Fix: {fix_hint(index_path, generation)}"
         ) from exc
     if meta.schema_version != SCHEMA_VERSION or meta.analyzer != ANALYZER_SETTINGS:
         raise IndexVersionError(
@@ -130,20 +233,97 @@ def read_meta(generation: Path, index_path: Path) -> IndexMeta:
     return meta
 
 
-def check_safe(path: Path) -> None:
-    """Refuse a directory another user owns or others can write: Whoosh unpickles its files."""
-    if not hasattr(os, "getuid"):
-        return
+def damaged_error(index_path: Path, generation: Path | None, problem: str) -> IndexDamagedError:
+    """The damage error: what is wrong, and the command that repairs it."""
+    return IndexDamagedError(
+        f"The index at {index_path} is damaged ({problem}). Fix: {fix_hint(index_path, generation)}"
+    )
+
+
+@dataclass(frozen=True)
+class OpenGeneration:
+    """A generation that passed every check, opened with Whoosh (close ``index`` when done)."""
+
+    path: Path
+    meta: IndexMeta
+    index: Any
+
+
+@functools.lru_cache(maxsize=1)
+def _schema() -> Any:
+    from .schema import build_schema
+
+    return build_schema()
+
+
+def open_whoosh(generation: Path, *, readonly: bool = True) -> Any:
+    """Open a generation's Whoosh index with procsearch's own schema (the pickled one is never
+    read) and every other pickle read through the restricted unpickler."""
+    from whoosh import index as whoosh_index
+
+    from .unpickler import install
+
+    install()
+    # Readers share one schema; a writer gets its own (committing cleans its analyzers' caches).
+    schema = _schema() if readonly else _schema.__wrapped__()
+    return whoosh_index.open_dir(str(generation), readonly=readonly, schema=schema)
+
+
+def check_generation_files(generation: Path, index_path: Path, *, full: bool, progress: Any = None) -> list[str]:
+    """Problems with a generation's files (its manifest, as published, and the checksums: of every
+    file when ``full``, else of the small ones); raises IndexUnsafeError if others could have
+    written them, IndexVersionError if it has no checksums."""
+    check_generation_safe(generation)
     try:
-        info = path.stat()
+        records, digest = read_manifest(generation, index_path)
+    except IndexDamagedError as exc:
+        return [str(exc)]
+    recorded = read_published(index_path).get(generation.name)
+    if recorded is not None and recorded != digest:
+        return [f"{MANIFEST} changed since the generation was published"]
+    return check_files(generation, records, full=full, progress=progress)
+
+
+def open_generation(index_path: Path, generation: Path) -> OpenGeneration:
+    """Check a generation (safety, manifest, the small files' checksums, metadata) and open it."""
+    problems = check_generation_files(generation, index_path, full=False)
+    if problems:
+        raise damaged_error(index_path, generation, f"{generation.name}: {problems[0]}")
+    meta = read_meta(generation, index_path)
+    try:
+        ix = open_whoosh(generation)
     except FileNotFoundError:
-        return
-    if info.st_uid not in (os.getuid(), 0) or info.st_mode & (stat.S_IWOTH | stat.S_IWGRP):
-        who = "owned by another user" if info.st_uid not in (os.getuid(), 0) else "writable by other users"
-        raise IndexUnsafeError(
-            f"Refusing to open {path}: it is {who}, and opening an index runs code stored in it. "
-            f"Use an index directory only you can write (chmod go-w {path}), or rebuild it elsewhere."
-        )
+        raise
+    except Exception as exc:  # what a damaged file raises varies; the checksums above passed
+        raise damaged_error(
+            index_path, generation, f"cannot read {generation.name}: {type(exc).__name__}: {exc}"
+        ) from exc
+    return OpenGeneration(generation, meta, ix)
+
+
+OPEN_ATTEMPTS = 5
+
+
+def open_current(index_path: Path) -> OpenGeneration:
+    """Open the generation CURRENT names. A reader that was slow between reading CURRENT and
+    opening the generation may find it removed by a newer publish: then CURRENT is read again."""
+    for attempt in range(OPEN_ATTEMPTS):
+        generation = current_generation(index_path)
+        try:
+            return open_generation(index_path, generation)
+        except (IndexStoreError, OSError):
+            if attempt + 1 < OPEN_ATTEMPTS and _moved_on(index_path, generation):
+                continue
+            raise
+    raise AssertionError("unreachable")
+
+
+def _moved_on(index_path: Path, generation: Path) -> bool:
+    """Whether ``generation`` is gone, or CURRENT now names another one."""
+    return not generation.is_dir() or current_name(index_path) not in (None, generation.name)
+
+
+# --- publishing ----------------------------------------------------------------------------------
 
 
 def new_generation_dir(index_path: Path) -> Path:
@@ -180,52 +360,35 @@ def write_meta(generation: Path, meta: IndexMeta) -> None:
     os.replace(temporary, generation / META)
 
 
-def write_manifest(generation: Path) -> None:
-    """Record every file's size, so a truncated or emptied file is caught when the index opens."""
-    sizes = {
-        p.name: p.stat().st_size
-        for p in sorted(generation.iterdir())
-        if p.is_file() and p.name != MANIFEST and not p.name.endswith("WRITELOCK")
-    }
-    temporary = generation / f"{MANIFEST}.tmp"  # replace, never rewrite: the old one may be a hard link
-    temporary.write_text(json.dumps(sizes, indent=0) + "\n", encoding="utf-8")
-    os.replace(temporary, generation / MANIFEST)
-
-
-def check_manifest(generation: Path) -> list[str]:
-    """Files of a generation that are missing or whose size changed since it was published."""
-    try:
-        sizes = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return []  # built before manifests existed
-    except (OSError, ValueError) as exc:
-        return [f"{MANIFEST} is unreadable ({exc})"]
-    problems = []
-    for name, size in sizes.items():
-        try:
-            actual = (generation / name).stat().st_size
-        except FileNotFoundError:
-            problems.append(f"{name} is missing")
-            continue
-        if actual != size:
-            problems.append(f"{name} has {actual:,} bytes, {size:,} when published")
-    return problems
-
-
-def publish(index_path: Path, built: Path) -> Path:
-    """Make a built temporary directory the current generation, atomically and durably."""
-    write_manifest(built)
+def publish(index_path: Path, built: Path, known: dict[str, FileRecord] | None = None) -> Path:
+    """Make a built temporary directory the current generation, atomically and durably, and
+    record it as published. ``known``: records of files linked from the previous generation."""
+    digest = write_manifest(built, known)
+    _restrict_modes(built)
     fsync_tree(built)
     final = index_path / (GEN_PREFIX + built.name[len(TMP_PREFIX) :])
     os.replace(built, final)
     point_current(index_path, final)
+    published = read_published(index_path)
+    published[final.name] = digest
+    write_published(index_path, published, keep=[g.name for g in generations(index_path)])
     return final
+
+
+def _restrict_modes(directory: Path) -> None:
+    """Make a generation and its files writable by their owner only (whatever the umask): an
+    index readers refuse when others can write it must not be written that way."""
+    for path in [directory, *directory.iterdir()]:
+        mode = path.stat().st_mode
+        if mode & (stat.S_IWGRP | stat.S_IWOTH):
+            path.chmod(stat.S_IMODE(mode) & ~(stat.S_IWGRP | stat.S_IWOTH))
 
 
 def point_current(index_path: Path, generation: Path) -> None:
     """Atomically and durably make CURRENT name ``generation``."""
     pointer_tmp = index_path / f"{CURRENT}.tmp-{os.getpid()}"
     pointer_tmp.write_text(generation.name + "\n", encoding="utf-8")
+    pointer_tmp.chmod(0o644)
     with open(pointer_tmp, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(pointer_tmp, index_path / CURRENT)
@@ -237,23 +400,86 @@ def generations(index_path: Path) -> list[Path]:
     return sorted(p for p in index_path.glob(GEN_PREFIX + "*") if p.is_dir())
 
 
+def published_generations(index_path: Path) -> list[Path]:
+    """The generations this index published (their manifest is as recorded then), oldest first."""
+    try:
+        published = read_published(index_path)
+    except IndexDamagedError:
+        return []
+    found = []
+    for generation in generations(index_path):
+        digest = published.get(generation.name)
+        if digest is None:
+            continue
+        try:
+            if read_manifest(generation, index_path)[1] == digest:
+                found.append(generation)
+        except IndexStoreError:
+            continue
+    return found
+
+
+def rollback_target(index_path: Path, current: Path | None) -> Path | None:
+    """The newest published generation other than ``current`` (older than it, when it is known)
+    whose files are all as published and that opens: what ``rollback`` serves."""
+    for candidate in reversed(published_generations(index_path)):
+        if current is not None and candidate.name >= current.name:
+            continue
+        try:
+            if check_generation_files(candidate, index_path, full=True):
+                continue
+            opened = open_generation(index_path, candidate)
+        except (IndexStoreError, OSError):
+            continue
+        opened.index.close()
+        return candidate
+    return None
+
+
+def fix_hint(index_path: Path, current: Path | None) -> str:
+    """The command that repairs a damaged index: a rollback when an earlier generation reads
+    cleanly, else a rebuild (and why)."""
+    try:
+        target = rollback_target(index_path, current)
+    except (IndexStoreError, OSError):
+        target = None
+    if target is not None:
+        return (
+            f"roll back to the previous generation with: {rollback_command(index_path)}; "
+            f"or rebuild with: {rebuild_hint(index_path)}"
+        )
+    if any(g != current for g in generations(index_path)):
+        return (
+            f"no earlier generation reads cleanly either (they share the damaged files), so "
+            f"rebuild with: {rebuild_hint(index_path)}"
+        )
+    return f"rebuild with: {rebuild_hint(index_path)}"
+
+
 def clean_leftovers(index_path: Path, *, keep: int = KEEP_GENERATIONS) -> list[Path]:
-    """Remove what crashed runs left (temporary directories and pointer files), generations set
-    aside by a rollback, and generations older than the last ``keep``. Call it holding the writer lock."""
+    """Remove what crashed runs left (temporary directories of writers no longer alive, pointer
+    files, generations never published), generations set aside by a rollback, and generations
+    older than the last ``keep``. Call it holding the writer lock."""
     try:
         current = current_generation(index_path).name
     except (IndexMissingError, IndexDamagedError):
         current = ""
+    try:
+        published = read_published(index_path)
+    except IndexDamagedError:
+        published = {}
     removed: list[Path] = []
     existing = generations(index_path)
-    # A generation newer than CURRENT was never published (its writer died before the swap).
-    unpublished = [p for p in existing if current and p.name > current]
-    published = [p for p in existing if p not in unpublished]
-    old = [p for p in published if p.name != current][: max(0, len(published) - keep)]
+    # A generation never recorded as published was left by a writer that died before the swap.
+    unpublished = [p for p in existing if p.name != current and p.name not in published]
+    kept = [p for p in existing if p not in unpublished]
+    old = [p for p in kept if p.name != current][: max(0, len(kept) - keep)]
     leftovers = [
-        *index_path.glob(TMP_PREFIX + "*"),
+        *(p for p in index_path.glob(TMP_PREFIX + "*") if not _writer_alive(p)),
         *index_path.glob(BAD_PREFIX + "*"),
         *index_path.glob(CURRENT + ".tmp-*"),
+        *index_path.glob(PUBLISHED + ".tmp-*"),
+        *([index_path / LEGACY_LOCK] if (index_path / LEGACY_LOCK).is_file() else []),
     ]
     for path in [*leftovers, *unpublished, *old]:
         if path.is_dir():
@@ -261,27 +487,66 @@ def clean_leftovers(index_path: Path, *, keep: int = KEEP_GENERATIONS) -> list[P
         else:
             path.unlink(missing_ok=True)
         removed.append(path)
+    if published:
+        with contextlib.suppress(OSError):
+            write_published(index_path, published, keep=[g.name for g in generations(index_path)])
     return removed
+
+
+def _writer_alive(temporary: Path) -> bool:
+    """Whether the process that made a temporary generation (its pid ends the name) still runs."""
+    try:
+        pid = int(temporary.name.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+# --- one writer at a time ------------------------------------------------------------------------
+
+LEGACY_LOCK = "write.lock"
+"""The lock file of earlier versions (a file can be deleted, and with it the lock): removed."""
+_held: dict[str, int] = {}
+_held_lock = threading.Lock()
 
 
 @contextlib.contextmanager
 def writer_lock(index_path: Path, timeout: float = 0.0) -> Iterator[None]:
     """Hold the index's writer lock; wait up to ``timeout`` seconds for another writer.
 
-    The lock is an flock on a file, so the kernel releases it when its process dies: a killed
-    writer never blocks the next run.
+    The lock is an flock on the index directory itself, which no clean-up (or operator clearing a
+    "stale lock") deletes; the kernel releases it when its process dies, so a killed writer never
+    blocks the next run. Re-entrant within a thread (``ensure_index`` holds it around a build).
     """
     index_path.mkdir(parents=True, exist_ok=True, mode=0o755)
+    check_safe(index_path)
     try:
         import fcntl
     except ImportError:  # Windows: no advisory locks; one writer is the user's responsibility
         yield
         return
-    with open(index_path / LOCK, "a+") as handle:
+    key = os.path.realpath(index_path)
+    with _held_lock:
+        reentered = _held.get(key) == threading.get_ident()
+    if reentered:
+        yield
+        return
+    fd = os.open(index_path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
@@ -290,10 +555,16 @@ def writer_lock(index_path: Path, timeout: float = 0.0) -> Iterator[None]:
                         f"gave up after {timeout:g} s. Try again later or raise --lock-timeout."
                     ) from None
                 time.sleep(0.1)
+        with _held_lock:
+            _held[key] = threading.get_ident()
         try:
             yield
         finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            with _held_lock:
+                _held.pop(key, None)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def default_index_path() -> Path:
@@ -310,7 +581,9 @@ def index_is_current(index_path: Path) -> bool:
     """Whether ``index_path`` holds an index built by this version of procsearch (else it needs a
     build: see ``index.build.ensure_index``, which a caller imports only then)."""
     try:
-        meta = read_meta(current_generation(index_path), index_path)
+        generation = current_generation(index_path)
+        meta = read_meta(generation, index_path)
+        read_manifest(generation, index_path)
     except IndexStoreError:
         return False
     return meta.package_version == package_version()

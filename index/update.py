@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
 from whoosh.writing import MERGE_SMALL
 
 from ..ingest.errors import PageSkipped, StrictModeError
@@ -30,12 +29,16 @@ from ..ingest.record import ProcedureDoc
 from .build import COMPOUND, PAGES, PageCoverage, ProgressCallback, SkippedPage, build_index, page_coverage
 from .documents import GENERATED_SOURCES, to_fields
 from .errors import IndexDamagedError, IndexMissingError, IndexVersionError
+from .manifest import linked_records, read_manifest
 from .pagetable import read_page_table, write_page_table
 from .store import (
+    check_generation_files,
     clean_leftovers,
     current_generation,
+    damaged_error,
     new_generation_dir,
     new_meta,
+    open_whoosh,
     publish,
     read_meta,
     write_meta,
@@ -131,7 +134,7 @@ def indexed_pages(generation: Path) -> dict[str, tuple[str, str]]:
     generated records (``icd10pcs:...``), so tens of thousands of ICD-10-PCS documents next to
     the pages cost nothing.
     """
-    ix = whoosh_index.open_dir(str(generation), readonly=True)
+    ix = open_whoosh(generation)
     try:
         with ix.searcher() as searcher:
             found: dict[str, tuple[str, str]] = {}
@@ -174,6 +177,7 @@ def reindex(
     try:
         generation = current_generation(index_path)
         read_meta(generation, index_path)
+        read_manifest(generation, index_path)
         if read_page_table(generation) is None:
             raise IndexVersionError(f"{generation} has no page table")  # built by an older version
     except (IndexMissingError, IndexVersionError):  # nothing to update, or an older schema: build anew
@@ -193,9 +197,18 @@ def reindex(
             documents=report.indexed,
             pages=report.pages,
         )
+    except IndexDamagedError:
+        pass  # reported, with the command that repairs it, under the lock below
     with writer_lock(index_path, lock_timeout):
         generation = current_generation(index_path)  # another writer may have swapped it meanwhile
         meta = read_meta(generation, index_path)
+        # Unchanged files are carried into the new generation by hard link: damage must not be.
+        problems = check_generation_files(generation, index_path, full=True)
+        if problems:
+            raise damaged_error(
+                index_path, generation, f"{generation.name}: {problems[0]}; a re-index would carry it forward"
+            )
+        records = read_manifest(generation, index_path)[0]
         try:
             indexed = indexed_pages(generation)
         except Exception as exc:
@@ -237,7 +250,7 @@ def reindex(
             sources[PAGES] = sources.get(PAGES, 0) + count - meta.document_count
             write_meta(built, new_meta(count, sources))
             write_page_table(built, entries, boilerplate)
-            final = publish(index_path, built)
+            final = publish(index_path, built, known=linked_records(generation, built, records))
         except BaseException:
             shutil.rmtree(built, ignore_errors=True)
             raise
@@ -348,7 +361,7 @@ def _merge_policy(writer: Any, segments: list[Any]) -> list[Any]:
 
 def _apply(directory: Path, removed_sources: set[str], docs: list[ProcedureDoc]) -> int:
     """Delete and add in one commit; return the new document count."""
-    ix = whoosh_index.open_dir(str(directory))
+    ix = open_whoosh(directory, readonly=False)
     try:
         writer = ix.writer(limitmb=128, compound=COMPOUND)
         try:

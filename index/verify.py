@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import index as whoosh_index
-
 from .documents import from_fields
 from .errors import IndexDamagedError, IndexStoreError
-from .store import BAD_PREFIX, check_manifest, current_generation, generations, point_current, read_meta, writer_lock
+from .store import (
+    BAD_PREFIX,
+    check_generation_files,
+    current_generation,
+    fix_hint,
+    open_whoosh,
+    point_current,
+    read_meta,
+    rollback_target,
+    writer_lock,
+)
 
 
 @dataclass(frozen=True)
@@ -53,41 +62,66 @@ class VerifyReport:
         }
 
 
-def check_generation(generation: Path, index_path: Path) -> tuple[int, int, list[str]]:
-    """Read every stored document and every posting of a generation: (documents, terms, damage)."""
-    damage: list[str] = []
-    documents = terms = 0
+ProgressCallback = Callable[[str, int, int], None]
+"""Called as ``progress(phase, done, total)``; phases "checking files", "reading documents", "reading postings"."""
+
+
+def check_generation(
+    generation: Path, index_path: Path, *, deep: bool = True, progress: ProgressCallback | None = None
+) -> tuple[int, int, list[str]]:
+    """Check a generation: every file against its checksum, then (``deep``) every stored document
+    and every posting through Whoosh. Returns (documents, terms, damage); raises IndexUnsafeError
+    for files others could have written (they are never read)."""
+    file_progress = (lambda done, total: progress("checking files", done, total)) if progress else None
+    problems = check_generation_files(generation, index_path, full=True, progress=file_progress)
+    if problems:  # never hand files that fail their checksums to Whoosh
+        return 0, 0, [f"{generation.name}: {problem}" for problem in problems]
     try:
         meta = read_meta(generation, index_path)
     except IndexStoreError as exc:
         return 0, 0, [str(exc)]
-    damage.extend(f"{generation.name}: {problem}" for problem in check_manifest(generation))
+    damage: list[str] = []
+    documents = terms = 0
     try:
-        ix = whoosh_index.open_dir(str(generation), readonly=True)
+        ix = open_whoosh(generation)
         try:
             with ix.reader() as reader:
-                for _docnum, stored in reader.iter_docs():
-                    from_fields(stored)
-                    documents += 1
-                for fieldname, text in reader.all_terms():
-                    postings = reader.postings(fieldname, text)
-                    while postings.is_active():
-                        postings.id()
-                        postings.next()
-                    terms += 1
+                if deep:
+                    total = reader.doc_count_all()
+                    for documents, (_docnum, stored) in enumerate(reader.iter_docs(), 1):
+                        from_fields(stored)
+                        if progress and (documents % 1000 == 0 or documents == total):
+                            progress("reading documents", documents, total)
+                    fields = len(set(reader.indexed_field_names()))
+                    seen: set[str] = set()
+                    for fieldname, text in reader.all_terms():
+                        if progress and fieldname not in seen:
+                            seen.add(fieldname)
+                            progress("reading postings", len(seen) - 1, fields)
+                        postings = reader.postings(fieldname, text)
+                        while postings.is_active():
+                            postings.id()
+                            postings.next()
+                        terms += 1
+                    if progress:
+                        progress("reading postings", fields, fields)
+                else:
+                    documents = reader.doc_count()
         finally:
             ix.close()
-    except Exception as exc:  # Whoosh raises many kinds of error on damaged files
+    except Exception as exc:  # checksums passed, so this is damage Whoosh itself wrote, or a bug
         damage.append(f"{generation.name}: cannot read the index files ({type(exc).__name__}: {exc})")
     if not damage and documents != meta.document_count:
         damage.append(f"{generation.name}: holds {documents} documents, its metadata says {meta.document_count}")
     return documents, terms, damage
 
 
-def verify_index(index_path: Path, corpus_dir: Path | None = None) -> VerifyReport:
+def verify_index(
+    index_path: Path, corpus_dir: Path | None = None, *, progress: ProgressCallback | None = None
+) -> VerifyReport:
     """Check the current generation; with ``corpus_dir``, also list missing, extra and stale pages."""
     generation = current_generation(index_path)
-    documents, terms, damage = check_generation(generation, index_path)
+    documents, terms, damage = check_generation(generation, index_path, progress=progress)
     fix = ""
     if damage:
         fix = fix_hint(index_path, generation)
@@ -107,41 +141,25 @@ def verify_index(index_path: Path, corpus_dir: Path | None = None) -> VerifyRepo
     return VerifyReport(index_path, generation.name, documents, terms, (), missing, extra, stale, fix, True)
 
 
-def previous_good_generation(index_path: Path, current: Path) -> Path | None:
-    """The newest other generation that reads cleanly."""
-    for candidate in reversed(generations(index_path)):
-        if candidate != current and not check_generation(candidate, index_path)[2]:
-            return candidate
-    return None
-
-
-def fix_hint(index_path: Path, current: Path) -> str:
-    if any(g != current for g in generations(index_path)):
-        return (
-            f"roll back to the previous generation with: procsearch --index {index_path} rollback; "
-            f"or rebuild with: procsearch --index {index_path} index --rebuild"
-        )
-    return f"rebuild with: procsearch --index {index_path} index --rebuild"
-
-
 def rollback_index(index_path: Path, *, lock_timeout: float = 0.0) -> str:
-    """Point CURRENT at the newest earlier generation that reads cleanly; return its name."""
+    """Point CURRENT at the newest earlier generation this index published whose files are all as
+    published (with CURRENT missing or damaged: the newest such generation); return its name."""
     with writer_lock(index_path, lock_timeout):
         try:
-            current = current_generation(index_path)
-        except IndexDamagedError:
-            current = Path()
-        previous = previous_good_generation(index_path, current)
-        if previous is None:
+            current: Path | None = current_generation(index_path)
+        except IndexDamagedError:  # CURRENT missing or naming a missing generation: serve the newest good one
+            current = None
+        target = rollback_target(index_path, current)
+        if target is None:
             raise IndexDamagedError(
                 f"No earlier generation of {index_path} reads cleanly. "
                 f"Rebuild with: procsearch --index {index_path} index --rebuild"
             )
-        point_current(index_path, previous)
-        if current.name and current.is_dir():
+        point_current(index_path, target)
+        if current is not None and current.is_dir():
             # Set the damaged generation aside (kept for inspection until the next clean-up).
             os.replace(current, index_path / (BAD_PREFIX + current.name))
-        return previous.name
+        return target.name
 
 
 def _would_index(path: Path, source: str, codes: set[str]) -> bool:

@@ -634,8 +634,9 @@ folder (run reindex); 5 it is damaged (the message names the fix).
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_context
 def verify_command(ctx: Context, corpus_dir: Path | None, as_json: bool) -> None:
-    """Read every stored document and posting of the index, report damage, and (with
-    CORPUS_DIR) report pages missing from, extra in, or stale in the index."""
+    """Check every index file against its checksum, read every stored document and posting,
+    report damage, and (with CORPUS_DIR) report pages missing from, extra in, or stale in the
+    index. Ends with a one-line verdict."""
     from .index.verify import verify_index
 
     if corpus_dir is None and not ctx.index_named:
@@ -643,8 +644,12 @@ def verify_command(ctx: Context, corpus_dir: Path | None, as_json: bool) -> None
 
         _engine(ctx)  # builds the default index on first use
         corpus_dir = bundled_corpus()
+    update, finish = _progress_bar()
     with library_errors():
-        report = verify_index(ctx.index_path, corpus_dir)
+        try:
+            report = verify_index(ctx.index_path, corpus_dir, progress=update)
+        finally:
+            finish()
     if as_json:
         _echo_json(report.to_dict())
     else:
@@ -656,12 +661,24 @@ def verify_command(ctx: Context, corpus_dir: Path | None, as_json: bool) -> None
                 click.echo(f"{label}: {item}")
         if report.fix:
             click.echo(f"Fix: {report.fix}", err=True)
-        elif report.checked_corpus:
-            click.echo("The index matches the folder.")
+        click.echo(_verdict(report))
     if report.damaged:
         sys.exit(EXIT_INDEX)
     if report.drifted:
         sys.exit(EXIT_ERROR)
+
+
+def _verdict(report: Any) -> str:
+    """The one line that sums up a verify report."""
+    if report.damaged:
+        return f"Damaged: {len(report.damage)} problem(s) found; the index needs the fix above."
+    if report.drifted:
+        return (
+            f"Drifted from the folder: {len(report.missing)} missing, {len(report.extra)} extra, "
+            f"{len(report.stale)} stale."
+        )
+    sound = "Sound: every file matches its checksum, every document and posting reads"
+    return f"{sound}, and the index matches the folder." if report.checked_corpus else f"{sound}."
 
 
 @cli.command("rollback")

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import functools
-import pickle
-import struct
 import threading
 import time
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -15,18 +12,16 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from whoosh import index as whoosh_index
 from whoosh import scoring
 from whoosh.collectors import TimeLimit, TimeLimitCollector
-from whoosh.index import IndexError as WhooshIndexError
 from whoosh.query import And, Or, Query, Term
-from whoosh.reading import CorruptIndexError
 from whoosh.searching import Searcher
 
+from ..index.damage import as_damage
 from ..index.documents import from_fields
-from ..index.errors import IndexDamagedError, IndexStoreError
+from ..index.errors import IndexStoreError
 from ..index.schema import SIMILAR, TEXT_FIELDS
-from ..index.store import check_manifest, check_safe, current_generation, read_meta
+from ..index.store import current_name, open_current
 from ..ingest.codes import normalize_code
 from ..ingest.record import ProcedureDoc
 from ..ingest.sections import section_label
@@ -67,10 +62,6 @@ MORE_LIKE_TERMS = 6
 """Key terms taken from each field of a document to find its neighbours."""
 
 
-_DAMAGE = (OSError, EOFError, zlib.error, struct.error, pickle.UnpicklingError)
-"""What reading damaged Whoosh files raises (besides Whoosh's own errors)."""
-
-
 def analysed(schema: Any, fieldname: str, text: str) -> str:
     """``text`` as the field's analyzer indexes it (a code in the Similar Codes field: "0dtj4zz")."""
     tokens = [token.text for token in schema[fieldname].analyzer(text)]
@@ -91,27 +82,19 @@ def _guard(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-def _fix_hint(index_path: Path, generation: Path) -> str:
-    """The command that repairs a damaged index (``index.verify`` is imported only then)."""
-    from ..index.verify import fix_hint as hint
-
-    return hint(index_path, generation)
-
-
 def _guarded(engine: SearchEngine, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     try:
         return method(engine, *args, **kwargs)
     except (SearchError, IndexStoreError):
         raise
-    except (*_DAMAGE, WhooshIndexError, CorruptIndexError) as exc:
+    except Exception as exc:
         if engine._generation is not None and not engine._generation.exists():
             engine._searcher = None
             return method(engine, *args, **kwargs)
-        generation = engine._generation or engine.index_path
-        raise IndexDamagedError(
-            f"The index at {engine.index_path} is damaged ({type(exc).__name__}: {exc}). "
-            f"Fix: {_fix_hint(engine.index_path, generation)}"
-        ) from exc
+        damage = as_damage(exc, engine.index_path, engine._generation)
+        if damage is None:
+            raise
+        raise damage from exc
 
 
 RELAXED_NOTICE = "No document holds all the words of a known name for the query; these hold most of them."
@@ -156,25 +139,19 @@ class SearchEngine:
     # --- lifecycle -----------------------------------------------------------------------------
 
     def _open(self, retry: bool = True) -> None:
-        check_safe(self.index_path)
-        generation = current_generation(self.index_path)
-        check_safe(generation)
-        self.meta = read_meta(generation, self.index_path)
-        problems = check_manifest(generation)
-        if problems:
-            raise IndexDamagedError(
-                f"The index at {self.index_path} is damaged ({problems[0]}). Fix: {_fix_hint(self.index_path, generation)}"
-            )
+        opened = open_current(self.index_path)  # checked for safety and damage, retried if it moved on
+        generation = opened.path
         try:
-            ix = whoosh_index.open_dir(str(generation), readonly=True)
-            searcher = ix.searcher(weighting=scoring.BM25F())
-        except Exception as exc:  # Whoosh raises many kinds on damaged files
+            searcher = opened.index.searcher(weighting=scoring.BM25F())
+        except Exception as exc:
+            opened.index.close()
             if not generation.exists() and retry:
                 return self._open(retry=False)  # removed by a writer between reading CURRENT and opening
-            raise IndexDamagedError(
-                f"The index at {self.index_path} cannot be read ({type(exc).__name__}: {exc}). "
-                f"Fix: {_fix_hint(self.index_path, generation)}"
-            ) from exc
+            damage = as_damage(exc, self.index_path, generation)
+            if damage is None:
+                raise
+            raise damage from exc
+        self.meta = opened.meta
         old = self._searcher
         self._searcher, self._generation = searcher, generation
         if old is not None:
@@ -183,11 +160,8 @@ class SearchEngine:
     def _current(self) -> Searcher:
         """The searcher, reopened first if a newer generation has been published."""
         with self._lock:
-            try:
-                latest = current_generation(self.index_path)
-            except IndexStoreError:
-                latest = self._generation
-            if latest != self._generation or self._searcher is None:
+            latest = current_name(self.index_path)
+            if self._searcher is None or (latest is not None and latest != getattr(self._generation, "name", None)):
                 self._open()
             assert self._searcher is not None
             return self._searcher

@@ -83,6 +83,10 @@ def test_index_from_another_schema_version_names_the_rebuild_command(small_corpu
     meta = json.loads(meta_path.read_text())
     meta["schema_version"] = 999
     meta_path.write_text(json.dumps(meta))
+    # As another version would have published it: with checksums of what it wrote.
+    from procsearch.index.manifest import PUBLISHED, write_manifest
+
+    (index / PUBLISHED).write_text(json.dumps({meta_path.parent.name: write_manifest(meta_path.parent)}))
     with pytest.raises(IndexVersionError, match=r"index --rebuild"):
         SearchEngine(index)
 
