@@ -21,10 +21,20 @@ from ..ingest.pages import DEFAULT_MAX_BYTES, load_pages
 from ..ingest.processes import die_with_parent
 from ..ingest.record import ProcedureDoc
 from .documents import GENERATED_SOURCES, to_fields
-from .errors import IndexDamagedError
+from .errors import DeletionLimitError, IndexDamagedError, IndexStoreError
 from .schema import build_schema
 from .segment import BulkSegmentWriter
-from .store import clean_leftovers, new_generation_dir, new_meta, publish, write_meta, writer_lock
+from .store import (
+    check_safe,
+    clean_leftovers,
+    current_generation,
+    new_generation_dir,
+    new_meta,
+    publish,
+    read_meta,
+    write_meta,
+    writer_lock,
+)
 
 PAGES = "pages"
 ICD10PCS = "icd10pcs"
@@ -121,11 +131,15 @@ def build_index(
     lock_timeout: float = 0.0,
     progress: ProgressCallback | None = None,
     strict: bool = False,
+    max_delete: int | None = None,
+    allow_empty: bool = False,
 ) -> IndexReport:
     """Build a complete new index generation from ``corpus_dir`` and swap it in atomically.
 
     The previous generation keeps serving until the new one is complete, checked and on disk.
     With ``strict``, any skipped page raises StrictModeError and the index is left as it was.
+    A build that would remove more of the serving documents than ``max_delete`` (default: half
+    of them), or all of them without ``allow_empty``, raises DeletionLimitError, index unchanged.
     """
     unknown = set(sources) - set(SOURCES)
     if unknown:
@@ -136,6 +150,11 @@ def build_index(
         if strict and skipped:
             listed = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5])
             raise StrictModeError(f"{len(skipped)} page(s) skipped, index left unchanged (--strict): {listed}")
+        serving, codes = serving_codes(index_path)
+        deleting = len(codes - {doc.code for doc in docs}) if codes is not None else max(0, serving - len(docs))
+        check_deletions(
+            index_path, serving, deleting, len(docs), max_delete=max_delete, allow_empty=allow_empty
+        )
         built = new_generation_dir(index_path)
         try:
             write_docs(built, docs, progress=progress)
@@ -155,6 +174,52 @@ def build_index(
         seconds=time.perf_counter() - started,
         removed_leftovers=len(removed),
     )
+
+
+MAX_DELETE_SHARE = 0.5
+"""Unless told otherwise, a run may remove at most this share of the documents the index serves:
+an empty, mistyped or unmounted folder must not wipe the index (like rsync's --max-delete)."""
+
+
+def check_deletions(
+    index_path: Path, serving: int, deleting: int, remaining: int, *, max_delete: int | None, allow_empty: bool
+) -> None:
+    """Raise DeletionLimitError when a run removing ``deleting`` of ``serving`` documents (leaving
+    ``remaining``) is not allowed: more than ``max_delete`` (default: :data:`MAX_DELETE_SHARE` of
+    them), unless the run empties the index and ``allow_empty`` is set."""
+    if deleting == 0 or (remaining == 0 and allow_empty):
+        return
+    limit = max_delete if max_delete is not None else int(serving * MAX_DELETE_SHARE)
+    if deleting > limit:
+        raise DeletionLimitError(index_path, serving=serving, deleting=deleting, remaining=remaining, limit=limit)
+
+
+def serving_codes(index_path: Path) -> tuple[int, frozenset[str] | None]:
+    """How many documents the index serves now, and their codes (None when its files cannot be
+    read: then only the count from its metadata is known). (0, None) when there is no index."""
+    try:
+        generation = current_generation(index_path)
+    except IndexStoreError:
+        return 0, None
+    try:
+        count = read_meta(generation, index_path).document_count
+    except IndexStoreError:
+        count = 0
+    try:
+        check_safe(generation)
+        ix = whoosh_index.open_dir(str(generation), readonly=True)
+    except Exception:  # unsafe, damaged or from another version: the count is all there is
+        return count, None
+    try:
+        with ix.reader() as reader:
+            codes = {term.decode("utf-8") for term in reader.lexicon("code")}
+            if len(codes) != reader.doc_count():  # deleted documents leave their terms behind
+                codes = {code for code in codes if reader.postings("code", code).is_active()}
+        return len(codes), frozenset(codes)
+    except Exception:
+        return count, None
+    finally:
+        ix.close()
 
 
 COMPOUND = False

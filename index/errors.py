@@ -25,3 +25,24 @@ class IndexLockedError(IndexStoreError):
 
 class IndexUnsafeError(IndexStoreError):
     """The index directory is owned by another user or writable by others (Whoosh unpickles it)."""
+
+
+class DeletionLimitError(Exception):
+    """A new generation would remove more of the serving index's documents than allowed.
+
+    Raised before anything is published, so the serving generation stays as it was. Not an
+    IndexStoreError: the index is fine, the input looks wrong (an empty or mistyped folder).
+    """
+
+    def __init__(self, index_path: object, *, serving: int, deleting: int, remaining: int, limit: int) -> None:
+        self.index_path = index_path
+        self.serving = serving
+        self.deleting = deleting
+        self.remaining = remaining
+        self.limit = limit
+        what = "every one" if remaining == 0 else f"{deleting:,}"
+        super().__init__(
+            f"Refusing to publish: the new index would remove {what} of the {serving:,} documents "
+            f"{index_path} serves ({remaining:,} would remain; at most {limit:,} may be removed). "
+            f"The index is unchanged."
+        )

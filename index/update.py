@@ -23,7 +23,7 @@ from whoosh.writing import MERGE_SMALL
 from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, read_page
 from ..ingest.record import ProcedureDoc
-from .build import COMPOUND, PAGES, ProgressCallback, SkippedPage, build_index
+from .build import COMPOUND, PAGES, ProgressCallback, SkippedPage, build_index, check_deletions
 from .documents import GENERATED_SOURCES, to_fields
 from .errors import IndexDamagedError, IndexMissingError, IndexVersionError
 from .store import (
@@ -153,17 +153,27 @@ def reindex(
     lock_timeout: float = 0.0,
     progress: ProgressCallback | None = None,
     strict: bool = False,
+    max_delete: int | None = None,
+    allow_empty: bool = False,
 ) -> ReindexReport:
     """Bring the index in line with ``corpus_dir``: add new pages, re-index changed ones, delete
     removed ones, leave the rest untouched; all in one new generation. With no index yet (or an
-    index from another version) it builds one from scratch."""
+    index from another version) it builds one from scratch. ``max_delete`` and ``allow_empty``
+    bound the documents a run may remove, as for :func:`build_index`."""
     started = time.perf_counter()
     try:
         generation = current_generation(index_path)
         read_meta(generation, index_path)
     except (IndexMissingError, IndexVersionError):  # nothing to update, or an older schema: build anew
         report = build_index(
-            corpus_dir, index_path, max_bytes=max_bytes, lock_timeout=lock_timeout, progress=progress, strict=strict
+            corpus_dir,
+            index_path,
+            max_bytes=max_bytes,
+            lock_timeout=lock_timeout,
+            progress=progress,
+            strict=strict,
+            max_delete=max_delete,
+            allow_empty=allow_empty,
         )
         return ReindexReport(
             index_path,
@@ -196,6 +206,17 @@ def reindex(
             raise StrictModeError(f"{len(skipped)} page(s) skipped, index left unchanged (--strict): {listed}")
         removed_sources = set(plan.update) | set(plan.delete) | {d.source for d in docs}
         removed_sources |= {s.source for s in skipped if s.source in indexed}
+        new_sources = {d.source for d in docs}
+        deleted = [s for s in removed_sources if s in indexed and s not in new_sources]
+        added = sum(1 for d in docs if d.source not in indexed)
+        check_deletions(
+            index_path,
+            meta.document_count,
+            len(deleted),
+            meta.document_count - len(deleted) + added,
+            max_delete=max_delete,
+            allow_empty=allow_empty,
+        )
         if not docs and not removed_sources:
             removed = clean_leftovers(index_path)
             return ReindexReport(
@@ -222,13 +243,12 @@ def reindex(
             shutil.rmtree(built, ignore_errors=True)
             raise
         removed = clean_leftovers(index_path)
-    added = sum(1 for d in docs if d.source not in indexed)
     return ReindexReport(
         index_path,
         final.name,
         added=added,
         updated=len(docs) - added,
-        deleted=len([s for s in removed_sources if s in indexed and s not in {d.source for d in docs}]),
+        deleted=len(deleted),
         unchanged=len(plan.unchanged),
         skipped=tuple(skipped),
         seconds=time.perf_counter() - started,

@@ -187,11 +187,33 @@ def write_options(function: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Seconds to wait for another writer to finish.",
         ),
+        click.option(
+            "--max-delete",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Publish even if this many of the served documents go (default: at most half of them).",
+        ),
+        click.option(
+            "--allow-empty", is_flag=True, help="Publish even if the new index is empty (every served document goes)."
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
     ]
     for option in reversed(options):
         function = option(function)
     return function
+
+
+@contextmanager
+def write_errors() -> Iterator[None]:
+    """:func:`library_errors`, plus the advice for a run the library refused to publish."""
+    from .index.errors import DeletionLimitError
+
+    with library_errors():
+        try:
+            yield
+        except DeletionLimitError as exc:
+            flag = "--allow-empty" if exc.remaining == 0 else f"--max-delete {exc.deleting}"
+            raise CliError(f"{exc} Check the folder; if this is what you want, run again with {flag}.") from exc
 
 
 def _report_skips(skipped: Any) -> None:
@@ -233,6 +255,8 @@ def index_command(
     strict: bool,
     max_bytes: int | None,
     lock_timeout: float,
+    max_delete: int | None,
+    allow_empty: bool,
     as_json: bool,
 ) -> None:
     """Build the index from a folder of procedure pages (default: the bundled corpus).
@@ -246,7 +270,7 @@ def index_command(
 
     folder = corpus_dir or bundled_corpus()
     update, finish = _progress_bar()
-    with library_errors():
+    with write_errors():
         try:
             report = build_index(
                 folder,
@@ -256,6 +280,8 @@ def index_command(
                 lock_timeout=lock_timeout,
                 progress=update,
                 strict=strict,
+                max_delete=max_delete,
+                allow_empty=allow_empty,
             )
         finally:
             finish()
@@ -516,7 +542,14 @@ Exit codes: 0 done; 3 done, some pages skipped; 1 error (or a skip with --strict
 @write_options
 @pass_context
 def reindex_command(
-    ctx: Context, corpus_dir: Path | None, strict: bool, max_bytes: int | None, lock_timeout: float, as_json: bool
+    ctx: Context,
+    corpus_dir: Path | None,
+    strict: bool,
+    max_bytes: int | None,
+    lock_timeout: float,
+    max_delete: int | None,
+    allow_empty: bool,
+    as_json: bool,
 ) -> None:
     """Update the index from a folder of pages by content hash: add new pages, re-index changed
     ones, delete removed ones, all in one atomic step. Safe to run on a schedule."""
@@ -526,7 +559,7 @@ def reindex_command(
 
     folder = corpus_dir or bundled_corpus()
     update, finish = _progress_bar()
-    with library_errors():
+    with write_errors():
         try:
             report = reindex(
                 folder,
@@ -535,6 +568,8 @@ def reindex_command(
                 lock_timeout=lock_timeout,
                 progress=update,
                 strict=strict,
+                max_delete=max_delete,
+                allow_empty=allow_empty,
             )
         finally:
             finish()
