@@ -21,7 +21,7 @@ from whoosh import index as whoosh_index
 from whoosh.writing import MERGE_SMALL
 
 from ..ingest.errors import PageSkipped, StrictModeError
-from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, read_page
+from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, read_page, scan_pages
 from ..ingest.record import ProcedureDoc
 from .build import COMPOUND, PAGES, ProgressCallback, SkippedPage, build_index, check_deletions, recorded_sources
 from .documents import GENERATED_SOURCES, to_fields
@@ -98,11 +98,12 @@ class ReindexReport:
         }
 
 
-def file_hashes(corpus_dir: Path) -> dict[str, tuple[Path, str]]:
-    """source (path relative to the folder) -> (path, SHA-256 of the bytes) for every candidate file."""
+def file_hashes(corpus_dir: Path, paths: list[Path] | None = None) -> dict[str, tuple[Path, str]]:
+    """source (path relative to the folder) -> (path, SHA-256 of the bytes) for every candidate
+    file (or for ``paths``, the candidates of a :func:`scan_pages` of the folder)."""
     root = corpus_dir.resolve()
     result: dict[str, tuple[Path, str]] = {}
-    for path in find_pages(root):
+    for path in find_pages(root) if paths is None else paths:
         try:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:
@@ -204,9 +205,11 @@ def reindex(
                 f"Roll back with: procsearch --index {index_path} rollback; or rebuild with: "
                 f"procsearch --index {index_path} index --rebuild"
             ) from exc
-        files = file_hashes(corpus_dir)
+        scan = scan_pages(corpus_dir)
+        files = file_hashes(corpus_dir, scan.paths)
         plan = plan_changes({s: h for s, (_, h) in indexed.items()}, {s: h for s, (_, h) in files.items()})
         docs, skipped = _read_changed(plan, files, indexed, max_bytes=max_bytes, progress=progress)
+        skipped[:0] = [SkippedPage(skip.source, skip.reason, skip.detail) for skip in scan.skipped]
         if strict and skipped:
             listed = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5])
             raise StrictModeError(f"{len(skipped)} page(s) skipped, index left unchanged (--strict): {listed}")

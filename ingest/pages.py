@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
+import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -45,15 +47,40 @@ class PageBatch:
     skipped: list[PageSkipped] = field(default_factory=list)
 
 
+@dataclass
+class PageScan:
+    """The candidate files below a folder (sorted by path relative to it), and the entries that
+    cannot be pages, each with its reason (a link loop, a FIFO, a name that is not UTF-8, ...)."""
+
+    paths: list[Path] = field(default_factory=list)
+    skipped: list[PageSkipped] = field(default_factory=list)
+
+
 def find_pages(corpus_dir: Path) -> list[Path]:
-    """Every candidate file below ``corpus_dir``, sorted; symbolic links are followed only when
-    their real path is inside the folder, and link loops end."""
+    """Every candidate file below ``corpus_dir``, sorted (see :func:`scan_pages`)."""
+    return scan_pages(corpus_dir).paths
+
+
+def scan_pages(corpus_dir: Path) -> PageScan:
+    """Walk ``corpus_dir``: symbolic links are followed only when their real path is inside the
+    folder, and directory loops end. No entry stops the walk: a link loop, a broken link, a link
+    leaving the folder, a file that is not a regular file (FIFO, socket, device), a name that is
+    not UTF-8 and an unreadable folder are each reported as skipped."""
     root = corpus_dir.resolve()
-    found: list[Path] = []
+    scan = PageScan()
     seen_dirs: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+
+    def unreadable(error: OSError) -> None:
+        where = display_name(os.path.relpath(error.filename, root)) if error.filename else "."
+        scan.skipped.append(PageSkipped("cannot read folder", where, error.strerror or str(error)))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unreadable):
         real = os.path.realpath(dirpath)
-        if real in seen_dirs or not _inside(Path(real), root):
+        if real in seen_dirs:
+            dirnames[:] = []
+            continue
+        if not _inside(Path(real), root):
+            scan.skipped.append(PageSkipped("link leaves the folder", display_name(os.path.relpath(dirpath, root))))
             dirnames[:] = []
             continue
         seen_dirs.add(real)
@@ -62,9 +89,49 @@ def find_pages(corpus_dir: Path) -> list[Path]:
             if name.startswith(".") or name in _IGNORED_NAMES:
                 continue
             path = Path(dirpath) / name
-            if _inside(path.resolve(), root) and path.is_file():
-                found.append(path)
-    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+            skip = _entry_skip(path, path.relative_to(root).as_posix(), root)
+            if skip is None:
+                scan.paths.append(path)
+            else:
+                scan.skipped.append(skip)
+    scan.paths.sort(key=lambda p: p.relative_to(root).as_posix())
+    scan.skipped.sort(key=lambda skip: skip.source)
+    return scan
+
+
+def _entry_skip(path: Path, relative: str, root: Path) -> PageSkipped | None:
+    """Why a directory entry cannot be a page, or None when it is a candidate file."""
+    if relative != display_name(relative):
+        return PageSkipped("file name is not UTF-8", display_name(relative))
+    try:
+        if path.is_symlink():
+            real = Path(os.path.realpath(path))
+            os.stat(path)  # a loop or a missing target raises here
+            if not _inside(real, root):
+                return PageSkipped("link leaves the folder", relative)
+        info = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return PageSkipped("symbolic link loop", relative)
+        if exc.errno == errno.ENOENT:
+            return PageSkipped("broken symbolic link", relative)
+        return PageSkipped("cannot read file", relative, exc.strerror or str(exc))
+    if not stat.S_ISREG(info.st_mode):
+        return PageSkipped("not a regular file", relative, _file_kind(info.st_mode))
+    return None
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device")):
+        if test(mode):
+            return kind
+    return "block device" if stat.S_ISBLK(mode) else "special file"
+
+
+def display_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (kept by the OS as surrogate escapes) are
+    shown as ``\\xNN``."""
+    return os.fsencode(name).decode("utf-8", errors="backslashreplace")
 
 
 def read_page(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, source: str | None = None) -> ProcedureDoc:
@@ -116,8 +183,9 @@ def load_pages(
     every run and every machine.
     """
     root = corpus_dir.resolve()
-    paths = find_pages(root)
-    batch = PageBatch()
+    scan = scan_pages(root)
+    paths = scan.paths
+    batch = PageBatch(skipped=list(scan.skipped))
     owners: dict[str, str] = {}
     jobs = [(path, path.relative_to(root).as_posix(), max_bytes) for path in paths]
     for done, (relative, doc) in enumerate(_read_all(jobs), 1):

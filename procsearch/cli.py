@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -218,10 +219,19 @@ def write_errors() -> Iterator[None]:
             raise CliError(f"{exc} Check the folder; if this is what you want, run again with {flag}.{also}") from exc
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: object) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``): a file name printed in a
+    log can never forge a line of it."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], str(text))
+
+
 def _report_skips(skipped: Any) -> None:
     for skip in skipped:
-        detail = f" ({skip.detail})" if skip.detail else ""
-        click.echo(f"skipped {skip.source}: {skip.reason}{detail}", err=True)
+        detail = f" ({printable(skip.detail)})" if skip.detail else ""
+        click.echo(f"skipped {printable(skip.source)}: {skip.reason}{detail}", err=True)
 
 
 @cli.command(
@@ -292,10 +302,10 @@ def index_command(
         _report_skips(report.skipped)
         reasons = ", ".join(f"{count} {reason}" for reason, count in report.skipped_by_reason().items())
         origin = ", ".join(
-            f"{count} from {name if name != 'pages' else folder}" for name, count in report.sources.items()
+            f"{count} from {name if name != 'pages' else printable(folder)}" for name, count in report.sources.items()
         )
         click.echo(
-            f"Indexed {report.indexed} documents ({origin}) into {ctx.index_path} in {report.seconds:.1f} s"
+            f"Indexed {report.indexed} documents ({origin}) into {printable(ctx.index_path)} in {report.seconds:.1f} s"
             + (f"; skipped {len(report.skipped)} ({reasons})" if report.skipped else "")
             + "."
         )
@@ -580,7 +590,7 @@ def reindex_command(
         _report_skips(report.skipped)
         what = "rebuilt" if report.rebuilt else "reindexed"
         click.echo(
-            f"{what} {ctx.index_path}: {report.added} added, {report.updated} updated, "
+            f"{what} {printable(ctx.index_path)}: {report.added} added, {report.updated} updated, "
             f"{report.deleted} deleted, {report.unchanged} unchanged, {len(report.skipped)} skipped; "
             f"{report.documents} documents; {report.seconds:.2f} s"
         )
@@ -623,7 +633,7 @@ def verify_command(ctx: Context, corpus_dir: Path | None, as_json: bool) -> None
             click.echo(f"damaged: {problem}", err=True)
         for label, items in (("missing", report.missing), ("extra", report.extra), ("stale", report.stale)):
             for item in items:
-                click.echo(f"{label}: {item}")
+                click.echo(f"{label}: {printable(item)}")
         if report.fix:
             click.echo(f"Fix: {report.fix}", err=True)
         elif report.checked_corpus:

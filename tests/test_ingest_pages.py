@@ -113,3 +113,54 @@ def test_many_pages_are_parsed_in_parallel_with_the_same_result(
     ]
     assert {s.reason for s in parallel.skipped} == {"empty file", "duplicate code"}
     assert seen == sorted(seen) and len(seen) == 32
+
+
+def bad_entries(folder: Path) -> dict[str, str]:
+    """One page, and one of each entry that used to stop a run or vanish silently; returns the
+    skip reason expected for each entry, by displayed name."""
+    write(folder, "good.html", page("27447"))
+    (folder / "loop-a.html").symlink_to(folder / "loop-b.html")
+    (folder / "loop-b.html").symlink_to(folder / "loop-a.html")
+    (folder / "self.html").symlink_to(folder / "self.html")
+    (folder / "dangling.html").symlink_to(folder / "missing.html")
+    write(folder, os.fsdecode(b"caf\xe9.html"), page("27130"))
+    os.mkfifo(folder / "x.html")
+    write(folder, "evil\nskipped good.html: forged.html", b"")
+    return {
+        "caf\\xe9.html": "file name is not UTF-8",
+        "dangling.html": "broken symbolic link",
+        "evil\nskipped good.html: forged.html": "empty file",
+        "loop-a.html": "symbolic link loop",
+        "loop-b.html": "symbolic link loop",
+        "self.html": "symbolic link loop",
+        "x.html": "not a regular file",
+    }
+
+
+def test_link_loops_fifos_and_undecodable_names_are_skips_and_the_run_goes_on(tmp_path: Path) -> None:
+    expected = bad_entries(tmp_path)
+    batch = load_pages(tmp_path)
+    assert [doc.code for doc in batch.docs] == ["27447"]
+    assert {skip.source: skip.reason for skip in batch.skipped} == expected
+    assert next(s for s in batch.skipped if s.source == "x.html").detail == "FIFO"
+
+
+@pytest.mark.parametrize("command", ["index", "reindex"])
+def test_the_cli_lists_each_bad_entry_on_one_escaped_line(command: str, tmp_path: Path) -> None:
+    from test_index_reindex import run_cli
+
+    from procsearch.cli import EXIT_SKIPPED
+
+    corpus = tmp_path / "pages"
+    corpus.mkdir()
+    expected = bad_entries(corpus)
+    index = tmp_path / "ix"
+    if command == "reindex":
+        assert run_cli("--index", index, "index", corpus).returncode == EXIT_SKIPPED
+    result = run_cli("--index", index, command, corpus)
+    assert result.returncode == EXIT_SKIPPED, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(expected), lines
+    assert "skipped evil\\nskipped good.html: forged.html: empty file" in lines
+    assert "skipped caf\\xe9.html: file name is not UTF-8" in lines
+    assert not any(line.startswith("skipped good.html") for line in lines)
