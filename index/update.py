@@ -8,7 +8,6 @@ to disk, and swaps the CURRENT pointer.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import time
@@ -21,7 +20,7 @@ from whoosh import index as whoosh_index
 from whoosh.writing import MERGE_SMALL
 
 from ..ingest.errors import PageSkipped, StrictModeError
-from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, read_page, scan_pages
+from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, read_page, read_page_bytes, scan_pages
 from ..ingest.record import ProcedureDoc
 from .build import COMPOUND, PAGES, ProgressCallback, SkippedPage, build_index, check_deletions, recorded_sources
 from .documents import GENERATED_SOURCES, to_fields
@@ -98,16 +97,19 @@ class ReindexReport:
         }
 
 
-def file_hashes(corpus_dir: Path, paths: list[Path] | None = None) -> dict[str, tuple[Path, str]]:
+def file_hashes(
+    corpus_dir: Path, paths: list[Path] | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> dict[str, tuple[Path, str]]:
     """source (path relative to the folder) -> (path, SHA-256 of the bytes) for every candidate
-    file (or for ``paths``, the candidates of a :func:`scan_pages` of the folder)."""
+    file (or for ``paths``, the candidates of a :func:`scan_pages` of the folder). A file that is
+    too large or unreadable is not read and gets the hash "": read_page reports it."""
     root = corpus_dir.resolve()
     result: dict[str, tuple[Path, str]] = {}
     for path in find_pages(root) if paths is None else paths:
         try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
-            digest = ""  # read_page will report it
+            _data, digest = read_page_bytes(path, max_bytes=max_bytes)
+        except PageSkipped:
+            digest = ""
         result[path.relative_to(root).as_posix()] = (path, digest)
     return result
 
@@ -206,7 +208,7 @@ def reindex(
                 f"procsearch --index {index_path} index --rebuild"
             ) from exc
         scan = scan_pages(corpus_dir)
-        files = file_hashes(corpus_dir, scan.paths)
+        files = file_hashes(corpus_dir, scan.paths, max_bytes=max_bytes)
         plan = plan_changes({s: h for s, (_, h) in indexed.items()}, {s: h for s, (_, h) in files.items()})
         docs, skipped = _read_changed(plan, files, indexed, max_bytes=max_bytes, progress=progress)
         skipped[:0] = [SkippedPage(skip.source, skip.reason, skip.detail) for skip in scan.skipped]

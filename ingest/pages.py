@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import multiprocessing
 import os
 import stat
@@ -134,26 +135,64 @@ def display_name(name: str) -> str:
     return os.fsencode(name).decode("utf-8", errors="backslashreplace")
 
 
+READ_CHUNK = 1 << 16
+
+
+def read_page_bytes(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, source: str | None = None) -> tuple[bytes, str]:
+    """The bytes of one page file and their SHA-256, from one descriptor: the size limit is
+    checked on the opened file before anything is read (and again while reading, should the file
+    grow), and the bytes are read and hashed a chunk at a time. Raises PageSkipped."""
+    name = source if source is not None else str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise PageSkipped("cannot read file", name, exc.strerror or str(exc)) from exc
+    try:
+        return _read_descriptor(fd, name, max_bytes)
+    finally:
+        os.close(fd)
+
+
+def _read_descriptor(fd: int, name: str, max_bytes: int) -> tuple[bytes, str]:
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise PageSkipped("not a regular file", name, _file_kind(info.st_mode))
+        if info.st_size > max_bytes:
+            raise PageSkipped("file too large", name, f"{info.st_size:,} bytes; the limit is {max_bytes:,}")
+        digest = hashlib.sha256()
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, READ_CHUNK):
+            size += len(chunk)
+            if size > max_bytes:
+                raise PageSkipped("file too large", name, f"over {max_bytes:,} bytes (it grew while read)")
+            digest.update(chunk)
+            chunks.append(chunk)
+    except OSError as exc:
+        raise PageSkipped("cannot read file", name, exc.strerror or str(exc)) from exc
+    if not size:
+        raise PageSkipped("empty file", name)
+    return b"".join(chunks), digest.hexdigest()
+
+
 def read_page(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, source: str | None = None) -> ProcedureDoc:
     """Read and parse one page file; raises PageSkipped with the reason when it is not a page."""
     name = source if source is not None else str(path)
-    try:
-        size = path.stat().st_size
-        if size == 0:
-            raise PageSkipped("empty file", name)
-        if size > max_bytes:
-            raise PageSkipped("file too large", name, f"{size:,} bytes; the limit is {max_bytes:,}")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PageSkipped("cannot read file", name, exc.strerror or str(exc)) from exc
+    data, _digest = read_page_bytes(path, max_bytes=max_bytes, source=name)
+    return page_from_bytes(data, source=name, suffix=path.suffix)
+
+
+def page_from_bytes(data: bytes, *, source: str, suffix: str) -> ProcedureDoc:
+    """Parse the bytes of a page file named ``source`` (with file name suffix ``suffix``)."""
     kind = binary_kind(data)
     if kind:
-        raise PageSkipped("not an HTML page", name, kind)
-    if path.suffix.lower() not in PAGE_SUFFIXES and b"<" not in data[:65536]:
-        raise PageSkipped("not an HTML page", name, f"{path.suffix or 'no'} file without markup")
+        raise PageSkipped("not an HTML page", source, kind)
+    if suffix.lower() not in PAGE_SUFFIXES and b"<" not in data[:65536]:
+        raise PageSkipped("not an HTML page", source, f"{suffix or 'no'} file without markup")
     from .parse import parse_page  # here, not at the top: searching imports this module but never parses
 
-    return parse_page(data, source=name)
+    return parse_page(data, source=source)
 
 
 def binary_kind(data: bytes) -> str:

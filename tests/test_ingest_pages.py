@@ -164,3 +164,57 @@ def test_the_cli_lists_each_bad_entry_on_one_escaped_line(command: str, tmp_path
     assert "skipped evil\\nskipped good.html: forged.html: empty file" in lines
     assert "skipped caf\\xe9.html: file name is not UTF-8" in lines
     assert not any(line.startswith("skipped good.html") for line in lines)
+
+
+def test_reindex_skips_an_oversized_file_before_reading_it(tmp_path: Path) -> None:
+    """A sparse 3 GB file: the size limit applies to the opened file before a byte is read, so a
+    re-index that may map 1.5 GB of memory in all still ends, reporting the file as too large."""
+    import resource
+    import subprocess
+    import sys
+
+    from test_index_reindex import CLI_CWD, CLI_ENV, PROCSEARCH
+
+    from procsearch.cli import EXIT_SKIPPED
+
+    corpus = tmp_path / "pages"
+    write(corpus, "good.html", page("27447"))
+    index = tmp_path / "ix"
+    from procsearch.index.build import build_index
+
+    build_index(corpus, index)
+    with open(corpus / "huge.html", "wb") as handle:
+        handle.truncate(3 * 1024**3)
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024**2, resource.RLIM_INFINITY))
+
+    for command in ("reindex", "verify"):
+        result = subprocess.run(
+            [*PROCSEARCH, "--index", str(index), command, str(corpus)],
+            capture_output=True,
+            text=True,
+            env=CLI_ENV,
+            cwd=CLI_CWD,
+            preexec_fn=limit_memory,
+            timeout=120,
+        )
+        assert "Traceback" not in result.stderr and "unexpected" not in result.stderr, result.stderr
+        if command == "reindex":
+            assert result.returncode == EXIT_SKIPPED, result.stderr
+            assert "skipped huge.html: file too large (3,221,225,472 bytes; the limit is 5,242,880)" in result.stderr
+        else:
+            assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_page_bytes_come_with_their_hash_and_within_the_limit(tmp_path: Path) -> None:
+    from procsearch.ingest.errors import PageSkipped
+    from procsearch.ingest.pages import read_page_bytes
+
+    path = write(tmp_path, "p.html", page("27447"))
+    data, digest = read_page_bytes(path)
+    import hashlib
+
+    assert data == path.read_bytes() and digest == hashlib.sha256(data).hexdigest()
+    with pytest.raises(PageSkipped, match="file too large"):
+        read_page_bytes(path, max_bytes=len(data) - 1)
