@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from whoosh import index as whoosh_index
 from whoosh.writing import MERGE_SMALL
 
 from ..ingest.errors import PageSkipped, StrictModeError
-from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, read_page, read_page_bytes, scan_pages
+from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, page_from_bytes, read_page_bytes, scan_pages
 from ..ingest.record import ProcedureDoc
 from .build import COMPOUND, PAGES, ProgressCallback, SkippedPage, build_index, check_deletions, recorded_sources
 from .documents import GENERATED_SOURCES, to_fields
@@ -97,21 +97,50 @@ class ReindexReport:
         }
 
 
+@dataclass(frozen=True)
+class PageFile:
+    """One candidate file of the folder, read once: its hash, and its bytes when they are to be
+    parsed (a file that cannot be read as a page has the hash "" and the skip that says why)."""
+
+    path: Path
+    digest: str
+    data: bytes | None = None
+    skip: PageSkipped | None = None
+
+
+def read_files(
+    corpus_dir: Path,
+    paths: list[Path] | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    keep: Callable[[str, str], bool] = lambda source, digest: False,
+    progress: ProgressCallback | None = None,
+) -> dict[str, PageFile]:
+    """source (path relative to the folder) -> :class:`PageFile` for every candidate file (or for
+    ``paths``, the candidates of a :func:`scan_pages` of the folder). Each file is opened and read
+    once (:func:`read_page_bytes`); its bytes are kept when ``keep(source, digest)`` says so, and
+    what is parsed later is exactly what was hashed."""
+    root = corpus_dir.resolve()
+    paths = find_pages(root) if paths is None else paths
+    result: dict[str, PageFile] = {}
+    for done, path in enumerate(paths, 1):
+        source = path.relative_to(root).as_posix()
+        try:
+            data, digest = read_page_bytes(path, root=root, max_bytes=max_bytes, source=source)
+            result[source] = PageFile(path, digest, data if keep(source, digest) else None)
+        except PageSkipped as skip:
+            result[source] = PageFile(path, "", skip=skip)
+        if progress and (done % 100 == 0 or done == len(paths)):
+            progress("hashing pages", done, len(paths))
+    return result
+
+
 def file_hashes(
     corpus_dir: Path, paths: list[Path] | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> dict[str, tuple[Path, str]]:
-    """source (path relative to the folder) -> (path, SHA-256 of the bytes) for every candidate
-    file (or for ``paths``, the candidates of a :func:`scan_pages` of the folder). A file that is
-    too large or unreadable is not read and gets the hash "": read_page reports it."""
-    root = corpus_dir.resolve()
-    result: dict[str, tuple[Path, str]] = {}
-    for path in find_pages(root) if paths is None else paths:
-        try:
-            _data, digest = read_page_bytes(path, max_bytes=max_bytes)
-        except PageSkipped:
-            digest = ""
-        result[path.relative_to(root).as_posix()] = (path, digest)
-    return result
+    """source -> (path, SHA-256 of the bytes) for every candidate file (see :func:`read_files`);
+    a file that is too large or cannot be read gets the hash "" (read_page reports it)."""
+    return {source: (file.path, file.digest) for source, file in read_files(corpus_dir, paths, max_bytes=max_bytes).items()}
 
 
 def indexed_pages(generation: Path) -> dict[str, tuple[str, str]]:
@@ -208,9 +237,16 @@ def reindex(
                 f"procsearch --index {index_path} index --rebuild"
             ) from exc
         scan = scan_pages(corpus_dir)
-        files = file_hashes(corpus_dir, scan.paths, max_bytes=max_bytes)
-        plan = plan_changes({s: h for s, (_, h) in indexed.items()}, {s: h for s, (_, h) in files.items()})
-        docs, skipped = _read_changed(plan, files, indexed, max_bytes=max_bytes, progress=progress)
+        hashes = {source: digest for source, (_, digest) in indexed.items()}
+        files = read_files(
+            corpus_dir,
+            scan.paths,
+            max_bytes=max_bytes,
+            keep=lambda source, digest: hashes.get(source) != digest,
+            progress=progress,
+        )
+        plan = plan_changes(hashes, {source: file.digest for source, file in files.items()})
+        docs, skipped = _read_changed(plan, files, indexed, progress=progress)
         skipped[:0] = [SkippedPage(skip.source, skip.reason, skip.detail) for skip in scan.skipped]
         if strict and skipped:
             listed = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5])
@@ -271,14 +307,13 @@ def reindex(
 
 def _read_changed(
     plan: ChangePlan,
-    files: Mapping[str, tuple[Path, str]],
+    files: Mapping[str, PageFile],
     indexed: Mapping[str, tuple[str, str]],
     *,
-    max_bytes: int,
     progress: ProgressCallback | None,
 ) -> tuple[list[ProcedureDoc], list[SkippedPage]]:
-    """Parse only new and changed files; apply the duplicate-code rule of a full build
-    (the path that sorts first keeps the code)."""
+    """Parse only new and changed files, from the bytes they were hashed from; apply the
+    duplicate-code rule of a full build (the path that sorts first keeps the code)."""
     owners = {
         code: source for source, (code, _) in indexed.items() if source not in plan.update and source not in plan.delete
     }
@@ -286,9 +321,12 @@ def _read_changed(
     skipped: list[SkippedPage] = []
     todo = [*plan.add, *plan.update]
     for done, source in enumerate(sorted(todo), 1):
-        path, _digest = files[source]
+        file = files[source]
         try:
-            doc = read_page(path, max_bytes=max_bytes, source=source)
+            if file.skip is not None:
+                raise file.skip
+            assert file.data is not None  # kept by read_files for every changed file
+            doc = page_from_bytes(file.data, source=source, suffix=file.path.suffix)
         except PageSkipped as skip:
             skipped.append(SkippedPage(skip.source, skip.reason, skip.detail))
             continue

@@ -138,19 +138,55 @@ def display_name(name: str) -> str:
 READ_CHUNK = 1 << 16
 
 
-def read_page_bytes(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, source: str | None = None) -> tuple[bytes, str]:
-    """The bytes of one page file and their SHA-256, from one descriptor: the size limit is
-    checked on the opened file before anything is read (and again while reading, should the file
-    grow), and the bytes are read and hashed a chunk at a time. Raises PageSkipped."""
+def read_page_bytes(
+    path: Path, *, root: Path | None = None, max_bytes: int = DEFAULT_MAX_BYTES, source: str | None = None
+) -> tuple[bytes, str]:
+    """The bytes of one page file and their SHA-256, from one descriptor opened once.
+
+    The file is opened below ``root`` (the corpus folder, resolved; default: the folder the
+    file's real path is in) one path component at a time without following any symbolic link,
+    so a link swapped in after the folder was scanned cannot make it read a file outside. The
+    size limit is checked on the opened file before anything is read (and again while reading,
+    should the file grow), and the bytes are read and hashed a chunk at a time. Raises PageSkipped.
+    """
     name = source if source is not None else str(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise PageSkipped("cannot read file", name, exc.strerror or str(exc)) from exc
+    fd = _open_below(Path(root) if root is not None else None, path, name)
     try:
         return _read_descriptor(fd, name, max_bytes)
     finally:
         os.close(fd)
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+"""Non-blocking: opening a FIFO swapped in for a page must not wait for a writer."""
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0) | _NOFOLLOW
+
+
+def _open_below(root: Path | None, path: Path, name: str) -> int:
+    """A descriptor for ``path``'s real file, opened from ``root`` down without following links."""
+    real = os.path.realpath(path)
+    base = os.path.realpath(root) if root is not None else os.path.dirname(real)
+    relative = os.path.relpath(real, base)
+    if relative == os.curdir or relative.split(os.sep)[0] == os.pardir:
+        raise PageSkipped("link leaves the folder", name)
+    try:
+        if not _NOFOLLOW or os.open not in os.supports_dir_fd:  # no openat (Windows): open by path
+            return os.open(real, _READ_FLAGS)
+        *folders, filename = relative.split(os.sep)
+        fd = os.open(base, _DIR_FLAGS)
+        try:
+            for folder in folders:
+                inner = os.open(folder, _DIR_FLAGS, dir_fd=fd)
+                os.close(fd)
+                fd = inner
+            return os.open(filename, _READ_FLAGS | _NOFOLLOW, dir_fd=fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # a link was swapped in after the scan
+            raise PageSkipped("file changed while read", name, "it became a symbolic link") from exc
+        raise PageSkipped("cannot read file", name, exc.strerror or str(exc)) from exc
 
 
 def _read_descriptor(fd: int, name: str, max_bytes: int) -> tuple[bytes, str]:
@@ -176,10 +212,13 @@ def _read_descriptor(fd: int, name: str, max_bytes: int) -> tuple[bytes, str]:
     return b"".join(chunks), digest.hexdigest()
 
 
-def read_page(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, source: str | None = None) -> ProcedureDoc:
-    """Read and parse one page file; raises PageSkipped with the reason when it is not a page."""
+def read_page(
+    path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, source: str | None = None, root: Path | None = None
+) -> ProcedureDoc:
+    """Read (see :func:`read_page_bytes`) and parse one page file; raises PageSkipped with the
+    reason when it is not a page."""
     name = source if source is not None else str(path)
-    data, _digest = read_page_bytes(path, max_bytes=max_bytes, source=name)
+    data, _digest = read_page_bytes(path, root=root, max_bytes=max_bytes, source=name)
     return page_from_bytes(data, source=name, suffix=path.suffix)
 
 
@@ -226,7 +265,7 @@ def load_pages(
     paths = scan.paths
     batch = PageBatch(skipped=list(scan.skipped))
     owners: dict[str, str] = {}
-    jobs = [(path, path.relative_to(root).as_posix(), max_bytes) for path in paths]
+    jobs = [(path, root, path.relative_to(root).as_posix(), max_bytes) for path in paths]
     for done, (relative, doc) in enumerate(_read_all(jobs), 1):
         if isinstance(doc, PageSkipped):
             batch.skipped.append(doc)
@@ -248,7 +287,7 @@ PARALLEL_PAGES = 48
 MAX_READERS = 4
 
 
-def _read_all(jobs: list[tuple[Path, str, int]]) -> Iterator[tuple[str, ProcedureDoc | PageSkipped]]:
+def _read_all(jobs: list[tuple[Path, Path, str, int]]) -> Iterator[tuple[str, ProcedureDoc | PageSkipped]]:
     """Each file's document or skip, in the order of ``jobs``; parsed in forked worker processes
     when there are many (parsing is pure Python: one core does about 30 pages a second)."""
     workers = min(os.cpu_count() or 1, MAX_READERS)
@@ -264,10 +303,10 @@ def _read_all(jobs: list[tuple[Path, str, int]]) -> Iterator[tuple[str, Procedur
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _read_job(job: tuple[Path, str, int]) -> tuple[str, ProcedureDoc | PageSkipped]:
-    path, relative, max_bytes = job
+def _read_job(job: tuple[Path, Path, str, int]) -> tuple[str, ProcedureDoc | PageSkipped]:
+    path, root, relative, max_bytes = job
     try:
-        return relative, read_page(path, max_bytes=max_bytes, source=relative)
+        return relative, read_page(path, max_bytes=max_bytes, source=relative, root=root)
     except PageSkipped as skip:
         return relative, skip
 

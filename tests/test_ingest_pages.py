@@ -218,3 +218,59 @@ def test_page_bytes_come_with_their_hash_and_within_the_limit(tmp_path: Path) ->
     assert data == path.read_bytes() and digest == hashlib.sha256(data).hexdigest()
     with pytest.raises(PageSkipped, match="file too large"):
         read_page_bytes(path, max_bytes=len(data) - 1)
+
+
+FLIPPER = """
+import os, sys
+folder, secret, page = sys.argv[1], sys.argv[2], sys.argv[3].encode()
+while True:
+    with open(os.path.join(folder, ".page"), "wb") as handle:
+        handle.write(page)
+    os.replace(os.path.join(folder, ".page"), os.path.join(folder, "x.html"))
+    os.symlink(secret, os.path.join(folder, ".link"))
+    os.replace(os.path.join(folder, ".link"), os.path.join(folder, "x.html"))
+"""
+
+
+def test_a_link_swapped_in_after_the_scan_never_indexes_a_file_outside(tmp_path: Path) -> None:
+    """Another process flips ``x.html`` between a page and a link to a file outside the folder
+    as fast as it can, while the folder is read again and again: the outside file is never read
+    (each run sees the page, or skips the link)."""
+    import subprocess
+    import sys
+
+    from procsearch.index.update import read_files
+
+    corpus, outside = tmp_path / "corpus", tmp_path / "outside"
+    write(corpus, "a.html", page("27447"))
+    secret = write(outside, "secret.html", page("99999", title="Secret"))
+    hip = page("27130", title="Hip")
+    write(corpus, "x.html", hip)
+    seen: set[str] = set()
+    flipper = subprocess.Popen([sys.executable, "-c", FLIPPER, str(corpus), str(secret), hip])
+    try:
+        for _ in range(60):
+            codes = {doc.code for doc in load_pages(corpus).docs}
+            hashed = {file.data for file in read_files(corpus, keep=lambda source, digest: True).values()}
+            assert "99999" not in codes and secret.read_bytes() not in hashed
+            seen |= codes
+    finally:
+        flipper.kill()
+        flipper.wait()
+    assert "27447" in seen
+
+
+def test_a_link_that_leaves_the_folder_after_the_scan_is_not_followed(tmp_path: Path) -> None:
+    from procsearch.ingest.errors import PageSkipped
+    from procsearch.ingest.pages import read_page, scan_pages
+
+    corpus = tmp_path / "corpus"
+    write(corpus, "in.html", page("27447"))
+    secret = write(tmp_path / "outside", "secret.html", page("99999"))
+    (corpus / "alias.html").symlink_to(corpus / "in.html")
+    (alias,) = (p for p in scan_pages(corpus).paths if p.name == "alias.html")
+    assert read_page(alias, root=corpus).code == "27447"
+    (corpus / "alias.html").unlink()
+    (corpus / "alias.html").symlink_to(secret)
+    with pytest.raises(PageSkipped, match="link leaves the folder"):
+        read_page(alias, root=corpus)
