@@ -19,11 +19,14 @@ from .record import ProcedureDoc
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 """Pages larger than this are skipped: real procedure pages are tens of kilobytes."""
 
-PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
+PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".txt", ".md")
+"""Files read as pages whatever they hold: HTML, or rendered text (the text of a page as a browser
+shows it, or Markdown), which the parser turns into markup. Other files are pages only when they
+hold markup."""
 
 # Files that are never pages and are passed over silently: hidden files and the Python package
 # files that let the bundled corpus ship inside the wheel.
-_IGNORED_NAMES = ("__init__.py", "__pycache__", "README", "README.md", "SOURCES.txt")
+_IGNORED_NAMES = ("__init__.py", "__pycache__", "README", "README.md", "README.txt", "SOURCES.txt")
 
 _BINARY_MAGIC = (
     (b"\x89PNG", "PNG image"),

@@ -274,3 +274,21 @@ def test_a_link_that_leaves_the_folder_after_the_scan_is_not_followed(tmp_path: 
     (corpus / "alias.html").symlink_to(secret)
     with pytest.raises(PageSkipped, match="link leaves the folder"):
         read_page(alias, root=corpus)
+
+
+def test_rendered_text_pages_are_indexed(tmp_path: Path, fixtures: Path) -> None:
+    """The seed page as rendered text (.txt), and the same text as Markdown (.md): each is a page."""
+    from procsearch.ingest.sections import SECTION_NAMES
+
+    text = (fixtures / "procedure-page-63685.txt").read_bytes()
+    write(tmp_path, "procedure-page-63685.txt", text)
+    write(tmp_path, "md/knee.md", "# Total knee replacement\n\nCPT code 27447\n\n## Summary\n\nA new knee joint.\n")
+    write(tmp_path, "README.txt", "Pages scraped in May.")
+    batch = load_pages(tmp_path)
+    assert batch.skipped == []
+    knee, seed = batch.docs  # in path order: md/knee.md first
+    assert (seed.code, seed.source) == ("63685", "procedure-page-63685.txt")
+    assert set(seed.sections) == set(SECTION_NAMES)
+    assert "pulse generator" in seed.sections["summary"]
+    assert seed.common_names[0] == "Spinal Neurostimulator Implant"
+    assert (knee.code, knee.sections["summary"]) == ("27447", "A new knee joint.")
