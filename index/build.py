@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import io
 import json
 import multiprocessing
 import os
@@ -15,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.writing import SegmentWriter
+from whoosh.writing import IndexingError, SegmentWriter
 
 from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import DEFAULT_MAX_BYTES, load_pages
 from ..ingest.processes import die_with_parent
 from ..ingest.record import ProcedureDoc
 from .documents import GENERATED_SOURCES, to_fields
-from .errors import DeletionLimitError, IndexDamagedError, IndexStoreError
+from .errors import DeletionLimitError, DiskFullError, IndexDamagedError, IndexStoreError
 from .schema import build_schema
 from .segment import BulkSegmentWriter
 from .store import (
@@ -170,15 +173,16 @@ def build_index(
             allow_empty=allow_empty,
             unbuilt=tuple(name for name in held if name not in sources),
         )
-        built = new_generation_dir(index_path)
-        try:
-            write_docs(built, docs, progress=progress)
-            write_meta(built, new_meta(len(docs), counts))
-            _check(built, len(docs))
-            generation = publish(index_path, built)
-        except BaseException:
-            shutil.rmtree(built, ignore_errors=True)
-            raise
+        with reporting_full_disk(index_path, lambda: estimate_size(index_path, docs)):
+            built = new_generation_dir(index_path)
+            try:
+                write_docs(built, docs, progress=progress)
+                write_meta(built, new_meta(len(docs), counts))
+                _check(built, len(docs))
+                generation = publish(index_path, built)
+            except BaseException:
+                shutil.rmtree(built, ignore_errors=True)
+                raise
         removed = clean_leftovers(index_path)
     return IndexReport(
         index_path=index_path,
@@ -305,6 +309,87 @@ def serving_codes(index_path: Path) -> tuple[int, frozenset[str] | None]:
         ix.close()
 
 
+FULL_DISK = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
+"""Errors that mean the disk (or the user's quota on it) is full."""
+
+
+@contextlib.contextmanager
+def reporting_full_disk(index_path: Path, needed: Callable[[], int]) -> Iterator[None]:
+    """Turn a full disk while writing into DiskFullError, with the space the run needs
+    (``needed()``, asked only then) and the space free once the unfinished work is removed."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in FULL_DISK:
+            raise
+        _close_abandoned_files(exc)
+        try:
+            free = shutil.disk_usage(index_path).free
+        except OSError:
+            free = 0
+        raise DiskFullError(index_path, free=free, needed=needed()) from exc
+
+
+def _close_abandoned_files(exc: BaseException) -> None:
+    """Close the files a write that failed left open: Whoosh does not close the file it was
+    writing when a write fails, so the file (and its disk space) stays held by the frames of
+    the traceback. Looks in each frame's variables and in the attributes of its ``self``."""
+    tb = exc.__traceback__
+    while tb is not None:
+        scope = tb.tb_frame.f_locals
+        owner = scope.get("self")
+        candidates = [*scope.values(), *(vars(owner).values() if hasattr(owner, "__dict__") else ())]
+        for value in candidates:
+            handle = getattr(value, "file", value)  # Whoosh's StructFile wraps the real file
+            if isinstance(handle, io.IOBase) and not handle.closed:
+                with contextlib.suppress(Exception):  # closing flushes, and the disk may still be full
+                    handle.close()
+        tb = tb.tb_next
+
+
+BYTES_PER_CHARACTER = {"pages": 9.0, "generated": 2.0}
+"""Index bytes per character of text, as measured (BENCHMARKS.md): pages store and index all their
+text; generated records repeat whole definitions, whose stored copies compress and whose analysis
+is shared."""
+
+
+def text_bytes(docs: Sequence[ProcedureDoc]) -> int:
+    """Roughly the index bytes ``docs`` take, from their amount of text."""
+    return int(
+        sum(
+            _text_size(doc) * BYTES_PER_CHARACTER["generated" if doc.source.startswith(GENERATED_SOURCES) else "pages"]
+            for doc in docs
+        )
+    )
+
+
+def estimate_size(index_path: Path, docs: Sequence[ProcedureDoc]) -> int:
+    """Roughly the bytes a generation of ``docs`` takes: scaled from the serving generation when
+    there is one, else from the amount of text."""
+    by_text = text_bytes(docs)
+    try:
+        generation = current_generation(index_path)
+        serving = read_meta(generation, index_path).document_count
+        size = sum(p.stat().st_size for p in generation.iterdir() if p.is_file())
+    except (IndexStoreError, OSError):
+        return by_text
+    return int(size * len(docs) / serving) if serving else by_text
+
+
+def cancel_writer(writer: Any) -> None:
+    """Cancel a Whoosh writer after a failure. Whoosh marks a writer whose commit failed closed,
+    and cancelling it then raises "This writer is closed" (cancelling on a full disk may fail
+    too): the original error is the one to report. The files of the segment it was writing are
+    closed here, since Whoosh leaves them open then."""
+    with contextlib.suppress(IndexingError, OSError):
+        writer.cancel()
+    fieldwriter = getattr(writer, "fieldwriter", None)
+    for handle in (getattr(getattr(fieldwriter, "_tindex", None), "dbfile", None), getattr(fieldwriter, "_postfile", None)):
+        if handle is not None:
+            with contextlib.suppress(Exception):  # closing flushes, and the disk may still be full
+                handle.close()
+
+
 COMPOUND = False
 """Segments stay as separate files: whoosh3 copies a compound segment file into memory on every
 open (about 4x the memory and 2x the open time of separate, memory-mapped files)."""
@@ -333,7 +418,7 @@ def write_docs(directory: Path, docs: Iterable[ProcedureDoc], *, progress: Progr
                 progress("indexing", done, len(docs))
         writer.commit()
     except BaseException:
-        writer.cancel()
+        cancel_writer(writer)
         raise
 
 
@@ -366,8 +451,8 @@ def _write_segment(ix: Any, start: int, stop: int, results: Any, counter: Any, p
                     counter.value += 500
         results.put((start, writer._finalize_segment(), None))
     except BaseException as exc:  # reported to the parent, which raises it
-        writer.cancel()
-        results.put((start, None, f"{type(exc).__name__}: {exc}"))
+        cancel_writer(writer)
+        results.put((start, None, (f"{type(exc).__name__}: {exc}", getattr(exc, "errno", None))))
 
 
 def _chunks(sizes: list[int], workers: int) -> list[tuple[int, int]]:
@@ -422,7 +507,10 @@ def _write_parallel(ix: Any, docs: list[ProcedureDoc], workers: int, progress: P
                     raise IndexDamagedError("an index worker ended without sending its segment") from None
                 continue
             if error:
-                raise IndexDamagedError(f"an index worker failed: {error}")
+                message, code = error
+                if code in FULL_DISK:
+                    raise OSError(code, f"an index worker failed: {message}")
+                raise IndexDamagedError(f"an index worker failed: {message}")
             segments.append((start, segment))
         for process in started:
             process.join()
@@ -435,7 +523,7 @@ def _write_parallel(ix: Any, docs: list[ProcedureDoc], workers: int, progress: P
         for process in started:
             if process.is_alive():
                 process.kill()
-        writer.cancel()
+        cancel_writer(writer)
         raise
     finally:
         _SHARED.clear()

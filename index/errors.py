@@ -58,3 +58,28 @@ class DeletionLimitError(Exception):
             f"{index_path} serves ({remaining:,} would remain; at most {limit:,} may be removed{unbuilt_note}). "
             f"The index is unchanged."
         )
+
+
+class DiskFullError(Exception):
+    """The disk holding the index filled up while a new generation was written.
+
+    The unfinished generation is removed and the serving one is untouched. ``needed`` is a rough
+    estimate of the space the run needs, in bytes; ``free`` what is free now.
+    """
+
+    def __init__(self, index_path: object, *, free: int, needed: int) -> None:
+        self.index_path = index_path
+        self.free = free
+        self.needed = needed
+        super().__init__(
+            f"The disk holding {index_path} is full ({format_bytes(free)} free); this run needs about "
+            f"{format_bytes(needed)}. Nothing was published: the index is unchanged."
+        )
+
+
+def format_bytes(count: int) -> str:
+    """A size for people: 812 bytes, 4.7 MB, 1.2 GB."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return f"{count} bytes"

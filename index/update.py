@@ -22,7 +22,18 @@ from whoosh.writing import MERGE_SMALL
 from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, page_from_bytes, read_page_bytes, scan_pages
 from ..ingest.record import ProcedureDoc
-from .build import COMPOUND, PAGES, ProgressCallback, SkippedPage, build_index, check_deletions, recorded_sources
+from .build import (
+    COMPOUND,
+    PAGES,
+    ProgressCallback,
+    SkippedPage,
+    build_index,
+    cancel_writer,
+    check_deletions,
+    recorded_sources,
+    reporting_full_disk,
+    text_bytes,
+)
 from .documents import GENERATED_SOURCES, to_fields
 from .errors import IndexDamagedError, IndexMissingError, IndexVersionError
 from .store import (
@@ -35,6 +46,9 @@ from .store import (
     write_meta,
     writer_lock,
 )
+
+METADATA_BYTES = 64 * 1024
+"""Room for a generation's table of contents, metadata and manifest (a few KB each)."""
 
 PAGE_SOURCE_PREFIXES_EXCLUDED = GENERATED_SOURCES
 """Documents from other sources are never touched by a pages re-index."""
@@ -278,17 +292,19 @@ def reindex(
                 documents=meta.document_count,
                 removed_leftovers=len(removed),
             )
-        built = new_generation_dir(index_path)
-        try:
-            _link_copy(generation, built)
-            count = _apply(built, removed_sources, docs)
-            sources = dict(meta.sources)
-            sources[PAGES] = sources.get(PAGES, 0) + count - meta.document_count
-            write_meta(built, new_meta(count, sources))
-            final = publish(index_path, built)
-        except BaseException:
-            shutil.rmtree(built, ignore_errors=True)
-            raise
+        # The old segments are shared by hard link: the new ones and the metadata take the space.
+        with reporting_full_disk(index_path, lambda: text_bytes(docs) + METADATA_BYTES):
+            built = new_generation_dir(index_path)
+            try:
+                _link_copy(generation, built)
+                count = _apply(built, removed_sources, docs)
+                sources = dict(meta.sources)
+                sources[PAGES] = sources.get(PAGES, 0) + count - meta.document_count
+                write_meta(built, new_meta(count, sources))
+                final = publish(index_path, built)
+            except BaseException:
+                shutil.rmtree(built, ignore_errors=True)
+                raise
         removed = clean_leftovers(index_path)
     return ReindexReport(
         index_path,
@@ -377,7 +393,7 @@ def _apply(directory: Path, removed_sources: set[str], docs: list[ProcedureDoc])
                 writer.add_document(**to_fields(doc))
             writer.commit(mergetype=_merge_policy)
         except BaseException:
-            writer.cancel()
+            cancel_writer(writer)
             raise
         return ix.doc_count()
     finally:

@@ -8,6 +8,7 @@ Results go to stdout; progress and messages go to stderr. Exit codes:
   3  success, but some pages were skipped (listed on stderr and in --json)
   4  the index is locked by another writer (see --lock-timeout)
   5  the index is missing, damaged, unsafe, or from another version: the message names the fix
+  6  the disk holding the index is full (index, reindex): nothing was published
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ EXIT_USAGE = 2
 EXIT_SKIPPED = 3
 EXIT_LOCKED = 4
 EXIT_INDEX = 5
+EXIT_DISK_FULL = 6
 
 
 class CliError(click.ClickException):
@@ -147,7 +149,8 @@ Examples:
   procsearch stats --json
 
 With no --index, procsearch uses a per-user index over the bundled sample corpus and builds it
-on first use. Exit codes: 0 ok, 1 error, 2 usage, 3 pages skipped, 4 locked, 5 index problem.
+on first use. Exit codes: 0 ok, 1 error, 2 usage, 3 pages skipped, 4 locked, 5 index problem,
+6 disk full.
 """
 
 
@@ -206,12 +209,17 @@ def write_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextmanager
 def write_errors() -> Iterator[None]:
-    """:func:`library_errors`, plus the advice for a run the library refused to publish."""
-    from .index.errors import DeletionLimitError
+    """:func:`library_errors`, plus the advice for a run the library refused to publish or could
+    not finish for lack of disk space."""
+    from .index.errors import DeletionLimitError, DiskFullError
 
     with library_errors():
         try:
             yield
+        except DiskFullError as exc:
+            raise CliError(
+                f"{exc} Free some space there, or build the index on another disk with --index.", EXIT_DISK_FULL
+            ) from exc
         except DeletionLimitError as exc:
             flag = "--allow-empty" if exc.remaining == 0 else f"--max-delete {exc.deleting}"
             every = " ".join(f"--source {name}" for name in ("pages", *exc.unbuilt))
@@ -546,7 +554,8 @@ Examples:
 
 \b
 Exit codes: 0 done; 3 done, some pages skipped; 1 error (or a skip with --strict);
-2 usage error; 4 another writer held the lock past --lock-timeout; 5 index damaged.
+2 usage error; 4 another writer held the lock past --lock-timeout; 5 index damaged;
+6 the disk is full (nothing published).
 """,
 )
 @click.argument("corpus_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))

@@ -6,22 +6,27 @@ CLI runs as a separate process.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
 import shutil
 import sqlite3
+import subprocess
+from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from procsearch.index.build import build_index
-from procsearch.index.errors import DeletionLimitError
+from procsearch.index.errors import DeletionLimitError, DiskFullError
 from procsearch.index.store import META, current_generation
 from procsearch.index.update import reindex
 from procsearch.search.engine import SearchEngine
 from test_index_reindex import SMALL_FIXTURES, expected_docs, make_corpus, run_cli, served_docs, write_synthetic
 
-from procsearch.cli import EXIT_ERROR, EXIT_INDEX, EXIT_OK, cli
+from procsearch.cli import EXIT_DISK_FULL, EXIT_ERROR, EXIT_INDEX, EXIT_OK, cli
 
 
 @pytest.fixture()
@@ -186,3 +191,63 @@ def test_a_reindex_that_cannot_tell_the_sources_refuses_and_names_the_rebuild(
     assert result.returncode == EXIT_INDEX, result.stderr
     assert "unknown which sources it held" in result.stderr
     assert f"index --rebuild --source pages --source icd10pcs {small_corpus}" in result.stderr
+
+
+# --- 6. a full disk is reported as such ----------------------------------------------------------
+
+
+@pytest.fixture()
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 3 MB tmpfs (mounting needs root: skipped otherwise)."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a small tmpfs needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def _fill(disk: Path) -> Path:
+    """Write a file until the disk is full."""
+    filler = disk / "filler"
+    with open(filler, "wb") as handle:
+        with contextlib.suppress(OSError):
+            while True:
+                handle.write(bytes(64 * 1024))
+                handle.flush()
+    return filler
+
+
+def test_a_full_disk_during_index_says_so_with_the_space_needed(small_disk: Path) -> None:
+    index = small_disk / "ix"
+    result = run_cli("--index", index, "index")  # the bundled corpus takes about 5 MB
+    assert result.returncode == EXIT_DISK_FULL, result.stderr
+    assert f"The disk holding {index} is full" in result.stderr, result.stderr
+    assert re.search(r"this run needs about [4-6]\.\d MB", result.stderr), result.stderr
+    assert "unexpected" not in result.stderr and "Please report" not in result.stderr
+    assert not (index / "CURRENT").exists() and not list(index.glob("tmp-*"))
+
+
+def test_a_full_disk_during_reindex_leaves_the_index_serving(small_disk: Path, small_corpus: Path) -> None:
+    index = small_disk / "ix"
+    build_index(small_corpus, index)
+    before = served_docs(index)
+    for number in range(20, 40):
+        write_synthetic(small_corpus, number)
+    filler = _fill(small_disk)
+    with pytest.raises(DiskFullError) as caught:  # and the files of the failed write are closed
+        reindex(small_corpus, index)
+    assert caught.value.needed > 0
+    result = run_cli("--index", index, "reindex", small_corpus)
+    assert result.returncode == EXIT_DISK_FULL, result.stderr
+    assert f"The disk holding {index} is full" in result.stderr and "this run needs about" in result.stderr
+    assert served_docs(index) == before and not list(index.glob("tmp-*"))
+    filler.unlink()
+    result = run_cli("--index", index, "reindex", small_corpus)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert served_docs(index) == expected_docs(small_corpus)
