@@ -83,3 +83,8 @@ def format_bytes(count: int) -> str:
         if count >= size:
             return f"{count / size:.1f} {unit}"
     return f"{count} bytes"
+
+
+class RollbackError(Exception):
+    """There is no generation to roll back to, or the one asked for cannot be served (the index
+    itself is fine: damage is an IndexDamagedError)."""

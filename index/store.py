@@ -43,6 +43,9 @@ GEN_PREFIX = "gen-"
 TMP_PREFIX = "tmp-"
 BAD_PREFIX = "bad-"
 KEEP_GENERATIONS = 2
+ROLLED_BACK = "ROLLED_BACK"
+"""Marker file in a generation a rollback moved away from: while it is newer than CURRENT it is
+kept (``rollback --to`` serves it again); once a newer generation is published it goes."""
 
 
 @dataclass(frozen=True)
@@ -246,10 +249,15 @@ def clean_leftovers(index_path: Path, *, keep: int = KEEP_GENERATIONS) -> list[P
         current = ""
     removed: list[Path] = []
     existing = generations(index_path)
-    # A generation newer than CURRENT was never published (its writer died before the swap).
-    unpublished = [p for p in existing if current and p.name > current]
+    # A generation newer than CURRENT was never published (its writer died before the swap),
+    # unless a rollback moved away from it; one a rollback moved away from before CURRENT was
+    # published is not wanted any more.
+    rolled_back = {p for p in existing if (p / ROLLED_BACK).exists()}
+    unpublished = [p for p in existing if current and p.name > current and p not in rolled_back]
+    unpublished += [p for p in existing if current and p.name < current and p in rolled_back]
     published = [p for p in existing if p not in unpublished]
-    old = [p for p in published if p.name != current][: max(0, len(published) - keep)]
+    before = [p for p in published if not current or p.name < current]  # what rollback goes back to
+    old = before[: max(0, len(before) - (keep - 1 if current else keep))]
     leftovers = [
         *index_path.glob(TMP_PREFIX + "*"),
         *index_path.glob(BAD_PREFIX + "*"),

@@ -211,11 +211,13 @@ def write_options(function: Callable[..., Any]) -> Callable[..., Any]:
 def write_errors() -> Iterator[None]:
     """:func:`library_errors`, plus the advice for a run the library refused to publish or could
     not finish for lack of disk space."""
-    from .index.errors import DeletionLimitError, DiskFullError
+    from .index.errors import DeletionLimitError, DiskFullError, RollbackError
 
     with library_errors():
         try:
             yield
+        except RollbackError as exc:
+            raise CliError(str(exc)) from exc
         except DiskFullError as exc:
             raise CliError(
                 f"{exc} Free some space there, or build the index on another disk with --index.", EXIT_DISK_FULL
@@ -653,7 +655,20 @@ def verify_command(ctx: Context, corpus_dir: Path | None, as_json: bool) -> None
         sys.exit(EXIT_ERROR)
 
 
-@cli.command("rollback")
+@cli.command(
+    "rollback",
+    epilog="""\b
+Examples:
+  procsearch --index /srv/ix rollback                     # serve the previous generation
+  procsearch --index /srv/ix generations                  # what there is to serve
+  procsearch --index /srv/ix rollback --to gen-01796157805868331146-2108
+
+\b
+Exit codes: 0 done; 1 nothing to roll back to (or no such generation); 4 another writer held
+the lock; 5 no generation reads cleanly (the message names the rebuild).
+""",
+)
+@click.option("--to", "target", metavar="GENERATION", help="Serve this generation (as listed by 'generations').")
 @click.option(
     "--lock-timeout",
     type=click.FloatRange(min=0),
@@ -662,13 +677,44 @@ def verify_command(ctx: Context, corpus_dir: Path | None, as_json: bool) -> None
     help="Seconds to wait for another writer to finish.",
 )
 @pass_context
-def rollback_command(ctx: Context, lock_timeout: float) -> None:
-    """Serve the previous index generation again (after a damaged or unwanted update)."""
+def rollback_command(ctx: Context, target: str | None, lock_timeout: float) -> None:
+    """Serve the previous index generation again (after a damaged or unwanted update). The
+    generation it replaces is kept: 'rollback --to' serves it again."""
     from .index.verify import rollback_index
 
+    update, finish = _progress_bar()
+    with write_errors():
+        try:
+            name = rollback_index(ctx.index_path, to=target, lock_timeout=lock_timeout, progress=update)
+        finally:
+            finish()
+    click.echo(f"{printable(ctx.index_path)} now serves {name}.")
+
+
+@cli.command(
+    "generations",
+    epilog="""\b
+Examples:
+  procsearch --index /srv/ix generations
+  procsearch --index /srv/ix generations --json
+""",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the generations as JSON.")
+@pass_context
+def generations_command(ctx: Context, as_json: bool) -> None:
+    """List the index's generations, newest first: the one served, the previous one (what
+    'rollback' serves) and any a rollback moved away from ('rollback --to' serves them)."""
+    from .index.verify import list_generations
+
     with library_errors():
-        name = rollback_index(ctx.index_path, lock_timeout=lock_timeout)
-    click.echo(f"{ctx.index_path} now serves {name}.")
+        found = list_generations(ctx.index_path)
+    if as_json:
+        _echo_json({"index": str(ctx.index_path), "generations": [g.to_dict() for g in found]})
+        return
+    if not found:
+        raise CliError(f"No index at {printable(ctx.index_path)}.", EXIT_INDEX)
+    for generation in found:
+        click.echo(f"{generation.name}  {generation.state:<11}  {generation.built_at}  {generation.documents} documents")
 
 
 @cli.command(

@@ -21,8 +21,9 @@ import pytest
 from click.testing import CliRunner
 from procsearch.index.build import build_index
 from procsearch.index.errors import DeletionLimitError, DiskFullError
-from procsearch.index.store import META, current_generation
+from procsearch.index.store import META, current_generation, generations
 from procsearch.index.update import reindex
+from procsearch.index.verify import rollback_index
 from procsearch.search.engine import SearchEngine
 from test_index_reindex import SMALL_FIXTURES, expected_docs, make_corpus, run_cli, served_docs, write_synthetic
 
@@ -251,3 +252,75 @@ def test_a_full_disk_during_reindex_leaves_the_index_serving(small_disk: Path, s
     result = run_cli("--index", index, "reindex", small_corpus)
     assert result.returncode == EXIT_OK, result.stderr
     assert served_docs(index) == expected_docs(small_corpus)
+
+
+# --- 7. rollback: nothing to roll back to, progress, and the way forward again ------------------
+
+
+def test_rollback_on_a_fresh_index_has_nothing_to_roll_back_to(built: Path) -> None:
+    served = current_generation(built)
+    for _ in range(2):
+        result = run_cli("--index", built, "rollback")
+        assert result.returncode == EXIT_ERROR, result.stderr
+        assert f"Nothing to roll back to: {built} has one generation, {served.name}" in result.stderr
+        assert "damaged" not in result.stderr
+        assert current_generation(built) == served
+
+
+def test_rollback_keeps_the_newer_generation_restorable(built: Path, small_corpus: Path) -> None:
+    old_docs = served_docs(built)
+    older = current_generation(built)
+    write_synthetic(small_corpus, 40)
+    reindex(small_corpus, built)
+    new_docs = served_docs(built)
+    newer = current_generation(built)
+
+    result = run_cli("--index", built, "rollback")
+    assert result.returncode == EXIT_OK, result.stderr
+    assert result.stdout.strip() == f"{built} now serves {older.name}."
+    assert served_docs(built) == old_docs
+    listing = run_cli("--index", built, "generations").stdout.splitlines()
+    assert [line.split()[:2] for line in listing] == [[newer.name, "rolled"], [older.name, "current"]]
+
+    result = run_cli("--index", built, "rollback")  # a second rollback: no further back, and the way forward
+    assert result.returncode == EXIT_ERROR, result.stderr
+    assert f"rollback --to {newer.name}" in result.stderr
+
+    result = run_cli("--index", built, "rollback", "--to", newer.name)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert served_docs(built) == new_docs
+    data = json.loads(run_cli("--index", built, "generations", "--json").stdout)
+    assert [(g["name"], g["state"]) for g in data["generations"]] == [(newer.name, "current"), (older.name, "previous")]
+    assert data["generations"][0]["documents"] == 13
+
+
+def test_a_reindex_after_a_rollback_keeps_what_can_be_served_and_then_tidies_up(
+    built: Path, small_corpus: Path
+) -> None:
+    older = current_generation(built)
+    write_synthetic(small_corpus, 40)
+    newer = Path(built / reindex(small_corpus, built).generation)
+    rollback_index(built)
+    (small_corpus / "proc-21040.html").unlink()  # the folder as the older generation has it
+    assert reindex(small_corpus, built).generation == older.name  # nothing to change: nothing removed
+    assert {g.name for g in generations(built)} == {older.name, newer.name}
+    write_synthetic(small_corpus, 41)
+    newest = reindex(small_corpus, built).generation
+    assert {g.name for g in generations(built)} == {older.name, newest}  # the rolled-back one goes now
+
+
+def test_rollback_to_a_generation_it_cannot_serve_says_why(built: Path, small_corpus: Path) -> None:
+    served = current_generation(built)
+    result = run_cli("--index", built, "rollback", "--to", "gen-nonsense")
+    assert result.returncode == EXIT_ERROR and f"has no generation 'gen-nonsense' (it has: {served.name}" in result.stderr
+    result = run_cli("--index", built, "rollback", "--to", served.name)
+    assert result.returncode == EXIT_ERROR and f"already serves {served.name}" in result.stderr
+
+
+def test_rollback_reports_progress_while_it_checks_a_generation(built: Path, small_corpus: Path) -> None:
+    write_synthetic(small_corpus, 40)
+    reindex(small_corpus, built)
+    seen: list[tuple[str, int, int]] = []
+    rollback_index(built, progress=lambda phase, done, total: seen.append((phase, done, total)))
+    assert ("checking documents", 12, 12) in seen
+    assert seen[-1][0] == "checking postings" and seen[-1][1] == seen[-1][2] > 0
