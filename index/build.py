@@ -47,7 +47,8 @@ ICD10PCS = "icd10pcs"
 SOURCES = (PAGES, ICD10PCS)
 
 ProgressCallback = Callable[[str, int, int], None]
-"""Called as ``progress(phase, done, total)``; phases are "reading pages", "reading icd10pcs", "indexing"."""
+"""Called as ``progress(phase, done, total)``; phases are "reading pages", "reading icd10pcs", "indexing"
+and, for a re-index, "hashing pages"."""
 
 
 @dataclass(frozen=True)
@@ -384,7 +385,10 @@ def cancel_writer(writer: Any) -> None:
     with contextlib.suppress(IndexingError, OSError):
         writer.cancel()
     fieldwriter = getattr(writer, "fieldwriter", None)
-    for handle in (getattr(getattr(fieldwriter, "_tindex", None), "dbfile", None), getattr(fieldwriter, "_postfile", None)):
+    for handle in (
+        getattr(getattr(fieldwriter, "_tindex", None), "dbfile", None),
+        getattr(fieldwriter, "_postfile", None),
+    ):
         if handle is not None:
             with contextlib.suppress(Exception):  # closing flushes, and the disk may still be full
                 handle.close()

@@ -154,7 +154,9 @@ def file_hashes(
 ) -> dict[str, tuple[Path, str]]:
     """source -> (path, SHA-256 of the bytes) for every candidate file (see :func:`read_files`);
     a file that is too large or cannot be read gets the hash "" (read_page reports it)."""
-    return {source: (file.path, file.digest) for source, file in read_files(corpus_dir, paths, max_bytes=max_bytes).items()}
+    return {
+        source: (file.path, file.digest) for source, file in read_files(corpus_dir, paths, max_bytes=max_bytes).items()
+    }
 
 
 def indexed_pages(generation: Path) -> dict[str, tuple[str, str]]:

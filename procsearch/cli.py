@@ -225,7 +225,11 @@ def write_errors() -> Iterator[None]:
         except DeletionLimitError as exc:
             flag = "--allow-empty" if exc.remaining == 0 else f"--max-delete {exc.deleting}"
             every = " ".join(f"--source {name}" for name in ("pages", *exc.unbuilt))
-            also = f" To rebuild every source it holds: procsearch --index {exc.index_path} index {every}." if exc.unbuilt else ""
+            also = (
+                f" To rebuild every source it holds: procsearch --index {exc.index_path} index {every}."
+                if exc.unbuilt
+                else ""
+            )
             raise CliError(f"{exc} Check the folder; if this is what you want, run again with {flag}.{also}") from exc
 
 
@@ -714,7 +718,9 @@ def generations_command(ctx: Context, as_json: bool) -> None:
     if not found:
         raise CliError(f"No index at {printable(ctx.index_path)}.", EXIT_INDEX)
     for generation in found:
-        click.echo(f"{generation.name}  {generation.state:<11}  {generation.built_at}  {generation.documents} documents")
+        click.echo(
+            f"{generation.name}  {generation.state:<11}  {generation.built_at}  {generation.documents} documents"
+        )
 
 
 @cli.command(

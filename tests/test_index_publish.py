@@ -170,9 +170,7 @@ def test_index_without_sources_rebuilds_what_the_index_holds(mixed_index: Path, 
     assert _codes_by_system(mixed_index)["ICD-10-PCS"] == 106
 
 
-def test_dropping_a_whole_source_names_the_command_that_rebuilds_it_all(
-    mixed_index: Path, small_corpus: Path
-) -> None:
+def test_dropping_a_whole_source_names_the_command_that_rebuilds_it_all(mixed_index: Path, small_corpus: Path) -> None:
     result = CliRunner().invoke(cli, ["--index", str(mixed_index), "index", "--source", "pages", str(small_corpus)])
     assert result.exit_code == EXIT_ERROR, result.output
     assert "remove 106 of the 118 documents" in result.stderr
@@ -216,11 +214,10 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def _fill(disk: Path) -> Path:
     """Write a file until the disk is full."""
     filler = disk / "filler"
-    with open(filler, "wb") as handle:
-        with contextlib.suppress(OSError):
-            while True:
-                handle.write(bytes(64 * 1024))
-                handle.flush()
+    with open(filler, "wb") as handle, contextlib.suppress(OSError):
+        while True:
+            handle.write(bytes(64 * 1024))
+            handle.flush()
     return filler
 
 
@@ -312,7 +309,9 @@ def test_a_reindex_after_a_rollback_keeps_what_can_be_served_and_then_tidies_up(
 def test_rollback_to_a_generation_it_cannot_serve_says_why(built: Path, small_corpus: Path) -> None:
     served = current_generation(built)
     result = run_cli("--index", built, "rollback", "--to", "gen-nonsense")
-    assert result.returncode == EXIT_ERROR and f"has no generation 'gen-nonsense' (it has: {served.name}" in result.stderr
+    assert (
+        result.returncode == EXIT_ERROR and f"has no generation 'gen-nonsense' (it has: {served.name}" in result.stderr
+    )
     result = run_cli("--index", built, "rollback", "--to", served.name)
     assert result.returncode == EXIT_ERROR and f"already serves {served.name}" in result.stderr
 

@@ -171,7 +171,6 @@ def test_reindex_skips_an_oversized_file_before_reading_it(tmp_path: Path) -> No
     re-index that may map 1.5 GB of memory in all still ends, reporting the file as too large."""
     import resource
     import subprocess
-    import sys
 
     from test_index_reindex import CLI_CWD, CLI_ENV, PROCSEARCH
 
