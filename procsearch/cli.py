@@ -559,9 +559,9 @@ Examples:
   procsearch --index /srv/ix reindex /srv/pages --lock-timeout 600 --json
 
 \b
-Exit codes: 0 done; 3 done, some pages skipped; 1 error (or a skip with --strict);
-2 usage error; 4 another writer held the lock past --lock-timeout; 5 index damaged;
-6 the disk is full (nothing published).
+Exit codes: 0 done; 3 done, some pages skipped; 1 error (a skip with --strict, or more
+documents would go than --max-delete allows); 2 usage error; 4 another writer held the lock
+past --lock-timeout; 5 index damaged; 6 the disk is full (nothing published).
 """,
 )
 @click.argument("corpus_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
