@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import queue
 import shutil
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -563,4 +564,5 @@ def ensure_index(
 
     if index_is_current(index_path):
         return None
-    return build_index(corpus_dir, index_path, progress=progress, lock_timeout=60.0)
+    # A cache of ``corpus_dir``: whatever it held goes, so no limit on what the rebuild removes.
+    return build_index(corpus_dir, index_path, progress=progress, lock_timeout=60.0, max_delete=sys.maxsize)

@@ -323,3 +323,15 @@ def test_rollback_reports_progress_while_it_checks_a_generation(built: Path, sma
     rollback_index(built, progress=lambda phase, done, total: seen.append((phase, done, total)))
     assert ("checking documents", 12, 12) in seen
     assert seen[-1][0] == "checking postings" and seen[-1][1] == seen[-1][2] > 0
+
+
+def test_the_default_index_is_a_cache_and_rebuilds_whatever_it_held(built: Path, small_corpus: Path) -> None:
+    """The per-user index over the bundled corpus, left by another version, is rebuilt on first
+    use even though none of its documents stays."""
+    from procsearch.corpus import bundled_corpus
+    from procsearch.index.build import ensure_index
+
+    path = current_generation(built) / META
+    path.write_text(json.dumps({**json.loads(path.read_text()), "package_version": "0.0.1"}), encoding="utf-8")
+    report = ensure_index(built, bundled_corpus())
+    assert report is not None and report.indexed == 140
