@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
-import io
-import json
 import multiprocessing
 import os
 import queue
@@ -25,16 +22,14 @@ from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import DEFAULT_MAX_BYTES, load_pages
 from ..ingest.processes import die_with_parent
 from ..ingest.record import ProcedureDoc
-from .documents import GENERATED_SOURCES, to_fields
-from .errors import DeletionLimitError, DiskFullError, IndexDamagedError, IndexStoreError
+from .documents import GENERATED_SOURCES, ICD10PCS, PAGES, SOURCES, to_fields
+from .errors import IndexDamagedError, IndexStoreError
+from .publishing import FULL_DISK, check_deletions, recorded_sources, reporting_full_disk, serving_codes
 from .schema import build_schema
 from .segment import BulkSegmentWriter
 from .store import (
-    META,
-    check_safe,
     clean_leftovers,
     current_generation,
-    generations,
     new_generation_dir,
     new_meta,
     publish,
@@ -42,10 +37,6 @@ from .store import (
     write_meta,
     writer_lock,
 )
-
-PAGES = "pages"
-ICD10PCS = "icd10pcs"
-SOURCES = (PAGES, ICD10PCS)
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(phase, done, total)``; phases are "reading pages", "reading icd10pcs", "indexing"
@@ -195,158 +186,6 @@ def build_index(
         seconds=time.perf_counter() - started,
         removed_leftovers=len(removed),
     )
-
-
-MAX_DELETE_SHARE = 0.5
-"""Unless told otherwise, a run may remove at most this share of the documents the index serves:
-an empty, mistyped or unmounted folder must not wipe the index (like rsync's --max-delete)."""
-
-
-def check_deletions(
-    index_path: Path,
-    serving: int,
-    deleting: int,
-    remaining: int,
-    *,
-    max_delete: int | None,
-    allow_empty: bool,
-    unbuilt: tuple[str, ...] = (),
-) -> None:
-    """Raise DeletionLimitError when a run removing ``deleting`` of ``serving`` documents (leaving
-    ``remaining``) is not allowed: more than ``max_delete`` (default: :data:`MAX_DELETE_SHARE` of
-    them), unless the run empties the index and ``allow_empty`` is set. ``unbuilt`` names the
-    sources the index holds that the run does not rebuild (for the message)."""
-    if deleting == 0 or (remaining == 0 and allow_empty):
-        return
-    limit = max_delete if max_delete is not None else int(serving * MAX_DELETE_SHARE)
-    if deleting > limit:
-        raise DeletionLimitError(
-            index_path, serving=serving, deleting=deleting, remaining=remaining, limit=limit, unbuilt=unbuilt
-        )
-
-
-def recorded_sources(index_path: Path) -> tuple[str, ...] | None:
-    """The sources the index at ``index_path`` holds documents of, in :data:`SOURCES` order.
-
-    Read from the metadata of the current generation, whatever version wrote it; if that is lost,
-    from the ``source`` terms of its files; then from the metadata of its other generations.
-    None when there is no index, or nothing of it can be read.
-    """
-    try:
-        generation = current_generation(index_path)
-    except IndexStoreError:
-        generation = None
-    others = [g for g in reversed(generations(index_path)) if g != generation] if index_path.is_dir() else []
-    found = _meta_sources(generation) if generation is not None else None
-    if found is None and generation is not None:
-        found = _term_sources(generation)
-    for other in others:
-        if found is not None:
-            break
-        found = _meta_sources(other)
-    if found is None:
-        return None
-    return tuple(name for name in SOURCES if name in found)
-
-
-def _meta_sources(generation: Path) -> set[str] | None:
-    """The sources a generation's procsearch.json lists with documents (None: no such file)."""
-    try:
-        recorded = json.loads((generation / META).read_text(encoding="utf-8")).get("sources")
-    except (OSError, ValueError, AttributeError):
-        return None
-    if not isinstance(recorded, dict):
-        return None
-    return {name for name, count in recorded.items() if count}
-
-
-def _term_sources(generation: Path) -> set[str] | None:
-    """The sources a generation's documents come from, by their ``source`` terms: generated
-    records carry their source's name as a prefix (``icd10pcs:0DTJ4ZZ``), pages a file path."""
-    try:
-        check_safe(generation)
-        ix = whoosh_index.open_dir(str(generation), readonly=True)
-    except Exception:  # unsafe, damaged or no index at all
-        return None
-    try:
-        with ix.reader() as reader:
-            found = set()
-            for term in reader.lexicon("source"):
-                name = term.decode("utf-8").partition(":")[0]
-                found.add(name if name in SOURCES and name != PAGES else PAGES)
-                if len(found) == len(SOURCES):
-                    break
-            return found
-    except Exception:
-        return None
-    finally:
-        ix.close()
-
-
-def serving_codes(index_path: Path) -> tuple[int, frozenset[str] | None]:
-    """How many documents the index serves now, and their codes (None when its files cannot be
-    read: then only the count from its metadata is known). (0, None) when there is no index."""
-    try:
-        generation = current_generation(index_path)
-    except IndexStoreError:
-        return 0, None
-    try:
-        count = read_meta(generation, index_path).document_count
-    except IndexStoreError:
-        count = 0
-    try:
-        check_safe(generation)
-        ix = whoosh_index.open_dir(str(generation), readonly=True)
-    except Exception:  # unsafe, damaged or from another version: the count is all there is
-        return count, None
-    try:
-        with ix.reader() as reader:
-            codes = {term.decode("utf-8") for term in reader.lexicon("code")}
-            if len(codes) != reader.doc_count():  # deleted documents leave their terms behind
-                codes = {code for code in codes if reader.postings("code", code).is_active()}
-        return len(codes), frozenset(codes)
-    except Exception:
-        return count, None
-    finally:
-        ix.close()
-
-
-FULL_DISK = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
-"""Errors that mean the disk (or the user's quota on it) is full."""
-
-
-@contextlib.contextmanager
-def reporting_full_disk(index_path: Path, needed: Callable[[], int]) -> Iterator[None]:
-    """Turn a full disk while writing into DiskFullError, with the space the run needs
-    (``needed()``, asked only then) and the space free once the unfinished work is removed."""
-    try:
-        yield
-    except OSError as exc:
-        if exc.errno not in FULL_DISK:
-            raise
-        _close_abandoned_files(exc)
-        try:
-            free = shutil.disk_usage(index_path).free
-        except OSError:
-            free = 0
-        raise DiskFullError(index_path, free=free, needed=needed()) from exc
-
-
-def _close_abandoned_files(exc: BaseException) -> None:
-    """Close the files a write that failed left open: Whoosh does not close the file it was
-    writing when a write fails, so the file (and its disk space) stays held by the frames of
-    the traceback. Looks in each frame's variables and in the attributes of its ``self``."""
-    tb = exc.__traceback__
-    while tb is not None:
-        scope = tb.tb_frame.f_locals
-        owner = scope.get("self")
-        candidates = [*scope.values(), *(vars(owner).values() if hasattr(owner, "__dict__") else ())]
-        for value in candidates:
-            handle = getattr(value, "file", value)  # Whoosh's StructFile wraps the real file
-            if isinstance(handle, io.IOBase) and not handle.closed:
-                with contextlib.suppress(Exception):  # closing flushes, and the disk may still be full
-                    handle.close()
-        tb = tb.tb_next
 
 
 BYTES_PER_CHARACTER = {"pages": 9.0, "generated": 2.0}

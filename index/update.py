@@ -22,20 +22,10 @@ from whoosh.writing import MERGE_SMALL
 from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, page_from_bytes, read_page_bytes, scan_pages
 from ..ingest.record import ProcedureDoc
-from .build import (
-    COMPOUND,
-    PAGES,
-    ProgressCallback,
-    SkippedPage,
-    build_index,
-    cancel_writer,
-    check_deletions,
-    recorded_sources,
-    reporting_full_disk,
-    text_bytes,
-)
-from .documents import GENERATED_SOURCES, to_fields
+from .build import COMPOUND, ProgressCallback, SkippedPage, build_index, cancel_writer, text_bytes
+from .documents import GENERATED_SOURCES, PAGES, to_fields
 from .errors import IndexDamagedError, IndexMissingError, IndexVersionError
+from .publishing import check_deletions, recorded_sources, reporting_full_disk
 from .store import (
     clean_leftovers,
     current_generation,
