@@ -11,6 +11,7 @@ import contextlib
 import errno
 import io
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -148,7 +149,7 @@ def reporting_full_disk(index_path: Path, needed: Callable[[], int]) -> Iterator
     except OSError as exc:
         if exc.errno not in FULL_DISK:
             raise
-        _close_abandoned_files(exc)
+        _close_abandoned_files(exc, index_path)
         try:
             free = shutil.disk_usage(index_path).free
         except OSError:
@@ -156,10 +157,12 @@ def reporting_full_disk(index_path: Path, needed: Callable[[], int]) -> Iterator
         raise DiskFullError(index_path, free=free, needed=needed()) from exc
 
 
-def _close_abandoned_files(exc: BaseException) -> None:
-    """Close the files a write that failed left open: Whoosh does not close the file it was
-    writing when a write fails, so the file (and its disk space) stays held by the frames of
-    the traceback. Looks in each frame's variables and in the attributes of its ``self``."""
+def _close_abandoned_files(exc: BaseException, index_path: Path) -> None:
+    """Close the files below ``index_path`` that a write that failed left open: Whoosh does not
+    close the file it was writing when a write fails, so the file (and its disk space) stays held
+    by the frames of the traceback. Looks in each frame's variables and in the attributes of its
+    ``self``; files elsewhere (the caller's, stderr) are never touched."""
+    inside = os.path.realpath(index_path) + os.sep
     tb = exc.__traceback__
     while tb is not None:
         scope = tb.tb_frame.f_locals
@@ -167,7 +170,10 @@ def _close_abandoned_files(exc: BaseException) -> None:
         candidates = [*scope.values(), *(vars(owner).values() if hasattr(owner, "__dict__") else ())]
         for value in candidates:
             handle = getattr(value, "file", value)  # Whoosh's StructFile wraps the real file
-            if isinstance(handle, io.IOBase) and not handle.closed:
+            name = getattr(handle, "name", None)
+            if not isinstance(handle, io.IOBase) or handle.closed or not isinstance(name, str):
+                continue
+            if os.path.realpath(name).startswith(inside):
                 with contextlib.suppress(Exception):  # closing flushes, and the disk may still be full
                     handle.close()
         tb = tb.tb_next
