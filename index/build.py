@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
 import shutil
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -14,26 +16,34 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.writing import SegmentWriter
+from whoosh.writing import IndexingError, SegmentWriter
 
 from ..ingest.coverage import Coverage, ParseReport
 from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import DEFAULT_MAX_BYTES, PageBatch, load_pages
 from ..ingest.processes import die_with_parent
 from ..ingest.record import ProcedureDoc
-from .documents import GENERATED_SOURCES, to_fields
-from .errors import IndexDamagedError
+from .documents import GENERATED_SOURCES, ICD10PCS, PAGES, SOURCES, to_fields
+from .errors import IndexDamagedError, IndexStoreError
 from .pagetable import write_page_table
+from .publishing import FULL_DISK, check_deletions, recorded_sources, reporting_full_disk, serving_codes
 from .schema import build_schema
 from .segment import BulkSegmentWriter
-from .store import clean_leftovers, new_generation_dir, new_meta, open_whoosh, publish, write_meta, writer_lock
-
-PAGES = "pages"
-ICD10PCS = "icd10pcs"
-SOURCES = (PAGES, ICD10PCS)
+from .store import (
+    clean_leftovers,
+    current_generation,
+    new_generation_dir,
+    new_meta,
+    open_whoosh,
+    publish,
+    read_meta,
+    write_meta,
+    writer_lock,
+)
 
 ProgressCallback = Callable[[str, int, int], None]
-"""Called as ``progress(phase, done, total)``; phases are "reading pages", "reading icd10pcs", "indexing"."""
+"""Called as ``progress(phase, done, total)``; phases are "reading pages", "reading icd10pcs", "indexing"
+and, for a re-index, "hashing pages"."""
 
 
 @dataclass(frozen=True)
@@ -145,36 +155,58 @@ def build_index(
     corpus_dir: Path | None,
     index_path: Path,
     *,
-    sources: Sequence[str] = (PAGES,),
+    sources: Sequence[str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     lock_timeout: float = 0.0,
     progress: ProgressCallback | None = None,
     strict: bool = False,
+    max_delete: int | None = None,
+    allow_empty: bool = False,
 ) -> IndexReport:
     """Build a complete new index generation from ``corpus_dir`` and swap it in atomically.
 
+    ``sources`` defaults to the pages plus every other source the index holds now (see
+    :func:`recorded_sources`), so a rebuild never drops the ICD-10-PCS codes of an index.
     The previous generation keeps serving until the new one is complete, checked and on disk.
     With ``strict``, any skipped page raises StrictModeError and the index is left as it was.
+    A build that would remove more of the serving documents than ``max_delete`` (default: half
+    of them), or all of them without ``allow_empty``, raises DeletionLimitError, index unchanged.
     """
-    unknown = set(sources) - set(SOURCES)
-    if unknown:
-        raise ValueError(f"unknown source {sorted(unknown)[0]!r}; choose from {', '.join(SOURCES)}")
+    if sources is not None:
+        unknown = set(sources) - set(SOURCES)
+        if unknown:
+            raise ValueError(f"unknown source {sorted(unknown)[0]!r}; choose from {', '.join(SOURCES)}")
     started = time.perf_counter()
     with writer_lock(index_path, lock_timeout):
+        held = recorded_sources(index_path) or ()
+        if sources is None:
+            sources = (PAGES, *(name for name in held if name != PAGES))
         docs, skipped, counts, batch = collect_docs(corpus_dir, sources, max_bytes=max_bytes, progress=progress)
         if strict and skipped:
             listed = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5])
             raise StrictModeError(f"{len(skipped)} page(s) skipped, index left unchanged (--strict): {listed}")
-        built = new_generation_dir(index_path)
-        try:
-            write_docs(built, docs, progress=progress)
-            write_meta(built, new_meta(len(docs), counts))
-            write_page_table(built, batch.entries, batch.boilerplate)
-            _check(built, len(docs))
-            generation = publish(index_path, built)
-        except BaseException:
-            shutil.rmtree(built, ignore_errors=True)
-            raise
+        serving, codes = serving_codes(index_path)
+        deleting = len(codes - {doc.code for doc in docs}) if codes is not None else max(0, serving - len(docs))
+        check_deletions(
+            index_path,
+            serving,
+            deleting,
+            len(docs),
+            max_delete=max_delete,
+            allow_empty=allow_empty,
+            unbuilt=tuple(name for name in held if name not in sources),
+        )
+        with reporting_full_disk(index_path, lambda: estimate_size(index_path, docs)):
+            built = new_generation_dir(index_path)
+            try:
+                write_docs(built, docs, progress=progress)
+                write_meta(built, new_meta(len(docs), counts))
+                write_page_table(built, batch.entries, batch.boilerplate)
+                _check(built, len(docs))
+                generation = publish(index_path, built)
+            except BaseException:
+                shutil.rmtree(built, ignore_errors=True)
+                raise
         removed = clean_leftovers(index_path)
     return IndexReport(
         index_path=index_path,
@@ -186,6 +218,52 @@ def build_index(
         removed_leftovers=len(removed),
         pages=page_coverage(batch.reports),
     )
+
+
+BYTES_PER_CHARACTER = {"pages": 9.0, "generated": 2.0}
+"""Index bytes per character of text, as measured (BENCHMARKS.md): pages store and index all their
+text; generated records repeat whole definitions, whose stored copies compress and whose analysis
+is shared."""
+
+
+def text_bytes(docs: Sequence[ProcedureDoc]) -> int:
+    """Roughly the index bytes ``docs`` take, from their amount of text."""
+    return int(
+        sum(
+            _text_size(doc) * BYTES_PER_CHARACTER["generated" if doc.source.startswith(GENERATED_SOURCES) else "pages"]
+            for doc in docs
+        )
+    )
+
+
+def estimate_size(index_path: Path, docs: Sequence[ProcedureDoc]) -> int:
+    """Roughly the bytes a generation of ``docs`` takes: scaled from the serving generation when
+    there is one, else from the amount of text."""
+    by_text = text_bytes(docs)
+    try:
+        generation = current_generation(index_path)
+        serving = read_meta(generation, index_path).document_count
+        size = sum(p.stat().st_size for p in generation.iterdir() if p.is_file())
+    except (IndexStoreError, OSError):
+        return by_text
+    return int(size * len(docs) / serving) if serving else by_text
+
+
+def cancel_writer(writer: Any) -> None:
+    """Cancel a Whoosh writer after a failure. Whoosh marks a writer whose commit failed closed,
+    and cancelling it then raises "This writer is closed" (cancelling on a full disk may fail
+    too): the original error is the one to report. The files of the segment it was writing are
+    closed here, since Whoosh leaves them open then."""
+    with contextlib.suppress(IndexingError, OSError):
+        writer.cancel()
+    fieldwriter = getattr(writer, "fieldwriter", None)
+    for handle in (
+        getattr(getattr(fieldwriter, "_tindex", None), "dbfile", None),
+        getattr(fieldwriter, "_postfile", None),
+    ):
+        if handle is not None:
+            with contextlib.suppress(Exception):  # closing flushes, and the disk may still be full
+                handle.close()
 
 
 COMPOUND = False
@@ -216,7 +294,7 @@ def write_docs(directory: Path, docs: Iterable[ProcedureDoc], *, progress: Progr
                 progress("indexing", done, len(docs))
         writer.commit()
     except BaseException:
-        writer.cancel()
+        cancel_writer(writer)
         raise
 
 
@@ -249,8 +327,8 @@ def _write_segment(ix: Any, start: int, stop: int, results: Any, counter: Any, p
                     counter.value += 500
         results.put((start, writer._finalize_segment(), None))
     except BaseException as exc:  # reported to the parent, which raises it
-        writer.cancel()
-        results.put((start, None, f"{type(exc).__name__}: {exc}"))
+        cancel_writer(writer)
+        results.put((start, None, (f"{type(exc).__name__}: {exc}", getattr(exc, "errno", None))))
 
 
 def _chunks(sizes: list[int], workers: int) -> list[tuple[int, int]]:
@@ -305,7 +383,10 @@ def _write_parallel(ix: Any, docs: list[ProcedureDoc], workers: int, progress: P
                     raise IndexDamagedError("an index worker ended without sending its segment") from None
                 continue
             if error:
-                raise IndexDamagedError(f"an index worker failed: {error}")
+                message, code = error
+                if code in FULL_DISK:
+                    raise OSError(code, f"an index worker failed: {message}")
+                raise IndexDamagedError(f"an index worker failed: {message}")
             segments.append((start, segment))
         for process in started:
             process.join()
@@ -318,7 +399,7 @@ def _write_parallel(ix: Any, docs: list[ProcedureDoc], workers: int, progress: P
         for process in started:
             if process.is_alive():
                 process.kill()
-        writer.cancel()
+        cancel_writer(writer)
         raise
     finally:
         _SHARED.clear()
@@ -358,4 +439,5 @@ def ensure_index(
     with writer_lock(index_path, timeout=60.0):
         if index_is_current(index_path):
             return None
-        return build_index(corpus_dir, index_path, progress=progress, lock_timeout=60.0)
+        # A cache of ``corpus_dir``: whatever it held goes, so no limit on what the rebuild removes.
+        return build_index(corpus_dir, index_path, progress=progress, lock_timeout=60.0, max_delete=sys.maxsize)

@@ -58,6 +58,19 @@ GEN_PREFIX = "gen-"
 TMP_PREFIX = "tmp-"
 BAD_PREFIX = "bad-"
 KEEP_GENERATIONS = 2
+ROLLED_BACK = "ROLLED_BACK"
+"""Prefix of the marker, next to a generation, saying a rollback moved away from it (a file
+inside the generation would not be part of what was published)."""
+
+
+def rolled_back_marker(generation: Path) -> Path:
+    return generation.parent / f"{ROLLED_BACK}-{generation.name}"
+
+
+def is_rolled_back(generation: Path) -> bool:
+    return rolled_back_marker(generation).exists()
+"""Marker file in a generation a rollback moved away from: while it is newer than CURRENT it is
+kept (``rollback --to`` serves it again); once a newer generation is published it goes."""
 
 
 @dataclass(frozen=True)
@@ -419,14 +432,16 @@ def published_generations(index_path: Path) -> list[Path]:
     return found
 
 
-def rollback_target(index_path: Path, current: Path | None) -> Path | None:
+def rollback_target(index_path: Path, current: Path | None, *, progress: Any = None) -> Path | None:
     """The newest published generation other than ``current`` (older than it, when it is known)
-    whose files are all as published and that opens: what ``rollback`` serves."""
+    whose files are all as published and that opens: what ``rollback`` serves. ``progress`` is
+    called as ``progress("checking files", done, total)``."""
+    file_progress = (lambda done, total: progress("checking files", done, total)) if progress else None
     for candidate in reversed(published_generations(index_path)):
         if current is not None and candidate.name >= current.name:
             continue
         try:
-            if check_generation_files(candidate, index_path, full=True):
+            if check_generation_files(candidate, index_path, full=True, progress=file_progress):
                 continue
             opened = open_generation(index_path, candidate)
         except (IndexStoreError, OSError):
@@ -471,9 +486,14 @@ def clean_leftovers(index_path: Path, *, keep: int = KEEP_GENERATIONS) -> list[P
     removed: list[Path] = []
     existing = generations(index_path)
     # A generation never recorded as published was left by a writer that died before the swap.
+    # One a rollback moved away from stays restorable (rollback --to) until a newer one is
+    # published: then it is not wanted any more.
+    rolled_back = {p for p in existing if is_rolled_back(p)}
     unpublished = [p for p in existing if p.name != current and p.name not in published]
+    unpublished += [p for p in existing if current and p.name < current and p in rolled_back and p not in unpublished]
     kept = [p for p in existing if p not in unpublished]
-    old = [p for p in kept if p.name != current][: max(0, len(kept) - keep)]
+    before = [p for p in kept if not current or p.name < current]  # what rollback goes back to
+    old = before[: max(0, len(before) - (keep - 1 if current else keep))]
     leftovers = [
         *(p for p in index_path.glob(TMP_PREFIX + "*") if not _writer_alive(p)),
         *index_path.glob(BAD_PREFIX + "*"),
@@ -481,12 +501,17 @@ def clean_leftovers(index_path: Path, *, keep: int = KEEP_GENERATIONS) -> list[P
         *index_path.glob(PUBLISHED + ".tmp-*"),
         *([index_path / LEGACY_LOCK] if (index_path / LEGACY_LOCK).is_file() else []),
     ]
+    names = {p.name for p in existing}
+    markers = [m for m in index_path.glob(ROLLED_BACK + "-*") if m.name[len(ROLLED_BACK) + 1 :] not in names]
     for path in [*leftovers, *unpublished, *old]:
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
+            rolled_back_marker(path).unlink(missing_ok=True)
         else:
             path.unlink(missing_ok=True)
         removed.append(path)
+    for marker in markers:  # of a generation removed some other way
+        marker.unlink(missing_ok=True)
     if published:
         with contextlib.suppress(OSError):
             write_published(index_path, published, keep=[g.name for g in generations(index_path)])

@@ -8,11 +8,10 @@ to disk, and swaps the CURRENT pointer.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,15 +21,32 @@ from whoosh.writing import MERGE_SMALL
 from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.blocks import PageBlocks
 from ..ingest.coverage import ParseReport
-from ..ingest.pages import DEFAULT_MAX_BYTES, find_pages, finish_page, read_page_bytes
+from ..ingest.pages import (
+    DEFAULT_MAX_BYTES,
+    find_pages,
+    finish_page,
+    page_blocks_from_bytes,
+    read_page_bytes,
+    scan_pages,
+)
 from ..ingest.pageset import PageEntry, settle
-from ..ingest.parse import assemble, read_page_blocks
+from ..ingest.parse import assemble
 from ..ingest.record import ProcedureDoc
-from .build import COMPOUND, PAGES, PageCoverage, ProgressCallback, SkippedPage, build_index, page_coverage
-from .documents import GENERATED_SOURCES, to_fields
+from .build import (
+    COMPOUND,
+    PageCoverage,
+    ProgressCallback,
+    SkippedPage,
+    build_index,
+    cancel_writer,
+    page_coverage,
+    text_bytes,
+)
+from .documents import GENERATED_SOURCES, PAGES, to_fields
 from .errors import IndexDamagedError, IndexMissingError, IndexVersionError
 from .manifest import linked_records, read_manifest
 from .pagetable import read_page_table, write_page_table
+from .publishing import check_deletions, recorded_sources, reporting_full_disk
 from .store import (
     check_generation_files,
     clean_leftovers,
@@ -44,6 +60,9 @@ from .store import (
     write_meta,
     writer_lock,
 )
+
+METADATA_BYTES = 64 * 1024
+"""Room for a generation's table of contents, metadata and manifest (a few KB each)."""
 
 PAGE_SOURCE_PREFIXES_EXCLUDED = GENERATED_SOURCES
 """Documents from other sources are never touched by a pages re-index."""
@@ -114,17 +133,52 @@ class ReindexReport:
         }
 
 
-def file_hashes(corpus_dir: Path) -> dict[str, tuple[Path, str]]:
-    """source (path relative to the folder) -> (path, SHA-256 of the bytes) for every candidate file."""
+@dataclass(frozen=True)
+class PageFile:
+    """One candidate file of the folder, read once: its hash, and its bytes when they are to be
+    parsed (a file that cannot be read as a page has the hash "" and the skip that says why)."""
+
+    path: Path
+    digest: str
+    data: bytes | None = None
+    skip: PageSkipped | None = None
+
+
+def read_files(
+    corpus_dir: Path,
+    paths: list[Path] | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    keep: Callable[[str, str], bool] = lambda source, digest: False,
+    progress: ProgressCallback | None = None,
+) -> dict[str, PageFile]:
+    """source (path relative to the folder) -> :class:`PageFile` for every candidate file (or for
+    ``paths``, the candidates of a :func:`scan_pages` of the folder). Each file is opened and read
+    once (:func:`read_page_bytes`); its bytes are kept when ``keep(source, digest)`` says so, and
+    what is parsed later is exactly what was hashed."""
     root = corpus_dir.resolve()
-    result: dict[str, tuple[Path, str]] = {}
-    for path in find_pages(root):
+    paths = find_pages(root) if paths is None else paths
+    result: dict[str, PageFile] = {}
+    for done, path in enumerate(paths, 1):
+        source = path.relative_to(root).as_posix()
         try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
-            digest = ""  # read_page will report it
-        result[path.relative_to(root).as_posix()] = (path, digest)
+            data, digest = read_page_bytes(path, root=root, max_bytes=max_bytes, source=source)
+            result[source] = PageFile(path, digest, data if keep(source, digest) else None)
+        except PageSkipped as skip:
+            result[source] = PageFile(path, "", skip=skip)
+        if progress and (done % 100 == 0 or done == len(paths)):
+            progress("hashing pages", done, len(paths))
     return result
+
+
+def file_hashes(
+    corpus_dir: Path, paths: list[Path] | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> dict[str, tuple[Path, str]]:
+    """source -> (path, SHA-256 of the bytes) for every candidate file (see :func:`read_files`);
+    a file that is too large or cannot be read gets the hash "" (read_page reports it)."""
+    return {
+        source: (file.path, file.digest) for source, file in read_files(corpus_dir, paths, max_bytes=max_bytes).items()
+    }
 
 
 def indexed_pages(generation: Path) -> dict[str, tuple[str, str]]:
@@ -169,10 +223,13 @@ def reindex(
     lock_timeout: float = 0.0,
     progress: ProgressCallback | None = None,
     strict: bool = False,
+    max_delete: int | None = None,
+    allow_empty: bool = False,
 ) -> ReindexReport:
     """Bring the index in line with ``corpus_dir``: add new pages, re-index changed ones, delete
     removed ones, leave the rest untouched; all in one new generation. With no index yet (or an
-    index from another version) it builds one from scratch."""
+    index from another version) it builds one from scratch. ``max_delete`` and ``allow_empty``
+    bound the documents a run may remove, as for :func:`build_index`."""
     started = time.perf_counter()
     try:
         generation = current_generation(index_path)
@@ -180,9 +237,22 @@ def reindex(
         read_manifest(generation, index_path)
         if read_page_table(generation) is None:
             raise IndexVersionError(f"{generation} has no page table")  # built by an older version
-    except (IndexMissingError, IndexVersionError):  # nothing to update, or an older schema: build anew
+    except (IndexMissingError, IndexVersionError) as exc:  # nothing to update, or an older schema: build anew
+        if isinstance(exc, IndexVersionError) and recorded_sources(index_path) is None:
+            raise IndexDamagedError(
+                f"{exc} Its metadata and files cannot be read, so it is unknown which sources it held; "
+                f"rebuild every one of them, for example: procsearch --index {index_path} index --rebuild "
+                f"--source pages --source icd10pcs {corpus_dir}"
+            ) from exc
         report = build_index(
-            corpus_dir, index_path, max_bytes=max_bytes, lock_timeout=lock_timeout, progress=progress, strict=strict
+            corpus_dir,
+            index_path,
+            max_bytes=max_bytes,
+            lock_timeout=lock_timeout,
+            progress=progress,
+            strict=strict,
+            max_delete=max_delete,
+            allow_empty=allow_empty,
         )
         return ReindexReport(
             index_path,
@@ -218,16 +288,36 @@ def reindex(
                 f"procsearch --index {index_path} index --rebuild"
             ) from exc
         table = read_page_table(generation) or ({}, frozenset())
-        files = file_hashes(corpus_dir)
-        plan = plan_changes({s: h for s, (_, h) in indexed.items()}, {s: h for s, (_, h) in files.items()})
-        docs, skipped, entries, boilerplate, reports = _read_changed(
-            plan, files, indexed, table, max_bytes=max_bytes, progress=progress
+        scan = scan_pages(corpus_dir)
+        hashes = {source: digest for source, (_, digest) in indexed.items()}
+        files = read_files(
+            corpus_dir,
+            scan.paths,
+            max_bytes=max_bytes,
+            keep=lambda source, digest: hashes.get(source) != digest,
+            progress=progress,
         )
+        plan = plan_changes(hashes, {source: file.digest for source, file in files.items()})
+        docs, skipped, entries, boilerplate, reports = _read_changed(
+            corpus_dir, plan, files, indexed, table, max_bytes=max_bytes, progress=progress
+        )
+        skipped[:0] = [SkippedPage(skip.source, skip.reason, skip.detail) for skip in scan.skipped]
         if strict and skipped:
             listed = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5])
             raise StrictModeError(f"{len(skipped)} page(s) skipped, index left unchanged (--strict): {listed}")
         removed_sources = set(plan.update) | set(plan.delete) | {d.source for d in docs}
         removed_sources |= {s.source for s in skipped if s.source in indexed}
+        new_sources = {d.source for d in docs}
+        deleted = [s for s in removed_sources if s in indexed and s not in new_sources]
+        added = sum(1 for d in docs if d.source not in indexed)
+        check_deletions(
+            index_path,
+            meta.document_count,
+            len(deleted),
+            meta.document_count - len(deleted) + added,
+            max_delete=max_delete,
+            allow_empty=allow_empty,
+        )
         if not docs and not removed_sources:
             removed = clean_leftovers(index_path)
             return ReindexReport(
@@ -242,26 +332,27 @@ def reindex(
                 documents=meta.document_count,
                 removed_leftovers=len(removed),
             )
-        built = new_generation_dir(index_path)
-        try:
-            _link_copy(generation, built)
-            count = _apply(built, removed_sources, docs)
-            sources = dict(meta.sources)
-            sources[PAGES] = sources.get(PAGES, 0) + count - meta.document_count
-            write_meta(built, new_meta(count, sources))
-            write_page_table(built, entries, boilerplate)
-            final = publish(index_path, built, known=linked_records(generation, built, records))
-        except BaseException:
-            shutil.rmtree(built, ignore_errors=True)
-            raise
+        # The old segments are shared by hard link: the new ones and the metadata take the space.
+        with reporting_full_disk(index_path, lambda: text_bytes(docs) + METADATA_BYTES):
+            built = new_generation_dir(index_path)
+            try:
+                _link_copy(generation, built)
+                count = _apply(built, removed_sources, docs)
+                sources = dict(meta.sources)
+                sources[PAGES] = sources.get(PAGES, 0) + count - meta.document_count
+                write_meta(built, new_meta(count, sources))
+                write_page_table(built, entries, boilerplate)
+                final = publish(index_path, built, known=linked_records(generation, built, records))
+            except BaseException:
+                shutil.rmtree(built, ignore_errors=True)
+                raise
         removed = clean_leftovers(index_path)
-    added = sum(1 for d in docs if d.source not in indexed)
     return ReindexReport(
         index_path,
         final.name,
         added=added,
         updated=len(docs) - added,
-        deleted=len([s for s in removed_sources if s in indexed and s not in {d.source for d in docs}]),
+        deleted=len(deleted),
         unchanged=len(plan.unchanged),
         skipped=tuple(skipped),
         seconds=time.perf_counter() - started,
@@ -273,19 +364,22 @@ def reindex(
 
 
 def _read_changed(
+    corpus_dir: Path,
     plan: ChangePlan,
-    files: Mapping[str, tuple[Path, str]],
+    files: Mapping[str, PageFile],
     indexed: Mapping[str, tuple[str, str]],
     table: tuple[Mapping[str, PageEntry], frozenset[str]],
     *,
     max_bytes: int,
     progress: ProgressCallback | None,
 ) -> tuple[list[ProcedureDoc], list[SkippedPage], dict[str, PageEntry], frozenset[str], dict[str, ParseReport]]:
-    """Parse new and changed files, and the unchanged ones that the set-wide rules now read
-    differently (a block became or stopped being site boilerplate, an id had to grow); apply the
-    duplicate rule of a full build (the path that sorts first keeps the code). Returns the
-    documents, the skips, the new page table with its boilerplate, and how each page read was read."""
+    """Parse new and changed files (from the bytes they were hashed from), and the unchanged
+    ones that the set-wide rules now read differently (a block became or stopped being site
+    boilerplate, an id had to grow); apply the duplicate rule of a full build (the path that
+    sorts first keeps the code). Returns the documents, the skips, the new page table with its
+    boilerplate, and how each page was read."""
     stored, old_boilerplate = table
+    root = corpus_dir.resolve()
     todo = sorted({*plan.add, *plan.update})
     pages: dict[str, PageBlocks] = {}
     first: dict[str, ParseReport] = {}
@@ -293,9 +387,14 @@ def _read_changed(
 
     def read(sources: list[str]) -> None:
         for done, source in enumerate(sources, 1):
-            path, _digest = files[source]
+            file = files[source]
             try:
-                page = read_page_blocks(read_page_bytes(path, max_bytes=max_bytes, source=source), source=source)
+                if file.skip is not None:
+                    raise file.skip
+                data = file.data
+                if data is None:  # an unchanged file, read again because the rules changed
+                    data, _digest = read_page_bytes(file.path, root=root, max_bytes=max_bytes, source=source)
+                page = page_blocks_from_bytes(data, source=source, suffix=file.path.suffix)
                 first[source] = assemble(page, source=source)
                 pages[source] = page
             except PageSkipped as skip:
@@ -372,7 +471,7 @@ def _apply(directory: Path, removed_sources: set[str], docs: list[ProcedureDoc])
                 writer.add_document(**to_fields(doc))
             writer.commit(mergetype=_merge_policy)
         except BaseException:
-            writer.cancel()
+            cancel_writer(writer)
             raise
         return ix.doc_count()
     finally:

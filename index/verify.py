@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import os
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .documents import from_fields
-from .errors import IndexDamagedError, IndexStoreError
+from .errors import IndexDamagedError, IndexStoreError, RollbackError
 from .store import (
-    BAD_PREFIX,
+    META,
+    is_rolled_back,
     check_generation_files,
     current_generation,
     fix_hint,
+    generations,
     open_whoosh,
     point_current,
+    published_generations,
     read_meta,
+    rolled_back_marker,
     rollback_target,
     writer_lock,
 )
@@ -141,25 +145,129 @@ def verify_index(
     return VerifyReport(index_path, generation.name, documents, terms, (), missing, extra, stale, fix, True)
 
 
-def rollback_index(index_path: Path, *, lock_timeout: float = 0.0) -> str:
-    """Point CURRENT at the newest earlier generation this index published whose files are all as
-    published (with CURRENT missing or damaged: the newest such generation); return its name."""
+def rollback_index(
+    index_path: Path, *, to: str | None = None, lock_timeout: float = 0.0, progress: ProgressCallback | None = None
+) -> str:
+    """Serve an earlier generation again: the newest one older than the current that reads
+    cleanly, or the generation named ``to`` (see :func:`list_generations`); return its name.
+
+    Only a generation this index published, whose files are all as published, is ever served
+    (with CURRENT missing or damaged: the newest such generation). The generation moved away
+    from is kept, marked as rolled back, so ``to`` can serve it again until a newer generation
+    is published. Raises RollbackError when there is nothing to roll back to (or ``to`` names
+    no generation that can be served), IndexDamagedError when every candidate is damaged.
+    """
     with writer_lock(index_path, lock_timeout):
         try:
             current: Path | None = current_generation(index_path)
-        except IndexDamagedError:  # CURRENT missing or naming a missing generation: serve the newest good one
+        except IndexDamagedError:
             current = None
-        target = rollback_target(index_path, current)
-        if target is None:
-            raise IndexDamagedError(
-                f"No earlier generation of {index_path} reads cleanly. "
-                f"Rebuild with: procsearch --index {index_path} index --rebuild"
-            )
+        existing = generations(index_path)
+        if to is not None:
+            target = _named_generation(index_path, to, current, existing)
+            damage = check_generation(target, index_path, deep=False, progress=progress)[2]
+            if damage:
+                raise IndexDamagedError(f"{target.name} of {index_path} does not read cleanly: {damage[0]}")
+        else:
+            target = _previous_generation(index_path, current, existing, progress)
         point_current(index_path, target)
-        if current is not None and current.is_dir():
-            # Set the damaged generation aside (kept for inspection until the next clean-up).
-            os.replace(current, index_path / (BAD_PREFIX + current.name))
+        rolled_back_marker(target).unlink(missing_ok=True)
+        if current is not None and current.name > target.name:
+            rolled_back_marker(current).write_text(f"rolled back to {target.name}\n", encoding="utf-8")
         return target.name
+
+
+def _previous_generation(
+    index_path: Path, current: Path | None, existing: list[Path], progress: ProgressCallback | None
+) -> Path:
+    """The newest published generation older than ``current`` (any, with no current one) whose
+    files are all as published."""
+    earlier = [g for g in reversed(existing) if current is None or g.name < current.name]
+    if not earlier and current is None:
+        raise IndexDamagedError(
+            f"{index_path} has no generation to serve. Rebuild with: procsearch --index {index_path} index --rebuild"
+        )
+    if not earlier:
+        assert current is not None
+        later = [g.name for g in existing if is_rolled_back(g)]
+        if later:
+            raise RollbackError(
+                f"Nothing older to roll back to: {current.name} is the oldest generation of {index_path}. "
+                f"To serve a newer one again: procsearch --index {index_path} rollback --to {later[0]}"
+            )
+        raise RollbackError(
+            f"Nothing to roll back to: {index_path} has one generation, {current.name}, which it serves. "
+            f"Each index or reindex that changes the index keeps the generation it replaces."
+        )
+    target = rollback_target(index_path, current, progress=progress)
+    if target is None:
+        raise IndexDamagedError(
+            f"No earlier generation of {index_path} reads cleanly. "
+            f"Rebuild with: procsearch --index {index_path} index --rebuild"
+        )
+    return target
+
+
+def _named_generation(index_path: Path, name: str, current: Path | None, existing: list[Path]) -> Path:
+    """The generation ``name``, if it is one a rollback may serve."""
+    found = next((g for g in existing if g.name == name), None)
+    if found is None:
+        listed = ", ".join(g.name for g in existing) or "none"
+        raise RollbackError(
+            f"{index_path} has no generation {name!r} (it has: {listed}; "
+            f"procsearch --index {index_path} generations lists them)."
+        )
+    if current is not None and found == current:
+        raise RollbackError(f"{index_path} already serves {name}.")
+    if found not in published_generations(index_path):
+        raise RollbackError(
+            f"{name} was never published by this index (or its files changed since); it cannot be served."
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class GenerationInfo:
+    """One generation of an index, as ``procsearch generations`` lists it."""
+
+    name: str
+    state: str
+    """"current", "previous" (what ``rollback`` serves), "rolled back" (``rollback --to`` serves
+    it again), "older", or "unpublished" (a run that did not finish; removed by the next one)."""
+    built_at: str
+    documents: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "state": self.state, "built_at": self.built_at, "documents": self.documents}
+
+
+def list_generations(index_path: Path) -> list[GenerationInfo]:
+    """Every generation of the index, newest first, with what each is; reads only their metadata."""
+    try:
+        current = current_generation(index_path).name
+    except IndexDamagedError:
+        current = ""
+    found: list[GenerationInfo] = []
+    previous_seen = False
+    published = set(published_generations(index_path))
+    for generation in reversed(generations(index_path)):
+        try:
+            meta = json.loads((generation / META).read_text(encoding="utf-8"))
+            built_at, documents = str(meta.get("built_at", "")), int(meta.get("document_count", 0))
+        except (OSError, ValueError, TypeError, AttributeError):
+            built_at, documents = "", 0
+        if generation.name == current:
+            state = "current"
+        elif is_rolled_back(generation):
+            state = "rolled back"
+        elif generation not in published:
+            state = "unpublished"
+        elif not previous_seen:
+            state, previous_seen = "previous", True
+        else:
+            state = "older"
+        found.append(GenerationInfo(generation.name, state, built_at, documents))
+    return found
 
 
 def _would_index(path: Path, source: str, codes: set[str]) -> bool:

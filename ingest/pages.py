@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import multiprocessing
 import os
+import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -22,11 +25,14 @@ if TYPE_CHECKING:
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 """Pages larger than this are skipped: real procedure pages are tens of kilobytes."""
 
-PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
+PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".txt", ".md")
+"""Files read as pages whatever they hold: HTML, or rendered text (the text of a page as a browser
+shows it, or Markdown), which the parser turns into markup. Other files are pages only when they
+hold markup."""
 
 # Files that are never pages and are passed over silently: hidden files and the Python package
 # files that let the bundled corpus ship inside the wheel.
-_IGNORED_NAMES = ("__init__.py", "__pycache__", "README", "README.md", "SOURCES.txt")
+_IGNORED_NAMES = ("__init__.py", "__pycache__", "README", "README.md", "README.txt", "SOURCES.txt")
 
 _BINARY_MAGIC = (
     (b"\x89PNG", "PNG image"),
@@ -57,15 +63,40 @@ class PageBatch:
     """source -> what the set-wide rules know of each page read (the index stores it)."""
 
 
+@dataclass
+class PageScan:
+    """The candidate files below a folder (sorted by path relative to it), and the entries that
+    cannot be pages, each with its reason (a link loop, a FIFO, a name that is not UTF-8, ...)."""
+
+    paths: list[Path] = field(default_factory=list)
+    skipped: list[PageSkipped] = field(default_factory=list)
+
+
 def find_pages(corpus_dir: Path) -> list[Path]:
-    """Every candidate file below ``corpus_dir``, sorted; symbolic links are followed only when
-    their real path is inside the folder, and link loops end."""
+    """Every candidate file below ``corpus_dir``, sorted (see :func:`scan_pages`)."""
+    return scan_pages(corpus_dir).paths
+
+
+def scan_pages(corpus_dir: Path) -> PageScan:
+    """Walk ``corpus_dir``: symbolic links are followed only when their real path is inside the
+    folder, and directory loops end. No entry stops the walk: a link loop, a broken link, a link
+    leaving the folder, a file that is not a regular file (FIFO, socket, device), a name that is
+    not UTF-8 and an unreadable folder are each reported as skipped."""
     root = corpus_dir.resolve()
-    found: list[Path] = []
+    scan = PageScan()
     seen_dirs: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+
+    def unreadable(error: OSError) -> None:
+        where = display_name(os.path.relpath(error.filename, root)) if error.filename else "."
+        scan.skipped.append(PageSkipped("cannot read folder", where, error.strerror or str(error)))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unreadable):
         real = os.path.realpath(dirpath)
-        if real in seen_dirs or not _inside(Path(real), root):
+        if real in seen_dirs:
+            dirnames[:] = []
+            continue
+        if not _inside(Path(real), root):
+            scan.skipped.append(PageSkipped("link leaves the folder", display_name(os.path.relpath(dirpath, root))))
             dirnames[:] = []
             continue
         seen_dirs.add(real)
@@ -74,37 +105,160 @@ def find_pages(corpus_dir: Path) -> list[Path]:
             if name.startswith(".") or name in _IGNORED_NAMES:
                 continue
             path = Path(dirpath) / name
-            if _inside(path.resolve(), root) and path.is_file():
-                found.append(path)
-    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+            skip = _entry_skip(path, path.relative_to(root).as_posix(), root)
+            if skip is None:
+                scan.paths.append(path)
+            else:
+                scan.skipped.append(skip)
+    scan.paths.sort(key=lambda p: p.relative_to(root).as_posix())
+    scan.skipped.sort(key=lambda skip: skip.source)
+    return scan
 
 
-def read_page(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, source: str | None = None) -> ProcedureDoc:
-    """Read and parse one page file; raises PageSkipped with the reason when it is not a page."""
-    name = source if source is not None else str(path)
-    data = read_page_bytes(path, max_bytes=max_bytes, source=name)
-    from .parse import parse_page  # here, not at the top: searching imports this module but never parses
-
-    return parse_page(data, source=name)
-
-
-def read_page_bytes(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, source: str | None = None) -> bytes:
-    """The bytes of one page file; raises PageSkipped with the reason when it is not a page."""
-    name = source if source is not None else str(path)
+def _entry_skip(path: Path, relative: str, root: Path) -> PageSkipped | None:
+    """Why a directory entry cannot be a page, or None when it is a candidate file."""
+    if relative != display_name(relative):
+        return PageSkipped("file name is not UTF-8", display_name(relative))
     try:
-        size = path.stat().st_size
-        if size == 0:
-            raise PageSkipped("empty file", name)
-        if size > max_bytes:
-            raise PageSkipped("file too large", name, f"{size:,} bytes; the limit is {max_bytes:,}")
-        data = path.read_bytes()
+        if path.is_symlink():
+            real = Path(os.path.realpath(path))
+            os.stat(path)  # a loop or a missing target raises here
+            if not _inside(real, root):
+                return PageSkipped("link leaves the folder", relative)
+        info = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return PageSkipped("symbolic link loop", relative)
+        if exc.errno == errno.ENOENT:
+            return PageSkipped("broken symbolic link", relative)
+        return PageSkipped("cannot read file", relative, exc.strerror or str(exc))
+    if not stat.S_ISREG(info.st_mode):
+        return PageSkipped("not a regular file", relative, _file_kind(info.st_mode))
+    return None
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device")):
+        if test(mode):
+            return kind
+    return "block device" if stat.S_ISBLK(mode) else "special file"
+
+
+def display_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (kept by the OS as surrogate escapes) are
+    shown as ``\\xNN``."""
+    return os.fsencode(name).decode("utf-8", errors="backslashreplace")
+
+
+READ_CHUNK = 1 << 16
+
+
+def read_page_bytes(
+    path: Path, *, root: Path | None = None, max_bytes: int = DEFAULT_MAX_BYTES, source: str | None = None
+) -> tuple[bytes, str]:
+    """The bytes of one page file and their SHA-256, from one descriptor opened once.
+
+    The file is opened below ``root`` (the corpus folder, resolved; default: the folder the
+    file's real path is in) one path component at a time without following any symbolic link,
+    so a link swapped in after the folder was scanned cannot make it read a file outside. The
+    size limit is checked on the opened file before anything is read (and again while reading,
+    should the file grow), and the bytes are read and hashed a chunk at a time. Raises PageSkipped.
+    """
+    name = source if source is not None else str(path)
+    fd = _open_below(Path(root) if root is not None else None, path, name)
+    try:
+        return _read_descriptor(fd, name, max_bytes)
+    finally:
+        os.close(fd)
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+"""Non-blocking: opening a FIFO swapped in for a page must not wait for a writer."""
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0) | _NOFOLLOW
+
+
+def _open_below(root: Path | None, path: Path, name: str) -> int:
+    """A descriptor for ``path``'s real file, opened from ``root`` down without following links."""
+    real = os.path.realpath(path)
+    base = os.path.realpath(root) if root is not None else os.path.dirname(real)
+    relative = os.path.relpath(real, base)
+    if relative == os.curdir or relative.split(os.sep)[0] == os.pardir:
+        raise PageSkipped("link leaves the folder", name)
+    try:
+        if not _NOFOLLOW or os.open not in os.supports_dir_fd:  # no openat (Windows): open by path
+            return os.open(real, _READ_FLAGS)
+        *folders, filename = relative.split(os.sep)
+        fd = os.open(base, _DIR_FLAGS)
+        try:
+            for folder in folders:
+                inner = os.open(folder, _DIR_FLAGS, dir_fd=fd)
+                os.close(fd)
+                fd = inner
+            return os.open(filename, _READ_FLAGS | _NOFOLLOW, dir_fd=fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # a link was swapped in after the scan
+            raise PageSkipped("file changed while read", name, "it became a symbolic link") from exc
+        raise PageSkipped("cannot read file", name, exc.strerror or str(exc)) from exc
+
+
+def _read_descriptor(fd: int, name: str, max_bytes: int) -> tuple[bytes, str]:
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise PageSkipped("not a regular file", name, _file_kind(info.st_mode))
+        if info.st_size > max_bytes:
+            raise PageSkipped("file too large", name, f"{info.st_size:,} bytes; the limit is {max_bytes:,}")
+        digest = hashlib.sha256()
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, READ_CHUNK):
+            size += len(chunk)
+            if size > max_bytes:
+                raise PageSkipped("file too large", name, f"over {max_bytes:,} bytes (it grew while read)")
+            digest.update(chunk)
+            chunks.append(chunk)
     except OSError as exc:
         raise PageSkipped("cannot read file", name, exc.strerror or str(exc)) from exc
+    if not size:
+        raise PageSkipped("empty file", name)
+    return b"".join(chunks), digest.hexdigest()
+
+
+def read_page(
+    path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, source: str | None = None, root: Path | None = None
+) -> ProcedureDoc:
+    """Read (see :func:`read_page_bytes`) and parse one page file; raises PageSkipped with the
+    reason when it is not a page."""
+    name = source if source is not None else str(path)
+    data, _digest = read_page_bytes(path, root=root, max_bytes=max_bytes, source=name)
+    return page_from_bytes(data, source=name, suffix=path.suffix)
+
+
+def page_from_bytes(data: bytes, *, source: str, suffix: str) -> ProcedureDoc:
+    """Parse the bytes of a page file named ``source`` (with file name suffix ``suffix``)."""
+    from .parse import parse_page  # here, not at the top: searching imports this module but never parses
+
+    return parse_page(check_page_bytes(data, source=source, suffix=suffix), source=source)
+
+
+def page_blocks_from_bytes(data: bytes, *, source: str, suffix: str) -> PageBlocks:
+    """The costly half of parsing the bytes of a page file: the page read into blocks, which
+    :func:`assemble_pages` then turns into records under the set-wide rules."""
+    from .parse import read_page_blocks
+
+    return read_page_blocks(check_page_bytes(data, source=source, suffix=suffix), source=source)
+
+
+def check_page_bytes(data: bytes, *, source: str, suffix: str) -> bytes:
+    """``data``, unless it is no page: a binary file, or a file of another kind without markup."""
     kind = binary_kind(data)
     if kind:
-        raise PageSkipped("not an HTML page", name, kind)
-    if path.suffix.lower() not in PAGE_SUFFIXES and b"<" not in data[:65536]:
-        raise PageSkipped("not an HTML page", name, f"{path.suffix or 'no'} file without markup")
+        raise PageSkipped("not an HTML page", source, kind)
+    if suffix.lower() not in PAGE_SUFFIXES and b"<" not in data[:65536]:
+        raise PageSkipped("not an HTML page", source, f"{suffix or 'no'} file without markup")
     return data
 
 
@@ -134,14 +288,17 @@ def load_pages(
     across all of them, and each page is then assembled into its record (see :func:`assemble_pages`).
     """
     root = corpus_dir.resolve()
-    paths = find_pages(root)
+    scan = scan_pages(root)
+    paths = scan.paths
     read: list[tuple[str, PageBlocks | PageSkipped]] = []
-    jobs = [(path, path.relative_to(root).as_posix(), max_bytes) for path in paths]
+    jobs = [(path, root, path.relative_to(root).as_posix(), max_bytes) for path in paths]
     for done, (relative, page) in enumerate(_read_all(jobs), 1):
         read.append((relative, page))
         if progress:
             progress(done, len(paths), relative)
-    return assemble_pages(read)
+    batch = assemble_pages(read)
+    batch.skipped[:0] = scan.skipped
+    return batch
 
 
 def assemble_pages(read: list[tuple[str, PageBlocks | PageSkipped]]) -> PageBatch:
@@ -212,7 +369,7 @@ PARALLEL_PAGES = 48
 MAX_READERS = 4
 
 
-def _read_all(jobs: list[tuple[Path, str, int]]) -> Iterator[tuple[str, PageBlocks | PageSkipped]]:
+def _read_all(jobs: list[tuple[Path, Path, str, int]]) -> Iterator[tuple[str, PageBlocks | PageSkipped]]:
     """Each file's document or skip, in the order of ``jobs``; parsed in forked worker processes
     when there are many (parsing is pure Python: one core does about 30 pages a second)."""
     workers = min(os.cpu_count() or 1, MAX_READERS)
@@ -228,12 +385,11 @@ def _read_all(jobs: list[tuple[Path, str, int]]) -> Iterator[tuple[str, PageBloc
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _read_job(job: tuple[Path, str, int]) -> tuple[str, PageBlocks | PageSkipped]:
-    path, relative, max_bytes = job
-    from .parse import read_page_blocks
-
+def _read_job(job: tuple[Path, Path, str, int]) -> tuple[str, PageBlocks | PageSkipped]:
+    path, root, relative, max_bytes = job
     try:
-        return relative, read_page_blocks(read_page_bytes(path, max_bytes=max_bytes, source=relative), source=relative)
+        data, _digest = read_page_bytes(path, root=root, max_bytes=max_bytes, source=relative)
+        return relative, page_blocks_from_bytes(data, source=relative, suffix=path.suffix)
     except PageSkipped as skip:
         return relative, skip
 

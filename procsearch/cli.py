@@ -8,12 +8,14 @@ Results go to stdout; progress and messages go to stderr. Exit codes:
   3  success, but some pages were skipped (listed on stderr and in --json)
   4  the index is locked by another writer (see --lock-timeout)
   5  the index is missing, damaged, unsafe, or from another version: the message names the fix
+  6  the disk holding the index is full (index, reindex): nothing was published
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import sys
 from collections.abc import Callable, Iterator
@@ -30,6 +32,7 @@ EXIT_USAGE = 2
 EXIT_SKIPPED = 3
 EXIT_LOCKED = 4
 EXIT_INDEX = 5
+EXIT_DISK_FULL = 6
 
 
 class CliError(click.ClickException):
@@ -147,7 +150,8 @@ Examples:
   procsearch stats --json
 
 With no --index, procsearch uses a per-user index over the bundled sample corpus and builds it
-on first use. Exit codes: 0 ok, 1 error, 2 usage, 3 pages skipped, 4 locked, 5 index problem.
+on first use. Exit codes: 0 ok, 1 error, 2 usage, 3 pages skipped, 4 locked, 5 index problem,
+6 disk full.
 """
 
 
@@ -188,6 +192,15 @@ def write_options(function: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Seconds to wait for another writer to finish.",
         ),
+        click.option(
+            "--max-delete",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Publish even if this many of the served documents go (default: at most half of them).",
+        ),
+        click.option(
+            "--allow-empty", is_flag=True, help="Publish even if the new index is empty (every served document goes)."
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
     ]
     for option in reversed(options):
@@ -195,10 +208,45 @@ def write_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+@contextmanager
+def write_errors() -> Iterator[None]:
+    """:func:`library_errors`, plus the advice for a run the library refused to publish or could
+    not finish for lack of disk space."""
+    from .index.errors import DeletionLimitError, DiskFullError, RollbackError
+
+    with library_errors():
+        try:
+            yield
+        except RollbackError as exc:
+            raise CliError(str(exc)) from exc
+        except DiskFullError as exc:
+            raise CliError(
+                f"{exc} Free some space there, or build the index on another disk with --index.", EXIT_DISK_FULL
+            ) from exc
+        except DeletionLimitError as exc:
+            flag = "--allow-empty" if exc.remaining == 0 else f"--max-delete {exc.deleting}"
+            every = " ".join(f"--source {name}" for name in ("pages", *exc.unbuilt))
+            also = (
+                f" To rebuild every source it holds: procsearch --index {exc.index_path} index {every}."
+                if exc.unbuilt
+                else ""
+            )
+            raise CliError(f"{exc} Check the folder; if this is what you want, run again with {flag}.{also}") from exc
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: object) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``): a file name printed in a
+    log can never forge a line of it."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], str(text))
+
+
 def _report_skips(skipped: Any) -> None:
     for skip in skipped:
-        detail = f" ({skip.detail})" if skip.detail else ""
-        click.echo(f"skipped {skip.source}: {skip.reason}{detail}", err=True)
+        detail = f" ({printable(skip.detail)})" if skip.detail else ""
+        click.echo(f"skipped {printable(skip.source)}: {skip.reason}{detail}", err=True)
 
 
 @cli.command(
@@ -217,9 +265,8 @@ Examples:
     "sources",
     multiple=True,
     type=click.Choice(["pages", "icd10pcs"]),
-    default=("pages",),
-    show_default=True,
-    help="What to index; repeat for both (icd10pcs needs procsearch[icd10pcs]).",
+    help="What to index; repeat for both (icd10pcs needs procsearch[icd10pcs]). "
+    "Default: pages, plus every other source the index holds.",
 )
 @click.option(
     "--rebuild", is_flag=True, help="Build from scratch (what 'index' always does; 'reindex' updates incrementally)."
@@ -234,6 +281,8 @@ def index_command(
     strict: bool,
     max_bytes: int | None,
     lock_timeout: float,
+    max_delete: int | None,
+    allow_empty: bool,
     as_json: bool,
 ) -> None:
     """Build the index from a folder of procedure pages (default: the bundled corpus).
@@ -247,16 +296,18 @@ def index_command(
 
     folder = corpus_dir or bundled_corpus()
     update, finish = _progress_bar()
-    with library_errors():
+    with write_errors():
         try:
             report = build_index(
                 folder,
                 ctx.index_path,
-                sources=sources,
+                sources=sources or None,
                 max_bytes=max_bytes or DEFAULT_MAX_BYTES,
                 lock_timeout=lock_timeout,
                 progress=update,
                 strict=strict,
+                max_delete=max_delete,
+                allow_empty=allow_empty,
             )
         finally:
             finish()
@@ -267,10 +318,10 @@ def index_command(
         _report_low_coverage(report.low_coverage)
         reasons = ", ".join(f"{count} {reason}" for reason, count in report.skipped_by_reason().items())
         origin = ", ".join(
-            f"{count} from {name if name != 'pages' else folder}" for name, count in report.sources.items()
+            f"{count} from {name if name != 'pages' else printable(folder)}" for name, count in report.sources.items()
         )
         click.echo(
-            f"Indexed {report.indexed} documents ({origin}) into {ctx.index_path} in {report.seconds:.1f} s"
+            f"Indexed {report.indexed} documents ({origin}) into {printable(ctx.index_path)} in {report.seconds:.1f} s"
             + (f"; skipped {len(report.skipped)} ({reasons})" if report.skipped else "")
             + "."
         )
@@ -282,7 +333,7 @@ def _report_low_coverage(pages: Any) -> None:
     """Warn (on stderr) about pages whose record holds little of their text, for no strong reason."""
     for page in pages:
         click.echo(
-            f"warning: {_printable(page.source)}: only {page.coverage.share:.0%} of its {page.coverage.words:,} words "
+            f"warning: {printable(page.source)}: only {page.coverage.share:.0%} of its {page.coverage.words:,} words "
             f"reached the record (see: procsearch parse {shlex.quote(page.source)})",
             err=True,
         )
@@ -536,7 +587,7 @@ def parse_command(page: Path, as_json: bool) -> None:
         try:
             report = parse_page_report(page.read_bytes(), source=page.name)
         except PageSkipped as skip:
-            raise CliError(f"{_printable(str(page))}: skipped: {skip.reason}" + (f" ({skip.detail})" if skip.detail else "")) from skip
+            raise CliError(f"{printable(str(page))}: skipped: {skip.reason}" + (f" ({skip.detail})" if skip.detail else "")) from skip
     if as_json:
         _echo_json(report.to_dict())
         return
@@ -560,11 +611,6 @@ def parse_command(page: Path, as_json: bool) -> None:
             click.echo(f"  {block.reason:<24} {block.words:>5} words  {block.text}")
 
 
-def _printable(name: str) -> str:
-    """A file name safe to print on one line: control characters escaped."""
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in name)
-
-
 @cli.command(
     "reindex",
     epilog="""\b
@@ -573,15 +619,23 @@ Examples:
   procsearch --index /srv/ix reindex /srv/pages --lock-timeout 600 --json
 
 \b
-Exit codes: 0 done; 3 done, some pages skipped; 1 error (or a skip with --strict);
-2 usage error; 4 another writer held the lock past --lock-timeout; 5 index damaged.
+Exit codes: 0 done; 3 done, some pages skipped; 1 error (a skip with --strict, or more
+documents would go than --max-delete allows); 2 usage error; 4 another writer held the lock
+past --lock-timeout; 5 index damaged; 6 the disk is full (nothing published).
 """,
 )
 @click.argument("corpus_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @write_options
 @pass_context
 def reindex_command(
-    ctx: Context, corpus_dir: Path | None, strict: bool, max_bytes: int | None, lock_timeout: float, as_json: bool
+    ctx: Context,
+    corpus_dir: Path | None,
+    strict: bool,
+    max_bytes: int | None,
+    lock_timeout: float,
+    max_delete: int | None,
+    allow_empty: bool,
+    as_json: bool,
 ) -> None:
     """Update the index from a folder of pages by content hash: add new pages, re-index changed
     ones, delete removed ones, all in one atomic step. Safe to run on a schedule."""
@@ -591,7 +645,7 @@ def reindex_command(
 
     folder = corpus_dir or bundled_corpus()
     update, finish = _progress_bar()
-    with library_errors():
+    with write_errors():
         try:
             report = reindex(
                 folder,
@@ -600,6 +654,8 @@ def reindex_command(
                 lock_timeout=lock_timeout,
                 progress=update,
                 strict=strict,
+                max_delete=max_delete,
+                allow_empty=allow_empty,
             )
         finally:
             finish()
@@ -610,7 +666,7 @@ def reindex_command(
         _report_low_coverage(report.low_coverage)
         what = "rebuilt" if report.rebuilt else "reindexed"
         click.echo(
-            f"{what} {ctx.index_path}: {report.added} added, {report.updated} updated, "
+            f"{what} {printable(ctx.index_path)}: {report.added} added, {report.updated} updated, "
             f"{report.deleted} deleted, {report.unchanged} unchanged, {len(report.skipped)} skipped; "
             f"{report.documents} documents; {report.seconds:.2f} s"
         )
@@ -658,7 +714,7 @@ def verify_command(ctx: Context, corpus_dir: Path | None, as_json: bool) -> None
             click.echo(f"damaged: {problem}", err=True)
         for label, items in (("missing", report.missing), ("extra", report.extra), ("stale", report.stale)):
             for item in items:
-                click.echo(f"{label}: {item}")
+                click.echo(f"{label}: {printable(item)}")
         if report.fix:
             click.echo(f"Fix: {report.fix}", err=True)
         click.echo(_verdict(report))
@@ -681,7 +737,20 @@ def _verdict(report: Any) -> str:
     return f"{sound}, and the index matches the folder." if report.checked_corpus else f"{sound}."
 
 
-@cli.command("rollback")
+@cli.command(
+    "rollback",
+    epilog="""\b
+Examples:
+  procsearch --index /srv/ix rollback                     # serve the previous generation
+  procsearch --index /srv/ix generations                  # what there is to serve
+  procsearch --index /srv/ix rollback --to gen-01796157805868331146-2108
+
+\b
+Exit codes: 0 done; 1 nothing to roll back to (or no such generation); 4 another writer held
+the lock; 5 no generation reads cleanly (the message names the rebuild).
+""",
+)
+@click.option("--to", "target", metavar="GENERATION", help="Serve this generation (as listed by 'generations').")
 @click.option(
     "--lock-timeout",
     type=click.FloatRange(min=0),
@@ -690,13 +759,46 @@ def _verdict(report: Any) -> str:
     help="Seconds to wait for another writer to finish.",
 )
 @pass_context
-def rollback_command(ctx: Context, lock_timeout: float) -> None:
-    """Serve the previous index generation again (after a damaged or unwanted update)."""
+def rollback_command(ctx: Context, target: str | None, lock_timeout: float) -> None:
+    """Serve the previous index generation again (after a damaged or unwanted update). The
+    generation it replaces is kept: 'rollback --to' serves it again."""
     from .index.verify import rollback_index
 
+    update, finish = _progress_bar()
+    with write_errors():
+        try:
+            name = rollback_index(ctx.index_path, to=target, lock_timeout=lock_timeout, progress=update)
+        finally:
+            finish()
+    click.echo(f"{printable(ctx.index_path)} now serves {name}.")
+
+
+@cli.command(
+    "generations",
+    epilog="""\b
+Examples:
+  procsearch --index /srv/ix generations
+  procsearch --index /srv/ix generations --json
+""",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the generations as JSON.")
+@pass_context
+def generations_command(ctx: Context, as_json: bool) -> None:
+    """List the index's generations, newest first: the one served, the previous one (what
+    'rollback' serves) and any a rollback moved away from ('rollback --to' serves them)."""
+    from .index.verify import list_generations
+
     with library_errors():
-        name = rollback_index(ctx.index_path, lock_timeout=lock_timeout)
-    click.echo(f"{ctx.index_path} now serves {name}.")
+        found = list_generations(ctx.index_path)
+    if as_json:
+        _echo_json({"index": str(ctx.index_path), "generations": [g.to_dict() for g in found]})
+        return
+    if not found:
+        raise CliError(f"No index at {printable(ctx.index_path)}.", EXIT_INDEX)
+    for generation in found:
+        click.echo(
+            f"{generation.name}  {generation.state:<11}  {generation.built_at}  {generation.documents} documents"
+        )
 
 
 @cli.command(

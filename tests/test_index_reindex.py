@@ -28,7 +28,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from procsearch.index.build import build_index
 from procsearch.index.errors import IndexDamagedError
-from procsearch.index.store import CURRENT, META, current_generation, generations
+from procsearch.index.store import CURRENT, META, current_generation, generations, is_rolled_back
 from procsearch.index.update import ChangePlan, indexed_pages, plan_changes, reindex
 from procsearch.index.verify import check_generation, rollback_index, verify_index
 from procsearch.ingest.pages import load_pages
@@ -916,8 +916,9 @@ def test_damaged_newest_generation_is_reported_and_rollback_restores_service(
     assert served_docs(index) == old_docs
     assert run_cli("--index", index, "verify").returncode == EXIT_OK
 
-    # The damaged generation was set aside; the next re-index removes it and serves the folder again.
-    assert list(index.glob("bad-*"))
+    # The damaged generation is kept, marked as rolled back (rollback --to could serve it again);
+    # the next re-index removes it and serves the folder again.
+    assert is_rolled_back(damaged)
     result = run_cli("--index", index, "reindex", corpus)
     assert result.returncode == EXIT_OK, result.stderr
     assert served_docs(index) == new_docs
