@@ -45,7 +45,7 @@ from .query import (
     unscoped_text,
 )
 from .results import Expansion, IndexStats, SearchHit, SearchResults, SimilarEntry, SimilarResults, Snippet
-from .scoring import PostingCache, leaves, rank
+from .scoring import PostingCache, leaves, matching_docs, rank
 from .snippets import best_snippet, clip, words_by_field
 from .spelling import Correction, Speller, correct_text
 from .vocabulary import Vocabulary, load_vocabulary
@@ -441,7 +441,7 @@ class SearchEngine:
             query = part.to_query()
             if filters is not None:
                 query = And([query, filters])
-            docnums.extend(d for d in query.docs(searcher) if d not in docnums)
+            docnums.extend(d for d in matching_docs(searcher, query) if d not in docnums)
         return docnums
 
     def _filters(self, system: str | None, group: str | None) -> Query | None:
@@ -458,8 +458,7 @@ class SearchEngine:
     def _matching(searcher: Searcher, main: Query, filters: Query | None, cap: int | None = None) -> set[int]:
         """The documents matching ``main`` and the filters (for counts and facets), at most ``cap``."""
         query = And([main, filters]) if filters is not None else main
-        matcher = query.matcher(searcher)  # lazy, unlike Query.docs(), so the cap saves the work
-        return set(islice(matcher.all_ids(), cap))
+        return set(islice(matching_docs(searcher, query), cap))  # lazy, so the cap saves the work
 
     def _facets(
         self,

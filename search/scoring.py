@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
+from whoosh.reading import TermNotFound
 from whoosh.query import And, Or, Query, Term
 from whoosh.query.qcore import _NullQuery
 from whoosh.scoring import BM25F
@@ -156,6 +157,19 @@ def _best(scores: dict[int, float], limit: int) -> list[tuple[int, float]]:
     contenders = [item for item in scores.items() if item[1] >= threshold]
     contenders.sort(key=lambda item: (-item[1], item[0]))
     return contenders[:limit]
+
+
+def matching_docs(searcher: Searcher, query: Query) -> Iterator[int]:
+    """The documents ``query`` matches, lazily, one index segment at a time (Whoosh's matcher
+    over several segments at once fails on some queries: a phrase's coordination counts its term
+    matchers, which the multi-segment matcher cannot list once it has moved past a segment)."""
+    for sub, offset in searcher.leaf_searchers():
+        try:
+            matcher = query.matcher(sub, sub.boolean_context())
+        except TermNotFound:
+            continue
+        for docnum in matcher.all_ids():
+            yield docnum + offset
 
 
 def leaves(query: Query) -> Iterator[Term]:
@@ -447,7 +461,7 @@ class _Scorer:
         cache = _reader_cache(self.reader, "_procsearch_filters")
         key = repr(allowed)
         if key not in cache:
-            cache[key] = set(allowed.docs(self.searcher))
+            cache[key] = set(matching_docs(self.searcher, allowed))
         return cache[key]
 
     def matched_terms(self, docnums: list[int]) -> dict[int, list[tuple[str, bytes]]]:
