@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,23 +53,41 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
-@contextmanager
-def library_errors() -> Iterator[None]:
-    """Turn the library's errors into one clear line on stderr and the documented exit code."""
+def cli_error(exc: Exception) -> CliError | None:
+    """The one-line message and documented exit code for a library error; None for anything else (a bug)."""
     from .index.errors import IndexLockedError, IndexStoreError
     from .ingest.errors import IngestError
     from .search.errors import SearchError
 
+    if isinstance(exc, CliError):
+        return exc
+    if isinstance(exc, IndexLockedError):
+        return CliError(str(exc), EXIT_LOCKED)
+    if isinstance(exc, IndexStoreError):
+        return CliError(str(exc), EXIT_INDEX)
+    if isinstance(exc, (SearchError, IngestError, ValueError)):
+        return CliError(str(exc))
+    if isinstance(exc, OSError):
+        return CliError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+    return None
+
+
+def unexpected_message(exc: BaseException) -> str:
+    return (
+        f"unexpected {type(exc).__name__}: {exc}. Please report this; run with PROCSEARCH_DEBUG=1 for the traceback."
+    )
+
+
+@contextmanager
+def library_errors() -> Iterator[None]:
+    """Turn the library's errors into one clear line on stderr and the documented exit code."""
     try:
         yield
-    except IndexLockedError as exc:
-        raise CliError(str(exc), EXIT_LOCKED) from exc
-    except IndexStoreError as exc:
-        raise CliError(str(exc), EXIT_INDEX) from exc
-    except (SearchError, IngestError, ValueError) as exc:
-        raise CliError(str(exc)) from exc
-    except OSError as exc:
-        raise CliError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from exc
+    except Exception as exc:
+        error = cli_error(exc)
+        if error is None or error is exc:
+            raise
+        raise error from exc
 
 
 def _progress_bar() -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
@@ -97,8 +116,17 @@ def _progress_bar() -> tuple[Callable[[str, int, int], None], Callable[[], None]
     return update, finish
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(data: object, *, indent: int | None = 2) -> str:
+    """``data`` as JSON that is always valid UTF-8: a byte that is not UTF-8 (which Python carries
+    as a lone surrogate, from an argument or a file name) is written as U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", json.dumps(data, ensure_ascii=False, indent=indent))
+
+
 def _echo_json(data: object) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    click.echo(json_text(data))
 
 
 def _engine(ctx: Context) -> Any:
@@ -351,8 +379,10 @@ Examples:
 @click.option("--facets", is_flag=True, help="Also count all results per code system and group.")
 @click.option(
     "--batch",
-    type=click.File("r", encoding="utf-8"),
-    help="Read one query per line from this file ('-' for stdin); with --json, print JSON lines.",
+    type=click.File("rb"),
+    help="Read one query per line from this file ('-' for stdin; # starts a comment line); with --json, "
+    "print one JSON object per line, each with its line number. A line that fails gives its error "
+    "record and the rest still run; exit 1 if any line failed.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @pass_context
@@ -377,25 +407,36 @@ def search_command(
 
 
 def _run_batch(engine: Any, lines: Any, *, as_json: bool, **kwargs: Any) -> None:
-    """One search per non-empty line; a bad query gives an error record, and the rest still run."""
-    from .search.errors import SearchError
-
+    """One search per line (blank lines and lines starting with # are skipped). A line that fails,
+    for any reason, gives that line's error record, with its line number, and the rest still run;
+    the exit code is 1 if any line failed."""
     failures = 0
-    for line in lines:
-        query = line.strip()
-        if not query:
-            continue
+    for number, raw in enumerate(lines, start=1):
+        if number == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
         try:
-            results = engine.search(query, **kwargs)
-        except (SearchError, ValueError) as exc:
+            query = raw.decode("utf-8").strip()
+            error = None
+        except UnicodeDecodeError as exc:
+            query = raw.decode("utf-8", "replace").strip()
+            error = CliError(f"line {number} is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})")
+        if not query or query.startswith("#"):
+            continue
+        if error is None:
+            try:
+                results = engine.search(query, **kwargs)
+            except Exception as exc:  # one bad line never ends the batch
+                error = cli_error(exc) or CliError(unexpected_message(exc))
+        if error is not None:
             failures += 1
             if as_json:
-                click.echo(json.dumps({"query": query, "error": str(exc)}, ensure_ascii=False))
+                record = {"line": number, "query": query, "error": error.message, "exit_code": error.exit_code}
+                click.echo(json_text(record, indent=None))
             else:
-                click.echo(f"Error in query {query!r}: {exc}", err=True)
+                click.echo(f"Error in line {number} ({query!r}): {error.message}", err=True)
             continue
         if as_json:
-            click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
+            click.echo(json_text({"line": number, **results.to_dict()}, indent=None))
         else:
             click.echo(click.style(f"# {query}", bold=True))
             _print_results(results, facets=kwargs.get("facets", False))
@@ -719,11 +760,7 @@ def main() -> None:
     try:
         cli(prog_name="procsearch")
     except Exception as exc:  # a bug: say so in one line, with a way to see more
-        click.echo(
-            f"Error: unexpected {type(exc).__name__}: {exc}. Please report this; "
-            "run with PROCSEARCH_DEBUG=1 for the traceback.",
-            err=True,
-        )
+        click.echo(f"Error: {unexpected_message(exc)}", err=True)
         if os.environ.get("PROCSEARCH_DEBUG"):
             raise
         sys.exit(EXIT_ERROR)

@@ -1,0 +1,92 @@
+"""The search-side commands (search, show, stats, eval) as a user runs them: output, JSON, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from procsearch.cli import EXIT_ERROR, cli
+from procsearch.search.engine import SearchEngine
+
+
+@pytest.fixture()
+def run(corpus_index: Path):  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+
+    def invoke(*args: str, index: Path | None = corpus_index, **kwargs):  # type: ignore[no-untyped-def]
+        prefix = ["--index", str(index)] if index is not None else []
+        return runner.invoke(cli, [*prefix, *args], catch_exceptions=False, **kwargs)
+
+    return invoke
+
+
+def _json_lines(output: str) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in output.splitlines()]
+
+
+# --- --batch ---------------------------------------------------------------------------------------
+
+
+def test_batch_lines_carry_their_line_number_and_comments_are_skipped(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    batch = tmp_path / "queries.txt"
+    batch.write_text("# lay words\nknee replacement\n\n   \n#63685\n63685\n", encoding="utf-8")
+    result = run("search", "--batch", str(batch), "--json", "--limit", "1")
+    assert result.exit_code == 0, result.output
+    records = _json_lines(result.stdout)
+    assert [(r["line"], r["query"]) for r in records] == [(2, "knee replacement"), (6, "63685")]
+    assert records[1]["hits"][0]["code"] == "63685"
+
+
+def test_a_bad_line_gives_its_error_record_and_the_batch_goes_on(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    batch = tmp_path / "queries.txt"
+    batch.write_bytes(b"knee\n*a*\nbad \xff byte\nspinal tap\n")
+    result = run("search", "--batch", str(batch), "--json", "--limit", "1")
+    assert result.exit_code == EXIT_ERROR
+    records = _json_lines(result.stdout)
+    assert [r["line"] for r in records] == [1, 2, 3, 4]
+    assert records[0]["hits"] and records[3]["hits"]
+    assert "works only at the end of a word" in records[1]["error"] and records[1]["exit_code"] == 1
+    assert records[2]["error"] == "line 3 is not valid UTF-8 (byte 0xff at column 5)"
+    assert records[2]["query"] == "bad \ufffd byte"
+    text = run("search", "--batch", str(batch), "--limit", "1")
+    assert text.exit_code == EXIT_ERROR
+    assert "Error in line 3 ('bad \ufffd byte'): line 3 is not valid UTF-8" in text.stderr
+    assert text.stdout.count("# ") == 2  # the two good queries ran
+
+
+def test_an_unexpected_failure_of_one_line_does_not_end_the_batch(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Fault injection: one line's search raises what no library error covers (a bug)."""
+    search = SearchEngine.search
+
+    def failing(self: SearchEngine, query: str, **options: object):  # type: ignore[no-untyped-def]
+        if query == "boom":
+            raise RuntimeError("injected")
+        return search(self, query, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SearchEngine, "search", failing)
+    batch = tmp_path / "queries.txt"
+    batch.write_text("knee\nboom\nhip\n", encoding="utf-8")
+    result = run("search", "--batch", str(batch), "--json", "--limit", "1")
+    assert result.exit_code == EXIT_ERROR
+    records = _json_lines(result.stdout)
+    assert [r["line"] for r in records] == [1, 2, 3]
+    assert records[1]["error"].startswith("unexpected RuntimeError: injected")
+
+
+def test_batch_from_stdin(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("search", "--batch", "-", "--json", "--limit", "1", input=b"\xef\xbb\xbfknee\n")
+    assert result.exit_code == 0, result.output
+    assert _json_lines(result.stdout)[0]["query"] == "knee"
+
+
+def test_json_output_is_valid_utf8_for_an_argument_that_is_not(run) -> None:  # type: ignore[no-untyped-def]
+    """A byte that is not UTF-8 in an argument reaches Python as a lone surrogate (surrogateescape)."""
+    result = run("search", "knee\udcff", "--json", "--limit", "1")
+    assert result.exit_code == 0, result.output
+    result.stdout_bytes.decode("utf-8")  # strict
+    assert json.loads(result.stdout)["query"] == "knee\ufffd"
