@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from procsearch.cli import cli
 from procsearch.corpus import bundled_corpus
 from procsearch.index.build import IndexReport, build_index
 from procsearch.index.update import reindex
@@ -36,6 +38,18 @@ def corpus_index(corpus_build: tuple[Path, IndexReport]) -> Path:
 def engine(corpus_index: Path):  # type: ignore[no-untyped-def]
     with SearchEngine(corpus_index) as eng:
         yield eng
+
+
+@pytest.fixture()
+def run(corpus_index: Path):  # type: ignore[no-untyped-def]
+    """Run the CLI on the session's index (``index=None``: no --index; ``index=PATH``: another one)."""
+    runner = CliRunner()
+
+    def invoke(*args: str, index: Path | None = corpus_index, **kwargs):  # type: ignore[no-untyped-def]
+        prefix = ["--index", str(index)] if index is not None else []
+        return runner.invoke(cli, [*prefix, *args], catch_exceptions=False, **kwargs)
+
+    return invoke
 
 
 REWRITTEN_PAGES = ("cpt-27447.html", "cpt-62270.html", "cpt-63685.html")

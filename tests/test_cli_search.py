@@ -6,21 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from procsearch.cli import EXIT_ERROR, cli
+from procsearch.cli import EXIT_ERROR
 from procsearch.search.engine import SearchEngine
-
-
-@pytest.fixture()
-def run(corpus_index: Path):  # type: ignore[no-untyped-def]
-    runner = CliRunner()
-
-    def invoke(*args: str, index: Path | None = corpus_index, **kwargs):  # type: ignore[no-untyped-def]
-        prefix = ["--index", str(index)] if index is not None else []
-        return runner.invoke(cli, [*prefix, *args], catch_exceptions=False, **kwargs)
-
-    return invoke
 
 
 def _json_lines(output: str) -> list[dict]:  # type: ignore[type-arg]
