@@ -73,9 +73,7 @@ def cli_error(exc: Exception) -> CliError | None:
 
 
 def unexpected_message(exc: BaseException) -> str:
-    return (
-        f"unexpected {type(exc).__name__}: {exc}. Please report this; run with PROCSEARCH_DEBUG=1 for the traceback."
-    )
+    return f"unexpected {type(exc).__name__}: {exc}. Please report this; run with PROCSEARCH_DEBUG=1 for the traceback."
 
 
 @contextmanager
@@ -419,7 +417,9 @@ def _run_batch(engine: Any, lines: Any, *, as_json: bool, **kwargs: Any) -> None
             error = None
         except UnicodeDecodeError as exc:
             query = raw.decode("utf-8", "replace").strip()
-            error = CliError(f"line {number} is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})")
+            error = CliError(
+                f"line {number} is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+            )
         if not query or query.startswith("#"):
             continue
         if error is None:

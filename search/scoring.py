@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
-from whoosh.reading import TermNotFound
 from whoosh.query import And, Or, Query, Term
 from whoosh.query.qcore import _NullQuery
+from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length

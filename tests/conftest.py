@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from procsearch.cli import cli
 from procsearch.corpus import bundled_corpus
 from procsearch.index.build import IndexReport, build_index
 from procsearch.index.update import reindex
 from procsearch.search.engine import SearchEngine
+
+from procsearch.cli import cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

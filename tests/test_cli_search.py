@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from procsearch.search.engine import SearchEngine
 
 from procsearch.cli import EXIT_ERROR
-from procsearch.search.engine import SearchEngine
 
 
 def _json_lines(output: str) -> list[dict]:  # type: ignore[type-arg]
