@@ -6,7 +6,6 @@ import functools
 import pickle
 import struct
 import threading
-import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from whoosh import index as whoosh_index
 from whoosh import scoring
-from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.collectors import TimeLimit
 from whoosh.index import IndexError as WhooshIndexError
 from whoosh.query import And, Or, Query, Term
 from whoosh.reading import CorruptIndexError
@@ -30,12 +29,13 @@ from ..index.store import check_manifest, check_safe, current_generation, read_m
 from ..ingest.codes import normalize_code
 from ..ingest.record import ProcedureDoc
 from ..ingest.sections import section_label
+from .budget import Deadline, check_cost, timed
+from .codeset import code_docs
 from .errors import NotFoundError, QueryError, SearchError
 from .query import (
     FieldParser,
     ParsedQuery,
     check_text,
-    codes_query,
     implicit_prefixes,
     plain_text,
     scope_following_words,
@@ -45,7 +45,7 @@ from .query import (
     unscoped_text,
 )
 from .results import Expansion, IndexStats, SearchHit, SearchResults, SimilarEntry, SimilarResults, Snippet
-from .scoring import PostingCache, leaves, matching_docs, rank
+from .scoring import PostingCache, filter_docs, leaves, matching_docs, rank
 from .snippets import best_snippet, clip, words_by_field
 from .spelling import Correction, Speller, correct_text
 from .vocabulary import Vocabulary, load_vocabulary
@@ -236,6 +236,7 @@ class SearchEngine:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
         field_weights = resolve_weights({**self.weights, **weights}) if weights else self.weights
         searcher = self._current()
+        deadline = Deadline(self.time_budget)
         parsed = implicit_prefixes(split_query(query), searcher.reader())
         text: str = check_text(parsed.text)
         if not text.strip() and not parsed.codes:
@@ -254,26 +255,37 @@ class SearchEngine:
         main = self._main_query(searcher, parsed, text, expansions, field_weights, fields)
 
         exact = self._exact_hits(searcher, parsed, filters)
-        partial = capped = False
-        hits = [
-            self._hit_from_stored(searcher.reader().stored_fields(d), rank=i + 1, score=0.0, exact=True)
-            for i, d in enumerate(exact[:limit])
-        ]
-        total = len(exact)
-        found: set[int] = set()
-        ranking = None
-        relaxed = False
-        if main is not None:
-            deadline = time.monotonic() + self.time_budget
-            ranking = rank(
-                searcher, main, limit=limit + len(exact), allowed=filters, deadline=deadline, cache=self._postings
+        # Code prefixes and ranges are sets of documents: with words, the words are ranked within
+        # them; alone, their codes are listed in code order.
+        allowed = filter_docs(searcher, filters) if filters is not None else None
+        ranged = [part for part in parsed.codes if part.kind != "exact"]
+        coded = code_docs(searcher, ranged) if ranged else {}
+        listed: list[int] = []
+        if ranged and text:
+            allowed = set(coded) if allowed is None else allowed & coded.keys()
+        elif ranged:
+            listed = sorted(
+                (d for d in coded if d not in exact and (allowed is None or d in allowed)), key=coded.__getitem__
             )
-            if ranking is not None and not ranking.matching and not ranking.partial and not exact and expansions:
+        first = [*exact, *listed]
+        partial = capped = False
+        found: set[int] = set()
+        ranked: list[SearchHit] = []
+        best = 0.0
+        relaxed = False
+        if allowed is not None and not allowed:
+            main = None  # nothing passes the filters
+        ranking = None
+        if main is not None:
+            ranking = rank(
+                searcher, main, limit=limit + len(first), allowed=allowed, deadline=deadline.end, cache=self._postings
+            )
+            if ranking is not None and not ranking.matching and not ranking.partial and not first and expansions:
                 # Nothing holds every word of an expansion ("coronary artery bypass graft", where
                 # titles say "Bypass Coronary Artery"): rank by how many of its words they hold.
                 loose = self._main_query(searcher, parsed, text, expansions, field_weights, fields, relaxed=True)
                 loose_ranking = (
-                    rank(searcher, loose, limit=limit, allowed=filters, deadline=deadline, cache=self._postings)
+                    rank(searcher, loose, limit=limit, allowed=allowed, deadline=deadline.end, cache=self._postings)
                     if loose is not None
                     else None
                 )
@@ -282,41 +294,37 @@ class SearchEngine:
         if ranking is not None:
             # The usual case: plain words (and their expansions), scored a posting block at a time.
             found, partial = ranking.matching, ranking.partial
-            total += len(found - set(exact))
             assert main is not None
             words = words_by_field((term.fieldname, term.text) for term in leaves(main))
             reader = searcher.reader()
+            best = ranking.top[0][1] if ranking.top else 0.0
             for docnum, score in ranking.top:
-                if len(hits) >= limit:
-                    break
-                if docnum not in exact:
-                    stored = reader.stored_fields(docnum)
+                if docnum not in first and len(ranked) < limit:
                     terms = ranking.terms.get(docnum, [])
-                    hits.append(
-                        self._make_hit(stored, score, len(hits) + 1, terms, words, field_weights, searcher.schema)
-                    )
+                    stored = reader.stored_fields(docnum)
+                    ranked.append(self._make_hit(stored, score, 0, terms, words, field_weights, searcher.schema))
         elif main is not None:
-            # Phrases, word prefixes, NOT, code prefixes and ranges: Whoosh's own matchers.
-            results, partial = self._run(searcher, main, limit + len(exact), filters)
-            if partial or results.scored_length() < limit + len(exact):
+            # Phrases, word prefixes and NOT: Whoosh's own matchers, within the budget.
+            check_cost(main, searcher)
+            results, partial = self._run(searcher, main, limit + len(first), allowed, deadline)
+            best = results.top_n[0][0] if results.top_n else 0.0
+            if partial or results.scored_length() < limit + len(first):
                 # On a time-out, what was collected is all there was time for.
                 found = {docnum for _, docnum in results.top_n} if partial else set(results.docs())
             else:
-                found = self._matching(searcher, main, filters, cap=None if facets else COUNT_CAP)
+                found, partial = self._matching(searcher, main, allowed, deadline, cap=None if facets else COUNT_CAP)
+                found.update(results.docs())  # a count cut short still holds what was collected
                 capped = len(found) >= COUNT_CAP and not facets
-            total += len(found - set(exact))
-            for hit in results:
-                if len(hits) >= limit:
-                    break
-                if hit.docnum not in exact:
-                    hits.append(self._hit(hit, rank=len(hits) + 1, weights=field_weights))
-        if exact:
-            # An exact code outranks everything: give it a score above the best text match.
-            top = max((hit.score for hit in hits if not hit.exact_code_match), default=0.0) + 1.0
-            hits = [replace(hit, score=top) if hit.exact_code_match else hit for hit in hits]
-        # What matched is known in full unless Whoosh's collector ran out of time.
-        complete = ranking is not None or not partial
-        facet_counts = self._facets(searcher, main, filters, exact, found if complete else None) if facets else {}
+            ranked = [self._hit(hit, rank=0, weights=field_weights) for hit in results if hit.docnum not in first]
+        reader = searcher.reader()
+        # A hit found by its code outranks every word match: it scores one more than the best of them.
+        hits = [
+            self._hit_from_stored(reader.stored_fields(d), rank=0, score=best + 1.0, exact=d in exact)
+            for d in first[:limit]
+        ]
+        hits = [replace(hit, rank=i + 1) for i, hit in enumerate([*hits, *ranked][:limit])]
+        total = len(first) + len(found.difference(first))
+        facet_counts = self._facets(searcher, {*first, *found}) if facets else {}
         return SearchResults(
             query=query,
             hits=tuple(hits),
@@ -332,14 +340,16 @@ class SearchEngine:
             facets=facet_counts,
         )
 
-    def _run(self, searcher: Searcher, query: Query, limit: int, filters: Query | None) -> tuple[Any, bool]:
-        """Run a query within the time budget; on time-out, return what was collected so far."""
-        collector = searcher.collector(limit=limit, filter=filters, terms=True)
-        timed = TimeLimitCollector(collector, timelimit=self.time_budget, use_alarm=False)
+    def _run(
+        self, searcher: Searcher, query: Query, limit: int, allowed: set[int] | None, deadline: Deadline
+    ) -> tuple[Any, bool]:
+        """Run a query through Whoosh until ``deadline``; on time-out, return what was collected so far."""
+        collector = searcher.collector(limit=limit, filter=allowed, terms=True)
         try:
-            searcher.search_with_collector(query, timed)
+            with timed(searcher, deadline):
+                searcher.search_with_collector(query, collector)
         except TimeLimit:
-            return timed.results(), True
+            return collector.results(), True
         return collector.results(), False
 
     def _main_query(
@@ -357,12 +367,10 @@ class SearchEngine:
 
         An expansion of several words must match all of them, unless ``relaxed``: then more of
         its words score higher, as the typed words do."""
-        ranged = [part for part in parsed.codes if part.kind != "exact"]
         if not text:
-            # Codes alone: the codes themselves, then the pages that list them as similar codes.
+            # Codes alone: after the codes themselves, the pages that list them as similar codes.
             related = [Term(SIMILAR, analysed(searcher.schema, SIMILAR, part.value)) for part in parsed.exact_codes]
-            code_query = codes_query(parsed.codes)
-            return Or([code_query, *related]) if related and code_query is not None else code_query
+            return (Or(related) if len(related) > 1 else related[0]) if related else None
         parser = self._parser(searcher, weights, fields)
         typed = self._parse(parser, scope_following_words(text))
         if expansions:
@@ -375,8 +383,7 @@ class SearchEngine:
                 meanings = [self._parse(and_parser, meaning) for meaning in expansion.expansions[:MAX_MEANINGS]]
                 alternatives.append(Or(meanings, boost=EXPANSION_WEIGHT))
             typed = Or(alternatives)
-        ranged_query = codes_query(ranged)
-        return And([typed, ranged_query]) if ranged_query is not None else typed
+        return typed
 
     def _parser(
         self, searcher: Searcher, weights: Mapping[str, float], fields: tuple[str, ...], *, conjunctive: bool = False
@@ -455,25 +462,25 @@ class SearchEngine:
         return terms[0] if len(terms) == 1 else And(terms)
 
     @staticmethod
-    def _matching(searcher: Searcher, main: Query, filters: Query | None, cap: int | None = None) -> set[int]:
-        """The documents matching ``main`` and the filters (for counts and facets), at most ``cap``."""
-        query = And([main, filters]) if filters is not None else main
-        return set(islice(matching_docs(searcher, query), cap))  # lazy, so the cap saves the work
+    def _matching(
+        searcher: Searcher, main: Query, allowed: set[int] | None, deadline: Deadline, cap: int | None = None
+    ) -> tuple[set[int], bool]:
+        """The documents matching ``main`` among ``allowed`` (for counts and facets), at most
+        ``cap``, and whether the deadline cut the count short."""
+        found: set[int] = set()
+        docs = matching_docs(searcher, main)
+        if allowed is not None:
+            docs = (docnum for docnum in docs if docnum in allowed)
+        try:
+            with timed(searcher, deadline):
+                found.update(islice(docs, cap))  # lazy, so the cap saves the work
+        except TimeLimit:
+            return found, True
+        return found, False
 
-    def _facets(
-        self,
-        searcher: Searcher,
-        main: Query | None,
-        filters: Query | None,
-        exact: list[int],
-        found: set[int] | None = None,
-    ) -> dict[str, dict[str, int]]:
-        """Counts per code system and group over every match (``found``, when already known)."""
-        docnums = set(exact)
-        if found is not None:
-            docnums.update(found)
-        elif main is not None:
-            docnums.update(self._matching(searcher, main, filters))
+    @staticmethod
+    def _facets(searcher: Searcher, docnums: set[int]) -> dict[str, dict[str, int]]:
+        """Counts per code system and group over every match."""
         systems: Counter[str] = Counter()
         groups: Counter[str] = Counter()
         for docnum in docnums:
