@@ -507,7 +507,7 @@ Examples:
 @pass_context
 def show_command(ctx: Context, code: str, section: str | None, as_json: bool) -> None:
     """Print one procedure document: every section, its common names and similar codes."""
-    from .ingest.sections import OTHER, SECTIONS, section_label
+    from .ingest.sections import SECTION_NAMES, SECTIONS, section_label
     from .search.query import section_field
 
     engine = _engine(ctx)
@@ -517,13 +517,14 @@ def show_command(ctx: Context, code: str, section: str | None, as_json: bool) ->
     if as_json:
         data = doc.to_dict()
         if wanted:
-            data["sections"] = {wanted: doc.section_text(wanted)} if wanted != OTHER else {}
+            data["sections"] = {wanted: doc.section_text(wanted)} if wanted in SECTION_NAMES else {}
         _echo_json(data)
         return
     if wanted:
-        text = doc.section_text(wanted)
+        text = _field_text(doc, wanted)
         if not text:
-            raise CliError(f"{doc.code} has no {section_label(wanted) if wanted != OTHER else 'other'} section.")
+            label = section_label(wanted) if wanted in SECTION_NAMES else _FIELD_LABELS[wanted]
+            raise CliError(f"{doc.code} has no {label} section.")
         click.echo(text)
         return
     click.echo(click.style(f"{doc.code}  {doc.code_system}  {doc.title}", bold=True))
@@ -535,10 +536,23 @@ def show_command(ctx: Context, code: str, section: str | None, as_json: bool) ->
     for heading, text in doc.other.items():
         click.echo(f"\n{click.style(heading, bold=True)}\n{text}")
     if doc.similar_codes:
-        click.echo(f"\n{click.style('Similar Codes', bold=True)}")
-        for similar in doc.similar_codes:
-            click.echo(f"- {similar.code} {similar.label}".rstrip())
+        click.echo(f"\n{click.style('Similar Codes', bold=True)}\n{_field_text(doc, 'similar')}")
     click.echo(click.style(f"\nsource: {doc.source}", dim=True))
+
+
+_FIELD_LABELS = {"title": "title", "names": "common names", "similar": "Similar Codes", "other": "other"}
+"""What ``show --section`` calls the parts of a record that are not canonical sections."""
+
+
+def _field_text(doc: Any, name: str) -> str:
+    """The text of one searchable field of a record (a section, or title, names, similar, other)."""
+    if name == "title":
+        return str(doc.title)
+    if name == "names":
+        return "\n".join(doc.common_names)
+    if name == "similar":
+        return "\n".join(f"- {similar.code} {similar.label}".rstrip() for similar in doc.similar_codes)
+    return str(doc.section_text(name))
 
 
 @cli.command(
@@ -753,6 +767,26 @@ def stats_command(ctx: Context, as_json: bool) -> None:
     click.echo(f"Size:       {stats.size_bytes / 1e6:.1f} MB")
     click.echo("Systems:    " + ", ".join(f"{name} {count}" for name, count in stats.by_system.items()))
     click.echo("Groups:     " + ", ".join(f"{name} {count}" for name, count in stats.by_group.items()))
+
+
+def _index_after_command(click_ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx = click_ctx.find_object(Context)
+        assert ctx is not None
+        ctx.index_path, ctx.index_named = value, True
+
+
+for _command in cli.commands.values():
+    # --index is accepted after the command too (procsearch search knee --index ./ix), as the examples write it.
+    _command.params.append(
+        click.Option(
+            ["--index"],
+            type=click.Path(file_okay=False, path_type=Path),
+            expose_value=False,
+            callback=_index_after_command,
+            help="Index directory (as before the command).",
+        )
+    )
 
 
 def main() -> None:

@@ -78,3 +78,29 @@ def test_json_output_is_valid_utf8_for_an_argument_that_is_not(run) -> None:  # 
     assert result.exit_code == 0, result.output
     result.stdout_bytes.decode("utf-8")  # strict
     assert json.loads(result.stdout)["query"] == "knee\ufffd"
+
+
+# --- show ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        ("similar", "- 63688 Revision or removal of a spinal neurostimulator pulse generator or receiver"),
+        ("related", "- 63650 Percutaneous placement of spinal cord stimulator electrode leads"),
+        ("names", "SCS battery replacement"),
+        ("title", "Spinal Cord Stimulator Pulse Generator (Battery) Implantation or Replacement"),
+    ],
+)
+def test_show_prints_every_section_the_error_message_lists(run, section: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    result = run("show", "63685", "--section", section)
+    assert result.exit_code == 0, result.output
+    assert expected in result.stdout.splitlines()
+
+
+def test_index_is_accepted_after_the_command_too(run, corpus_index: Path) -> None:  # type: ignore[no-untyped-def]
+    for args in (["search", "knee", "--index", str(corpus_index)], ["stats", "--index", str(corpus_index)]):
+        result = run(*args, index=None)
+        assert result.exit_code == 0, result.output
+    result = run("show", "63685", "--index", str(corpus_index / "nowhere"), index=None)
+    assert result.exit_code == 5 and "nowhere" in result.stderr  # the one after the command is used
