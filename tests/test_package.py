@@ -7,7 +7,6 @@ import sys
 from importlib import metadata, resources
 from pathlib import Path
 
-
 import procsearch
 
 
