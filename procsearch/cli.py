@@ -366,6 +366,7 @@ Examples:
   procsearch search "636*"                         # a code prefix
   procsearch search "63650-63688"                  # a code range
   procsearch search "cpt:63685 battery"            # a code with words
+  procsearch search "knee NOT replacement"         # or: knee -replacement
   procsearch search knee --system CPT --facets
   procsearch search --weights title=10,alternatives=0 "physical therapy"
   procsearch search --batch queries.txt --json     # one query per line, JSON lines out
@@ -388,7 +389,14 @@ def search_command(
     ctx: Context, query: str | None, limit: int, facets: bool, batch: Any, as_json: bool, **options: Any
 ) -> None:
     """Search the index. QUERY may hold words, "phrases", section:word terms, codes, code
-    prefixes (636*) and ranges (63650-63688)."""
+    prefixes (636*) and ranges (63650-63688). NOT word (or -word, -"a phrase") leaves out every
+    document holding it; AND, OR and parentheses group words (words alone are OR-ed, documents
+    matching more of them first).
+
+    Each hit's score is its relevance to the words: Whoosh's BM25F with the section weights, higher
+    is better, comparable only within one search. A hit found by its code (an exact code, or a
+    code prefix or range typed without words) scores one more than the best word match, so scores
+    fall with the rank; the limit never changes a hit's score."""
     if (query is None) == (batch is None):
         raise click.UsageError("Give either a QUERY or --batch FILE.")
     kwargs = _search_kwargs(ctx, **options)

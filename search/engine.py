@@ -18,7 +18,7 @@ from whoosh import index as whoosh_index
 from whoosh import scoring
 from whoosh.collectors import TimeLimit
 from whoosh.index import IndexError as WhooshIndexError
-from whoosh.query import And, Or, Query, Term
+from whoosh.query import And, Not, Or, Query, Term
 from whoosh.reading import CorruptIndexError
 from whoosh.searching import Searcher
 
@@ -37,6 +37,7 @@ from .query import (
     ParsedQuery,
     check_text,
     implicit_prefixes,
+    included_text,
     plain_text,
     scope_following_words,
     section_field,
@@ -251,7 +252,7 @@ class SearchEngine:
         corrections: tuple[Correction, ...] = ()
         if correct and text:
             text, corrections = correct_text(text, self._speller(searcher), self.vocabulary.known_words())
-        expansions = tuple(self.vocabulary.expand(unscoped_text(text))) if expand and text else ()
+        expansions = tuple(self.vocabulary.expand(included_text(unscoped_text(text)))) if expand and text else ()
         main = self._main_query(searcher, parsed, text, expansions, field_weights, fields)
 
         exact = self._exact_hits(searcher, parsed, filters)
@@ -373,6 +374,11 @@ class SearchEngine:
             return (Or(related) if len(related) > 1 else related[0]) if related else None
         parser = self._parser(searcher, weights, fields)
         typed = self._parse(parser, scope_following_words(text))
+        excluded = None
+        if type(typed) is And and isinstance(typed.subqueries[-1], Not):
+            # What NOT excludes, expansions must not bring back.
+            kept = typed.subqueries[:-1]
+            typed, excluded = (kept[0] if len(kept) == 1 else And(kept)), typed.subqueries[-1]
         if expansions:
             alternatives = [typed]
             # Expansions are names for the procedure: they are looked for where names are (title,
@@ -383,7 +389,7 @@ class SearchEngine:
                 meanings = [self._parse(and_parser, meaning) for meaning in expansion.expansions[:MAX_MEANINGS]]
                 alternatives.append(Or(meanings, boost=EXPANSION_WEIGHT))
             typed = Or(alternatives)
-        return typed
+        return And([typed, excluded]) if excluded is not None else typed
 
     def _parser(
         self, searcher: Searcher, weights: Mapping[str, float], fields: tuple[str, ...], *, conjunctive: bool = False
