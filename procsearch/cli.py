@@ -462,9 +462,9 @@ def _print_results(results: Any, *, facets: bool) -> None:
             err=True,
         )
     if not results.hits:
-        click.echo(
-            f"No results for {results.query!r}. Try fewer or more general words, or check the spelling.", err=True
-        )
+        # The notices above say why, when the engine knows; otherwise suggest what usually helps.
+        advice = "" if results.notices else " Try fewer or more general words, or check the spelling."
+        click.echo(f"No results for {results.query!r}.{advice}", err=True)
         return
     _print_hits(results)
     if facets:

@@ -19,6 +19,7 @@ from whoosh import scoring
 from whoosh.collectors import TimeLimit
 from whoosh.index import IndexError as WhooshIndexError
 from whoosh.query import And, Not, Or, Query, Term
+from whoosh.query.qcore import _NullQuery
 from whoosh.reading import CorruptIndexError
 from whoosh.searching import Searcher
 
@@ -26,7 +27,7 @@ from ..index.documents import from_fields
 from ..index.errors import IndexDamagedError, IndexStoreError
 from ..index.schema import SIMILAR, TEXT_FIELDS
 from ..index.store import check_manifest, check_safe, current_generation, read_meta
-from ..ingest.codes import normalize_code
+from ..ingest.codes import ICD10PCS, normalize_code, system_of
 from ..ingest.record import ProcedureDoc
 from ..ingest.sections import section_label
 from .budget import Deadline, check_cost, timed
@@ -116,6 +117,24 @@ def _guarded(engine: SearchEngine, method: Callable[..., T], *args: Any, **kwarg
 
 
 RELAXED_NOTICE = "No document holds all the words of a known name for the query; these hold most of them."
+PARTIAL_NOTICE = "The search ran out of time; these results are partial."
+TIMED_OUT_NOTICE = (
+    "The search ran out of time before it found anything: narrow the query (fewer phrases or NOT terms, "
+    "--section, --system or --group)."
+)
+STOP_WORDS_NOTICE = (
+    "Every word of the query is a common word that is not searched (the, and, of, ...): "
+    "add a word that names the procedure."
+)
+
+
+def _searches_anything(query: Query) -> bool:
+    """Whether a query tree holds anything to match (the analyzer drops stop words: "the and of" is empty)."""
+    if isinstance(query, _NullQuery):
+        return False
+    children = list(query.children())
+    return not children or any(_searches_anything(sub) for sub in children)
+
 
 MAX_PARSERS = 16
 """Parsers (one per set of weights and fields) an engine keeps."""
@@ -244,7 +263,7 @@ class SearchEngine:
             raise QueryError(
                 "The query is empty. Type words, a code (63685), a prefix (636*) or a range (63650-63688)."
             )
-        filters = self._filters(system, group)
+        filters = self._filters(searcher, system, group)
         fields = (section_field(section),) if section else TEXT_FIELDS
         if len(fields) == 1:
             field_weights = {fields[0]: 1.0}
@@ -337,7 +356,13 @@ class SearchEngine:
             partial=partial,
             notices=parsed.notices
             + ((RELAXED_NOTICE,) if relaxed else ())
-            + (("The search ran out of time; these results are partial.",) if partial else ()),
+            + self._absent_system_notice(searcher, parsed, system)
+            + (
+                (STOP_WORDS_NOTICE,)
+                if text and not ranged and not exact and main is not None and not _searches_anything(main)
+                else ()
+            )
+            + (((PARTIAL_NOTICE if hits else TIMED_OUT_NOTICE),) if partial else ()),
             facets=facet_counts,
         )
 
@@ -457,12 +482,39 @@ class SearchEngine:
             docnums.extend(d for d in matching_docs(searcher, query) if d not in docnums)
         return docnums
 
-    def _filters(self, system: str | None, group: str | None) -> Query | None:
+    def _absent_system_notice(self, searcher: Searcher, parsed: ParsedQuery, system: str | None) -> tuple[str, ...]:
+        """Say so when the query asks for codes of a system the index holds none of (an
+        ICD-10-PCS code in an index of pages), and how to add them."""
+        wanted = {part.system or system_of(part.value) for part in parsed.codes}
+        if system:
+            wanted.add(system_name(system))
+        reader = searcher.reader()
+        absent = sorted(name for name in wanted if name and ("code_system", name.encode()) not in reader)
+        notices = []
+        for name in absent:
+            hint = (
+                f" Add them with: procsearch --index {self.index_path} index --source pages --source icd10pcs "
+                "(needs procsearch[icd10pcs])."
+                if name == ICD10PCS
+                else ""
+            )
+            notices.append(f"The index holds no {name} codes.{hint}")
+        return tuple(notices)
+
+    @staticmethod
+    def _filters(searcher: Searcher, system: str | None, group: str | None) -> Query | None:
+        """The --system and --group filters; a group is matched ignoring case, and an unknown one
+        is answered with the groups the index holds."""
         terms: list[Query] = []
         if system:
             terms.append(Term("code_system", system_name(system)))
         if group:
-            terms.append(Term("group", group))
+            groups = {text.decode(): None for text in searcher.reader().lexicon("group")}
+            by_case = {name.casefold(): name for name in groups}
+            wanted = by_case.get(" ".join(group.split()).casefold())
+            if wanted is None:
+                raise QueryError(f"Unknown group {group!r}. Groups in this index: {', '.join(sorted(groups))}.")
+            terms.append(Term("group", wanted))
         if not terms:
             return None
         return terms[0] if len(terms) == 1 else And(terms)

@@ -104,3 +104,54 @@ def test_index_is_accepted_after_the_command_too(run, corpus_index: Path) -> Non
         assert result.exit_code == 0, result.output
     result = run("show", "63685", "--index", str(corpus_index / "nowhere"), index=None)
     assert result.exit_code == 5 and "nowhere" in result.stderr  # the one after the command is used
+
+
+# --- filters and notices ---------------------------------------------------------------------------
+
+
+def test_group_and_system_ignore_case(run) -> None:  # type: ignore[no-untyped-def]
+    outputs = [
+        run("search", "colonoscopy", "--json", *option).stdout
+        for option in (["--group", "Digestive"], ["--group", "digestive"], ["--group", "DIGESTIVE", "--system", "cpt"])
+    ]
+    hits = [[hit["code"] for hit in json.loads(output)["hits"]] for output in outputs]
+    assert hits[0] and hits[0] == hits[1] == hits[2]
+
+
+def test_an_unknown_group_is_answered_with_the_groups_of_the_index(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("search", "colonoscopy", "--group", "digest")
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr.startswith(
+        "Error: Unknown group 'digest'. Groups in this index: Anesthesia, Cardiovascular, Digestive,"
+    )
+    assert "check the spelling" not in result.stderr
+
+
+def test_a_query_of_stop_words_says_so(run) -> None:  # type: ignore[no-untyped-def]
+    from procsearch.search.engine import STOP_WORDS_NOTICE
+
+    result = run("search", "the and of")
+    assert result.exit_code == 0
+    assert STOP_WORDS_NOTICE in result.stderr and "check the spelling" not in result.stderr
+    assert json.loads(run("search", "the and of", "--json").stdout)["notices"] == [STOP_WORDS_NOTICE]
+    assert json.loads(run("search", "the knee", "--json").stdout)["notices"] == []
+
+
+def test_a_search_out_of_time_with_nothing_found_says_so(corpus_index: Path) -> None:
+    from procsearch.search.engine import PARTIAL_NOTICE, TIMED_OUT_NOTICE
+
+    with SearchEngine(corpus_index, time_budget=0.0) as hurried:
+        results = hurried.search('"spinal cord"')
+    assert results.hits == () and results.notices == (TIMED_OUT_NOTICE,) and PARTIAL_NOTICE not in results.notices
+
+
+def test_an_icd10pcs_code_in_an_index_of_pages_says_how_to_add_them(run, corpus_index: Path) -> None:  # type: ignore[no-untyped-def]
+    expected = (
+        f"The index holds no ICD-10-PCS codes. Add them with: procsearch --index {corpus_index} index "
+        "--source pages --source icd10pcs (needs procsearch[icd10pcs])."
+    )
+    for args in (["0DTJ4ZZ"], ["knee", "--system", "ICD-10-PCS"], ["pcs:0DTJ*"]):
+        result = run("search", *args)
+        assert result.exit_code == 0, result.output
+        assert expected in result.stderr.splitlines() and "check the spelling" not in result.stderr, args
+    assert "ICD-10-PCS" not in run("search", "63685").stderr

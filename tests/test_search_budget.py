@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from procsearch.search import budget, codeset
-from procsearch.search.engine import SearchEngine
+from procsearch.search.engine import TIMED_OUT_NOTICE, SearchEngine
 from procsearch.search.errors import QueryError
 
 
@@ -61,4 +61,4 @@ def test_an_exhausted_budget_stops_whoosh_while_it_builds_and_walks_matchers(cor
     with SearchEngine(corpus_index, time_budget=0.0) as hurried:
         results = hurried.search(query, limit=5, facets=True)
     assert results.partial and results.hits == ()
-    assert "The search ran out of time; these results are partial." in results.notices
+    assert results.notices == (TIMED_OUT_NOTICE,)
