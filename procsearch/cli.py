@@ -374,6 +374,9 @@ Examples:
 )
 @click.argument("query", required=False)
 @click.option("-n", "--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many results.")
+@click.option(
+    "--offset", type=click.IntRange(min=0), default=0, show_default=True, help="Skip this many results first (paging)."
+)
 @search_options
 @click.option("--facets", is_flag=True, help="Also count all results per code system and group.")
 @click.option(
@@ -386,7 +389,7 @@ Examples:
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @pass_context
 def search_command(
-    ctx: Context, query: str | None, limit: int, facets: bool, batch: Any, as_json: bool, **options: Any
+    ctx: Context, query: str | None, limit: int, offset: int, facets: bool, batch: Any, as_json: bool, **options: Any
 ) -> None:
     """Search the index. QUERY may hold words, "phrases", section:word terms, codes, code
     prefixes (636*) and ranges (63650-63688). NOT word (or -word, -"a phrase") leaves out every
@@ -402,10 +405,10 @@ def search_command(
     kwargs = _search_kwargs(ctx, **options)
     engine = _engine(ctx)
     if batch is not None:
-        _run_batch(engine, batch, limit=limit, facets=facets, as_json=as_json, **kwargs)
+        _run_batch(engine, batch, limit=limit, offset=offset, facets=facets, as_json=as_json, **kwargs)
         return
     with library_errors():
-        results = engine.search(query, limit=limit, facets=facets, **kwargs)
+        results = engine.search(query, limit=limit, offset=offset, facets=facets, **kwargs)
     if as_json:
         _echo_json(results.to_dict())
         return
@@ -484,7 +487,12 @@ def _print_hits(results: Any) -> None:
     shown = len(results.hits)
     if results.total > shown:
         total = f"{results.total:,}+" if results.total_capped else f"{results.total:,}"
-        click.echo(click.style(f"({shown} of {total} results; use --limit to see more)", dim=True), err=True)
+        first, last = results.offset + 1, results.offset + shown
+        window = f"{shown}" if results.offset == 0 else f"{first}-{last}"
+        more = "use --limit to see more" if results.offset == 0 else f"--offset {last} for the next ones"
+        if last >= results.total:
+            more = "the last ones"
+        click.echo(click.style(f"({window} of {total} results; {more})", dim=True), err=True)
 
 
 def _highlight(snippet: Any) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from whoosh import index as whoosh_index
 from whoosh import scoring
-from whoosh.collectors import TimeLimit
+from whoosh.collectors import FilterCollector, TermsCollector, TimeLimit, TopCollector
 from whoosh.index import IndexError as WhooshIndexError
 from whoosh.query import And, Not, Or, Query, Term
 from whoosh.query.qcore import _NullQuery
@@ -237,6 +237,7 @@ class SearchEngine:
         query: str,
         *,
         limit: int = 10,
+        offset: int = 0,
         section: str | None = None,
         system: str | None = None,
         group: str | None = None,
@@ -245,7 +246,8 @@ class SearchEngine:
         expand: bool = True,
         correct: bool = True,
     ) -> SearchResults:
-        """Rank documents for ``query``; an exact code always comes first.
+        """Rank documents for ``query``; an exact code always comes first. The hits are ranks
+        ``offset + 1`` to ``offset + limit``.
 
         ``section`` restricts matching to one section; ``system`` and ``group`` filter;
         ``weights`` overrides the default field weights for this query only; ``expand`` adds
@@ -254,6 +256,9 @@ class SearchEngine:
         """
         if not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+        if offset < 0:
+            raise QueryError(f"offset must be zero or more, not {offset}")
+        window = offset + limit
         field_weights = resolve_weights({**self.weights, **weights}) if weights else self.weights
         searcher = self._current()
         deadline = Deadline(self.time_budget)
@@ -298,14 +303,14 @@ class SearchEngine:
         ranking = None
         if main is not None:
             ranking = rank(
-                searcher, main, limit=limit + len(first), allowed=allowed, deadline=deadline.end, cache=self._postings
+                searcher, main, limit=window + len(first), allowed=allowed, deadline=deadline.end, cache=self._postings
             )
             if ranking is not None and not ranking.matching and not ranking.partial and not first and expansions:
                 # Nothing holds every word of an expansion ("coronary artery bypass graft", where
                 # titles say "Bypass Coronary Artery"): rank by how many of its words they hold.
                 loose = self._main_query(searcher, parsed, text, expansions, field_weights, fields, relaxed=True)
                 loose_ranking = (
-                    rank(searcher, loose, limit=limit, allowed=allowed, deadline=deadline.end, cache=self._postings)
+                    rank(searcher, loose, limit=window, allowed=allowed, deadline=deadline.end, cache=self._postings)
                     if loose is not None
                     else None
                 )
@@ -318,38 +323,43 @@ class SearchEngine:
             words = words_by_field((term.fieldname, term.text) for term in leaves(main))
             reader = searcher.reader()
             best = ranking.top[0][1] if ranking.top else 0.0
-            for docnum, score in ranking.top:
-                if docnum not in first and len(ranked) < limit:
-                    terms = ranking.terms.get(docnum, [])
-                    stored = reader.stored_fields(docnum)
-                    ranked.append(self._make_hit(stored, score, 0, terms, words, field_weights, searcher.schema))
+            shown = [item for item in ranking.top if item[0] not in first][
+                max(0, offset - len(first)) : window - len(first)
+            ]
+            for docnum, score in shown:
+                terms = ranking.terms.get(docnum, [])
+                stored = reader.stored_fields(docnum)
+                ranked.append(self._make_hit(stored, score, 0, terms, words, field_weights, searcher.schema))
         elif main is not None:
             # Phrases, word prefixes and NOT: Whoosh's own matchers, within the budget.
             check_cost(main, searcher)
-            results, partial = self._run(searcher, main, limit + len(first), allowed, deadline)
+            results, partial = self._run(searcher, main, window + len(first), allowed, deadline)
             best = results.top_n[0][0] if results.top_n else 0.0
-            if partial or results.scored_length() < limit + len(first):
+            if partial or results.scored_length() < window + len(first):
                 # On a time-out, what was collected is all there was time for.
                 found = {docnum for _, docnum in results.top_n} if partial else set(results.docs())
             else:
                 found, partial = self._matching(searcher, main, allowed, deadline, cap=None if facets else COUNT_CAP)
                 found.update(results.docs())  # a count cut short still holds what was collected
                 capped = len(found) >= COUNT_CAP and not facets
-            ranked = [self._hit(hit, rank=0, weights=field_weights) for hit in results if hit.docnum not in first]
+            matched = [hit for hit in results if hit.docnum not in first]
+            shown_hits = matched[max(0, offset - len(first)) : window - len(first)]
+            ranked = [self._hit(hit, rank=0, weights=field_weights) for hit in shown_hits]
         reader = searcher.reader()
         # A hit found by its code outranks every word match: it scores one more than the best of them.
         hits = [
             self._hit_from_stored(reader.stored_fields(d), rank=0, score=best + 1.0, exact=d in exact)
-            for d in first[:limit]
+            for d in first[offset:window]
         ]
-        hits = [replace(hit, rank=i + 1) for i, hit in enumerate([*hits, *ranked][:limit])]
-        total = len(first) + len(found.difference(first))
+        hits = [replace(hit, rank=offset + i + 1) for i, hit in enumerate([*hits, *ranked][:limit])]
+        total = max(len(first) + len(found.difference(first)), offset + len(hits) if hits else 0)
         facet_counts = self._facets(searcher, {*first, *found}) if facets else {}
         return SearchResults(
             query=query,
             hits=tuple(hits),
             total=total,
             total_capped=capped,
+            offset=offset,
             corrected_query=" ".join([text, *(p.label for p in parsed.codes)]).strip() if corrections else None,
             corrections=corrections,
             expansions=expansions,
@@ -370,7 +380,11 @@ class SearchEngine:
         self, searcher: Searcher, query: Query, limit: int, allowed: set[int] | None, deadline: Deadline
     ) -> tuple[Any, bool]:
         """Run a query through Whoosh until ``deadline``; on time-out, return what was collected so far."""
-        collector = searcher.collector(limit=limit, filter=allowed, terms=True)
+        # No pruning (replace=0, no block quality): Whoosh's pruning rescores documents as posting
+        # lists run out, so the scores, and the order, would depend on the limit.
+        collector: Any = TermsCollector(TopCollector(limit, usequality=False, replace=0))
+        if allowed is not None:
+            collector = FilterCollector(collector, allow=allowed)
         try:
             with timed(searcher, deadline):
                 searcher.search_with_collector(query, collector)

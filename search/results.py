@@ -77,6 +77,7 @@ class SearchResults:
     hits: tuple[SearchHit, ...]
     total: int
     total_capped: bool = False
+    offset: int = 0
     corrected_query: str | None = None
     corrections: tuple[Any, ...] = ()
     expansions: tuple[Expansion, ...] = ()
@@ -99,6 +100,7 @@ class SearchResults:
             "query": self.query,
             "total": self.total,
             "total_capped": self.total_capped,
+            "offset": self.offset,
             "corrected_query": self.corrected_query,
             "corrections": [c.to_dict() for c in self.corrections],
             "expansions": [e.to_dict() for e in self.expansions],

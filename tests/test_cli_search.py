@@ -155,3 +155,11 @@ def test_an_icd10pcs_code_in_an_index_of_pages_says_how_to_add_them(run, corpus_
         assert result.exit_code == 0, result.output
         assert expected in result.stderr.splitlines() and "check the spelling" not in result.stderr, args
     assert "ICD-10-PCS" not in run("search", "63685").stderr
+
+
+def test_search_offset_pages_past_the_first_results(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("search", "knee", "--limit", "3", "--offset", "2")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith(" 3. ")
+    assert "(3-5 of 17 results; --offset 5 for the next ones)" in result.stderr
+    assert json.loads(run("search", "knee", "--offset", "2", "--json").stdout)["offset"] == 2

@@ -229,3 +229,14 @@ def test_a_hits_score_does_not_depend_on_the_limit(engine: SearchEngine, query: 
     assert again.hits[0].code == first.code and again.hits[0].score == first.score, query
     scores = [hit.score for hit in again.hits]
     assert scores == sorted(scores, reverse=True), query
+
+
+@pytest.mark.parametrize("query", ["knee", '"spinal cord"', "63685 battery", "636*", "arthro*"])
+def test_pages_of_results_join_into_one_ranking(engine: SearchEngine, query: str) -> None:
+    whole = engine.search(query, limit=30)
+    pages = [engine.search(query, limit=4, offset=offset) for offset in range(0, 30, 4)]
+    assert [hit.code for page in pages for hit in page.hits] == whole.codes, query
+    assert [hit.rank for page in pages for hit in page.hits] == list(range(1, len(whole.codes) + 1))
+    assert all(page.total == whole.total for page in pages)
+    with pytest.raises(QueryError, match="offset must be zero or more"):
+        engine.search(query, offset=-1)
