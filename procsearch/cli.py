@@ -12,6 +12,7 @@ Results go to stdout; progress and messages go to stderr. Exit codes:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -123,8 +124,23 @@ def json_text(data: object, *, indent: int | None = 2) -> str:
     return _LONE_SURROGATE.sub("\ufffd", json.dumps(data, ensure_ascii=False, indent=indent))
 
 
-def _echo_json(data: object) -> None:
-    click.echo(json_text(data))
+JSON_SCHEMA_VERSION = 1
+"""The version of the JSON that --json prints (procsearch/output.schema.json describes it): bumped
+when a field is renamed or removed, not when one is added."""
+
+
+def json_object(data: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object as --json prints it: its ``schema_version`` first."""
+    return {"schema_version": JSON_SCHEMA_VERSION, **data}
+
+
+def _echo_json(data: dict[str, Any]) -> None:
+    click.echo(json_text(json_object(data)))
+
+
+def error_object(error: CliError, **context: Any) -> dict[str, Any]:
+    """What --json prints for an error: the message and the exit code (and, in a batch, the line)."""
+    return json_object({**context, "error": error.message, "exit_code": error.exit_code})
 
 
 def _engine(ctx: Context) -> Any:
@@ -441,13 +457,12 @@ def _run_batch(engine: Any, lines: Any, *, as_json: bool, **kwargs: Any) -> None
         if error is not None:
             failures += 1
             if as_json:
-                record = {"line": number, "query": query, "error": error.message, "exit_code": error.exit_code}
-                click.echo(json_text(record, indent=None))
+                click.echo(json_text(error_object(error, line=number, query=query), indent=None))
             else:
                 click.echo(f"Error in line {number} ({query!r}): {error.message}", err=True)
             continue
         if as_json:
-            click.echo(json_text({"line": number, **results.to_dict()}, indent=None))
+            click.echo(json_text(json_object({"line": number, **results.to_dict()}), indent=None))
         else:
             click.echo(click.style(f"# {query}", bold=True))
             _print_results(results, facets=kwargs.get("facets", False))
@@ -792,7 +807,25 @@ def _index_after_command(click_ctx: click.Context, _param: click.Parameter, valu
         ctx.index_path, ctx.index_named = value, True
 
 
+def _json_errors(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """With --json, an error is also printed as a JSON object on stdout (for scripts), then exits
+    with its code as it would without."""
+
+    @functools.wraps(callback)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except CliError as exc:
+            if kwargs.get("as_json"):
+                click.echo(json_text(error_object(exc)))
+            raise
+
+    return wrapper
+
+
 for _command in cli.commands.values():
+    if _command.callback is not None and any(param.name == "as_json" for param in _command.params):
+        _command.callback = _json_errors(_command.callback)
     # --index is accepted after the command too (procsearch search knee --index ./ix), as the examples write it.
     _command.params.append(
         click.Option(

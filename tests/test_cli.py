@@ -58,7 +58,7 @@ def test_show_one_section(run) -> None:  # type: ignore[no-untyped-def]
 def test_stats_json(run) -> None:  # type: ignore[no-untyped-def]
     result = run("stats", "--json")
     data = json.loads(result.stdout)
-    assert data["document_count"] >= 7 and data["by_system"]["CPT"] >= 7
+    assert data["documents"] >= 7 and data["facets"]["code_system"]["CPT"] >= 7
 
 
 @pytest.mark.parametrize(
