@@ -105,9 +105,7 @@ def _progress_bar() -> tuple[Callable[[str, int, int], None], Callable[[], None]
             finish()
             state["phase"] = phase
             state["done"] = 0
-            state["bar"] = click.progressbar(
-                length=total, label=phase.capitalize().ljust(18), file=sys.stderr, show_pos=True
-            )
+            state["bar"] = click.progressbar(length=total, file=sys.stderr, show_pos=True, **_bar_layout(phase, total))
             state["bar"].render_progress()
         state["bar"].update(done - state["done"])
         state["done"] = done
@@ -132,6 +130,35 @@ when a field is renamed or removed, not when one is added."""
 def json_object(data: dict[str, Any]) -> dict[str, Any]:
     """A JSON object as --json prints it: its ``schema_version`` first."""
     return {"schema_version": JSON_SCHEMA_VERSION, **data}
+
+
+def _terminal_columns() -> int:
+    """The width of the terminal the progress goes to (stderr), or $COLUMNS when set."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError):
+        return 80
+
+
+MIN_BAR = 10
+
+
+def _bar_layout(phase: str, total: int) -> dict[str, Any]:
+    """Label, bar width and whether to show the time left, so that the whole line (``LABEL  [BAR]
+    POS/TOTAL  ETA``) stays one character short of the terminal's width and never wraps."""
+    room = _terminal_columns() - 1
+    label = phase.capitalize().ljust(18)
+    position = 2 * len(str(total)) + 1
+    eta = 2 + len("00:00:00")
+    clutter = len("  [") + len("]  ") + position
+    if room - len(label) - clutter - eta >= MIN_BAR:
+        return {"label": label, "width": room - len(label) - clutter - eta, "show_eta": True}
+    label = label.rstrip()[: max(0, room - clutter - MIN_BAR)]
+    return {"label": label, "width": max(1, room - len(label) - clutter), "show_eta": False}
 
 
 def _echo_json(data: dict[str, Any]) -> None:
