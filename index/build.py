@@ -113,8 +113,8 @@ def collect_docs(
 
 
 def build_index(
-    corpus_dir: Path | None,
-    index_path: Path,
+    corpus_dir: Path | str | None,
+    index_path: Path | str,
     *,
     sources: Sequence[str] = (PAGES,),
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -127,6 +127,7 @@ def build_index(
     The previous generation keeps serving until the new one is complete, checked and on disk.
     With ``strict``, any skipped page raises StrictModeError and the index is left as it was.
     """
+    corpus_dir, index_path = (Path(corpus_dir) if corpus_dir is not None else None), Path(index_path)
     unknown = set(sources) - set(SOURCES)
     if unknown:
         raise ValueError(f"unknown source {sorted(unknown)[0]!r}; choose from {', '.join(SOURCES)}")
