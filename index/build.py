@@ -152,8 +152,8 @@ def collect_docs(
 
 
 def build_index(
-    corpus_dir: Path | None,
-    index_path: Path,
+    corpus_dir: Path | str | None,
+    index_path: Path | str,
     *,
     sources: Sequence[str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -172,6 +172,7 @@ def build_index(
     A build that would remove more of the serving documents than ``max_delete`` (default: half
     of them), or all of them without ``allow_empty``, raises DeletionLimitError, index unchanged.
     """
+    corpus_dir, index_path = (Path(corpus_dir) if corpus_dir is not None else None), Path(index_path)
     if sources is not None:
         unknown = set(sources) - set(SOURCES)
         if unknown:

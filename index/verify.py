@@ -145,11 +145,17 @@ def verify_index(
     return VerifyReport(index_path, generation.name, documents, terms, (), missing, extra, stale, fix, True)
 
 
+LATEST = "latest"
+"""``rollback --to latest``: serve the newest published generation again (undo rollbacks)."""
+
+
 def rollback_index(
     index_path: Path, *, to: str | None = None, lock_timeout: float = 0.0, progress: ProgressCallback | None = None
 ) -> str:
     """Serve an earlier generation again: the newest one older than the current that reads
-    cleanly, or the generation named ``to`` (see :func:`list_generations`); return its name.
+    cleanly, or the generation named ``to`` (see :func:`list_generations`; "latest" names the
+    newest published one); return its name. Asking for the generation already served changes
+    nothing.
 
     Only a generation this index published, whose files are all as published, is ever served
     (with CURRENT missing or damaged: the newest such generation). The generation moved away
@@ -165,6 +171,8 @@ def rollback_index(
         existing = generations(index_path)
         if to is not None:
             target = _named_generation(index_path, to, current, existing)
+            if current is not None and target == current:
+                return target.name  # already served: nothing to do
             damage = check_generation(target, index_path, deep=False, progress=progress)[2]
             if damage:
                 raise IndexDamagedError(f"{target.name} of {index_path} does not read cleanly: {damage[0]}")
@@ -209,7 +217,12 @@ def _previous_generation(
 
 
 def _named_generation(index_path: Path, name: str, current: Path | None, existing: list[Path]) -> Path:
-    """The generation ``name``, if it is one a rollback may serve."""
+    """The generation ``name`` ("latest": the newest published one), if a rollback may serve it."""
+    if name == LATEST:
+        published = published_generations(index_path)
+        if not published:
+            raise RollbackError(f"{index_path} has no published generation to serve.")
+        return published[-1]
     found = next((g for g in existing if g.name == name), None)
     if found is None:
         listed = ", ".join(g.name for g in existing) or "none"
@@ -217,8 +230,6 @@ def _named_generation(index_path: Path, name: str, current: Path | None, existin
             f"{index_path} has no generation {name!r} (it has: {listed}; "
             f"procsearch --index {index_path} generations lists them)."
         )
-    if current is not None and found == current:
-        raise RollbackError(f"{index_path} already serves {name}.")
     if found not in published_generations(index_path):
         raise RollbackError(
             f"{name} was never published by this index (or its files changed since); it cannot be served."

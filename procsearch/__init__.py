@@ -21,6 +21,7 @@ from .lazy import lazy_attributes
 
 __all__ = [
     "SECTIONS",
+    "__version__",
     "IndexReport",
     "ProcedureDoc",
     "SearchEngine",
@@ -52,7 +53,15 @@ _WHERE = {
 }
 
 
-__getattr__ = lazy_attributes(__name__, _WHERE)
+_lazy = lazy_attributes(__name__, _WHERE)
+
+
+def __getattr__(name: str) -> object:
+    if name == "__version__":  # the installed distribution's version, read when first asked for
+        from importlib.metadata import version
+
+        return version("procsearch")
+    return _lazy(name)
 
 
 if TYPE_CHECKING:

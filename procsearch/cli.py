@@ -13,6 +13,7 @@ Results go to stdout; progress and messages go to stderr. Exit codes:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -56,23 +57,39 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
-@contextmanager
-def library_errors() -> Iterator[None]:
-    """Turn the library's errors into one clear line on stderr and the documented exit code."""
+def cli_error(exc: Exception) -> CliError | None:
+    """The one-line message and documented exit code for a library error; None for anything else (a bug)."""
     from .index.errors import IndexLockedError, IndexStoreError
     from .ingest.errors import IngestError
     from .search.errors import SearchError
 
+    if isinstance(exc, CliError):
+        return exc
+    if isinstance(exc, IndexLockedError):
+        return CliError(str(exc), EXIT_LOCKED)
+    if isinstance(exc, IndexStoreError):
+        return CliError(str(exc), EXIT_INDEX)
+    if isinstance(exc, (SearchError, IngestError, ValueError)):
+        return CliError(str(exc))
+    if isinstance(exc, OSError):
+        return CliError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+    return None
+
+
+def unexpected_message(exc: BaseException) -> str:
+    return f"unexpected {type(exc).__name__}: {exc}. Please report this; run with PROCSEARCH_DEBUG=1 for the traceback."
+
+
+@contextmanager
+def library_errors() -> Iterator[None]:
+    """Turn the library's errors into one clear line on stderr and the documented exit code."""
     try:
         yield
-    except IndexLockedError as exc:
-        raise CliError(str(exc), EXIT_LOCKED) from exc
-    except IndexStoreError as exc:
-        raise CliError(str(exc), EXIT_INDEX) from exc
-    except (SearchError, IngestError, ValueError) as exc:
-        raise CliError(str(exc)) from exc
-    except OSError as exc:
-        raise CliError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from exc
+    except Exception as exc:
+        error = cli_error(exc)
+        if error is None or error is exc:
+            raise
+        raise error from exc
 
 
 def _progress_bar() -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
@@ -91,9 +108,7 @@ def _progress_bar() -> tuple[Callable[[str, int, int], None], Callable[[], None]
             finish()
             state["phase"] = phase
             state["done"] = 0
-            state["bar"] = click.progressbar(
-                length=total, label=phase.capitalize().ljust(18), file=sys.stderr, show_pos=True
-            )
+            state["bar"] = click.progressbar(length=total, file=sys.stderr, show_pos=True, **_bar_layout(phase, total))
             state["bar"].render_progress()
         state["bar"].update(done - state["done"])
         state["done"] = done
@@ -101,8 +116,61 @@ def _progress_bar() -> tuple[Callable[[str, int, int], None], Callable[[], None]
     return update, finish
 
 
-def _echo_json(data: object) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(data: object, *, indent: int | None = 2) -> str:
+    """``data`` as JSON that is always valid UTF-8: a byte that is not UTF-8 (which Python carries
+    as a lone surrogate, from an argument or a file name) is written as U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", json.dumps(data, ensure_ascii=False, indent=indent))
+
+
+JSON_SCHEMA_VERSION = 1
+"""The version of the JSON that --json prints (procsearch/output.schema.json describes it): bumped
+when a field is renamed or removed, not when one is added."""
+
+
+def json_object(data: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object as --json prints it: its ``schema_version`` first."""
+    return {"schema_version": JSON_SCHEMA_VERSION, **data}
+
+
+def _terminal_columns() -> int:
+    """The width of the terminal the progress goes to (stderr), or $COLUMNS when set."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError):
+        return 80
+
+
+MIN_BAR = 10
+
+
+def _bar_layout(phase: str, total: int) -> dict[str, Any]:
+    """Label, bar width and whether to show the time left, so that the whole line (``LABEL  [BAR]
+    POS/TOTAL  ETA``) stays one character short of the terminal's width and never wraps."""
+    room = _terminal_columns() - 1
+    label = phase.capitalize().ljust(18)
+    position = 2 * len(str(total)) + 1
+    eta = 2 + len("00:00:00")
+    clutter = len("  [") + len("]  ") + position
+    if room - len(label) - clutter - eta >= MIN_BAR:
+        return {"label": label, "width": room - len(label) - clutter - eta, "show_eta": True}
+    label = label.rstrip()[: max(0, room - clutter - MIN_BAR)]
+    return {"label": label, "width": max(1, room - len(label) - clutter), "show_eta": False}
+
+
+def _echo_json(data: dict[str, Any]) -> None:
+    click.echo(json_text(json_object(data)))
+
+
+def error_object(error: CliError, **context: Any) -> dict[str, Any]:
+    """What --json prints for an error: the message and the exit code (and, in a batch, the line)."""
+    return json_object({**context, "error": error.message, "exit_code": error.exit_code})
 
 
 def _engine(ctx: Context) -> Any:
@@ -403,6 +471,7 @@ Examples:
   procsearch search "636*"                         # a code prefix
   procsearch search "63650-63688"                  # a code range
   procsearch search "cpt:63685 battery"            # a code with words
+  procsearch search "knee NOT replacement"         # or: knee -replacement
   procsearch search knee --system CPT --facets
   procsearch search --weights title=10,alternatives=0 "physical therapy"
   procsearch search --batch queries.txt --json     # one query per line, JSON lines out
@@ -410,29 +479,41 @@ Examples:
 )
 @click.argument("query", required=False)
 @click.option("-n", "--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many results.")
+@click.option(
+    "--offset", type=click.IntRange(min=0), default=0, show_default=True, help="Skip this many results first (paging)."
+)
 @search_options
 @click.option("--facets", is_flag=True, help="Also count all results per code system and group.")
 @click.option(
     "--batch",
-    type=click.File("r", encoding="utf-8"),
-    help="Read one query per line from this file ('-' for stdin); with --json, print JSON lines.",
+    type=click.File("rb"),
+    help="Read one query per line from this file ('-' for stdin; # starts a comment line); with --json, "
+    "print one JSON object per line, each with its line number. A line that fails gives its error "
+    "record and the rest still run; exit 1 if any line failed.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @pass_context
 def search_command(
-    ctx: Context, query: str | None, limit: int, facets: bool, batch: Any, as_json: bool, **options: Any
+    ctx: Context, query: str | None, limit: int, offset: int, facets: bool, batch: Any, as_json: bool, **options: Any
 ) -> None:
     """Search the index. QUERY may hold words, "phrases", section:word terms, codes, code
-    prefixes (636*) and ranges (63650-63688)."""
+    prefixes (636*) and ranges (63650-63688). NOT word (or -word, -"a phrase") leaves out every
+    document holding it; AND, OR and parentheses group words (words alone are OR-ed, documents
+    matching more of them first).
+
+    Each hit's score is its relevance to the words: Whoosh's BM25F with the section weights, higher
+    is better, comparable only within one search. A hit found by its code (an exact code, or a
+    code prefix or range typed without words) scores one more than the best word match, so scores
+    fall with the rank; the limit never changes a hit's score."""
     if (query is None) == (batch is None):
         raise click.UsageError("Give either a QUERY or --batch FILE.")
     kwargs = _search_kwargs(ctx, **options)
     engine = _engine(ctx)
     if batch is not None:
-        _run_batch(engine, batch, limit=limit, facets=facets, as_json=as_json, **kwargs)
+        _run_batch(engine, batch, limit=limit, offset=offset, facets=facets, as_json=as_json, **kwargs)
         return
     with library_errors():
-        results = engine.search(query, limit=limit, facets=facets, **kwargs)
+        results = engine.search(query, limit=limit, offset=offset, facets=facets, **kwargs)
     if as_json:
         _echo_json(results.to_dict())
         return
@@ -440,25 +521,37 @@ def search_command(
 
 
 def _run_batch(engine: Any, lines: Any, *, as_json: bool, **kwargs: Any) -> None:
-    """One search per non-empty line; a bad query gives an error record, and the rest still run."""
-    from .search.errors import SearchError
-
+    """One search per line (blank lines and lines starting with # are skipped). A line that fails,
+    for any reason, gives that line's error record, with its line number, and the rest still run;
+    the exit code is 1 if any line failed."""
     failures = 0
-    for line in lines:
-        query = line.strip()
-        if not query:
-            continue
+    for number, raw in enumerate(lines, start=1):
+        if number == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
         try:
-            results = engine.search(query, **kwargs)
-        except (SearchError, ValueError) as exc:
+            query = raw.decode("utf-8").strip()
+            error = None
+        except UnicodeDecodeError as exc:
+            query = raw.decode("utf-8", "replace").strip()
+            error = CliError(
+                f"line {number} is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+            )
+        if not query or query.startswith("#"):
+            continue
+        if error is None:
+            try:
+                results = engine.search(query, **kwargs)
+            except Exception as exc:  # one bad line never ends the batch
+                error = cli_error(exc) or CliError(unexpected_message(exc))
+        if error is not None:
             failures += 1
             if as_json:
-                click.echo(json.dumps({"query": query, "error": str(exc)}, ensure_ascii=False))
+                click.echo(json_text(error_object(error, line=number, query=query), indent=None))
             else:
-                click.echo(f"Error in query {query!r}: {exc}", err=True)
+                click.echo(f"Error in line {number} ({query!r}): {error.message}", err=True)
             continue
         if as_json:
-            click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
+            click.echo(json_text(json_object({"line": number, **results.to_dict()}), indent=None))
         else:
             click.echo(click.style(f"# {query}", bold=True))
             _print_results(results, facets=kwargs.get("facets", False))
@@ -476,9 +569,9 @@ def _print_results(results: Any, *, facets: bool) -> None:
             err=True,
         )
     if not results.hits:
-        click.echo(
-            f"No results for {results.query!r}. Try fewer or more general words, or check the spelling.", err=True
-        )
+        # The notices above say why, when the engine knows; otherwise suggest what usually helps.
+        advice = "" if results.notices else " Try fewer or more general words, or check the spelling."
+        click.echo(f"No results for {results.query!r}.{advice}", err=True)
         return
     _print_hits(results)
     if facets:
@@ -498,7 +591,12 @@ def _print_hits(results: Any) -> None:
     shown = len(results.hits)
     if results.total > shown:
         total = f"{results.total:,}+" if results.total_capped else f"{results.total:,}"
-        click.echo(click.style(f"({shown} of {total} results; use --limit to see more)", dim=True), err=True)
+        first, last = results.offset + 1, results.offset + shown
+        window = f"{shown}" if results.offset == 0 else f"{first}-{last}"
+        more = "use --limit to see more" if results.offset == 0 else f"--offset {last} for the next ones"
+        if last >= results.total:
+            more = "the last ones"
+        click.echo(click.style(f"({window} of {total} results; {more})", dim=True), err=True)
 
 
 def _highlight(snippet: Any) -> str:
@@ -529,7 +627,7 @@ Examples:
 @pass_context
 def show_command(ctx: Context, code: str, section: str | None, as_json: bool) -> None:
     """Print one procedure document: every section, its common names and similar codes."""
-    from .ingest.sections import OTHER, SECTIONS, section_label
+    from .ingest.sections import SECTION_NAMES, SECTIONS, section_label
     from .search.query import section_field
 
     engine = _engine(ctx)
@@ -539,13 +637,14 @@ def show_command(ctx: Context, code: str, section: str | None, as_json: bool) ->
     if as_json:
         data = doc.to_dict()
         if wanted:
-            data["sections"] = {wanted: doc.section_text(wanted)} if wanted != OTHER else {}
+            data["sections"] = {wanted: doc.section_text(wanted)} if wanted in SECTION_NAMES else {}
         _echo_json(data)
         return
     if wanted:
-        text = doc.section_text(wanted)
+        text = _field_text(doc, wanted)
         if not text:
-            raise CliError(f"{doc.code} has no {section_label(wanted) if wanted != OTHER else 'other'} section.")
+            label = section_label(wanted) if wanted in SECTION_NAMES else _FIELD_LABELS[wanted]
+            raise CliError(f"{doc.code} has no {label} section.")
         click.echo(text)
         return
     click.echo(click.style(f"{doc.code}  {doc.code_system}  {doc.title}", bold=True))
@@ -557,18 +656,31 @@ def show_command(ctx: Context, code: str, section: str | None, as_json: bool) ->
     for heading, text in doc.other.items():
         click.echo(f"\n{click.style(heading, bold=True)}\n{text}")
     if doc.similar_codes:
-        click.echo(f"\n{click.style('Similar Codes', bold=True)}")
-        for similar in doc.similar_codes:
-            click.echo(f"- {similar.code} {similar.label}".rstrip())
+        click.echo(f"\n{click.style('Similar Codes', bold=True)}\n{_field_text(doc, 'similar')}")
     click.echo(click.style(f"\nsource: {doc.source}", dim=True))
+
+
+_FIELD_LABELS = {"title": "title", "names": "common names", "similar": "Similar Codes", "other": "other"}
+"""What ``show --section`` calls the parts of a record that are not canonical sections."""
+
+
+def _field_text(doc: Any, name: str) -> str:
+    """The text of one searchable field of a record (a section, or title, names, similar, other)."""
+    if name == "title":
+        return str(doc.title)
+    if name == "names":
+        return "\n".join(doc.common_names)
+    if name == "similar":
+        return "\n".join(f"- {similar.code} {similar.label}".rstrip() for similar in doc.similar_codes)
+    return str(doc.section_text(name))
 
 
 @cli.command(
     "parse",
     epilog="""\b
 Examples:
-  procsearch parse tests/fixtures/seed-63685.html
-  procsearch parse tests/fixtures/seed-63685.html --json
+  procsearch parse pages/cpt-61885.html
+  procsearch parse pages/cpt-61885.html --json
 """,
 )
 @click.argument("page", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -743,14 +855,14 @@ def _verdict(report: Any) -> str:
 Examples:
   procsearch --index /srv/ix rollback                     # serve the previous generation
   procsearch --index /srv/ix generations                  # what there is to serve
-  procsearch --index /srv/ix rollback --to gen-01796157805868331146-2108
+  procsearch --index /srv/ix rollback --to latest          # undo rollbacks: serve the newest
 
 \b
 Exit codes: 0 done; 1 nothing to roll back to (or no such generation); 4 another writer held
 the lock; 5 no generation reads cleanly (the message names the rebuild).
 """,
 )
-@click.option("--to", "target", metavar="GENERATION", help="Serve this generation (as listed by 'generations').")
+@click.option("--to", "target", metavar="GENERATION", help="Serve this generation (as listed by 'generations'; 'latest': the newest).")
 @click.option(
     "--lock-timeout",
     type=click.FloatRange(min=0),
@@ -899,16 +1011,50 @@ def stats_command(ctx: Context, as_json: bool) -> None:
     click.echo("Groups:     " + ", ".join(f"{name} {count}" for name, count in stats.by_group.items()))
 
 
+def _index_after_command(click_ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx = click_ctx.find_object(Context)
+        assert ctx is not None
+        ctx.index_path, ctx.index_named = value, True
+
+
+def _json_errors(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """With --json, an error is also printed as a JSON object on stdout (for scripts), then exits
+    with its code as it would without."""
+
+    @functools.wraps(callback)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except CliError as exc:
+            if kwargs.get("as_json"):
+                click.echo(json_text(error_object(exc)))
+            raise
+
+    return wrapper
+
+
+for _command in cli.commands.values():
+    if _command.callback is not None and any(param.name == "as_json" for param in _command.params):
+        _command.callback = _json_errors(_command.callback)
+    # --index is accepted after the command too (procsearch search knee --index ./ix), as the examples write it.
+    _command.params.append(
+        click.Option(
+            ["--index"],
+            type=click.Path(file_okay=False, path_type=Path),
+            expose_value=False,
+            callback=_index_after_command,
+            help="Index directory (as before the command).",
+        )
+    )
+
+
 def main() -> None:
     """Entry point: click handles usage errors (exit 2); anything unexpected is one line, not a traceback."""
     try:
         cli(prog_name="procsearch")
     except Exception as exc:  # a bug: say so in one line, with a way to see more
-        click.echo(
-            f"Error: unexpected {type(exc).__name__}: {exc}. Please report this; "
-            "run with PROCSEARCH_DEBUG=1 for the traceback.",
-            err=True,
-        )
+        click.echo(f"Error: {unexpected_message(exc)}", err=True)
         if os.environ.get("PROCSEARCH_DEBUG"):
             raise
         sys.exit(EXIT_ERROR)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -13,8 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from whoosh import scoring
-from whoosh.collectors import TimeLimit, TimeLimitCollector
-from whoosh.query import And, Or, Query, Term
+from whoosh.collectors import FilterCollector, TermsCollector, TimeLimit, TopCollector
+from whoosh.query import And, Not, Or, Query, Term
+from whoosh.query.qcore import _NullQuery
 from whoosh.searching import Searcher
 
 from ..index.damage import as_damage
@@ -22,16 +22,18 @@ from ..index.documents import from_fields
 from ..index.errors import IndexStoreError
 from ..index.schema import SIMILAR, TEXT_FIELDS
 from ..index.store import current_name, open_current
-from ..ingest.codes import normalize_code
+from ..ingest.codes import ICD10PCS, normalize_code, system_of
 from ..ingest.record import ProcedureDoc
 from ..ingest.sections import section_label
+from .budget import Deadline, check_cost, timed
+from .codeset import code_docs
 from .errors import NotFoundError, QueryError, SearchError
 from .query import (
     FieldParser,
     ParsedQuery,
     check_text,
-    codes_query,
     implicit_prefixes,
+    included_text,
     plain_text,
     scope_following_words,
     section_field,
@@ -40,7 +42,7 @@ from .query import (
     unscoped_text,
 )
 from .results import Expansion, IndexStats, SearchHit, SearchResults, SimilarEntry, SimilarResults, Snippet
-from .scoring import PostingCache, leaves, rank
+from .scoring import PostingCache, filter_docs, leaves, matching_docs, rank
 from .snippets import best_snippet, clip, words_by_field
 from .spelling import Correction, Speller, correct_text
 from .vocabulary import Vocabulary, load_vocabulary
@@ -98,6 +100,24 @@ def _guarded(engine: SearchEngine, method: Callable[..., T], *args: Any, **kwarg
 
 
 RELAXED_NOTICE = "No document holds all the words of a known name for the query; these hold most of them."
+PARTIAL_NOTICE = "The search ran out of time; these results are partial."
+TIMED_OUT_NOTICE = (
+    "The search ran out of time before it found anything: narrow the query (fewer phrases or NOT terms, "
+    "--section, --system or --group)."
+)
+STOP_WORDS_NOTICE = (
+    "Every word of the query is a common word that is not searched (the, and, of, ...): "
+    "add a word that names the procedure."
+)
+
+
+def _searches_anything(query: Query) -> bool:
+    """Whether a query tree holds anything to match (the analyzer drops stop words: "the and of" is empty)."""
+    if isinstance(query, _NullQuery):
+        return False
+    children = list(query.children())
+    return not children or any(_searches_anything(sub) for sub in children)
+
 
 MAX_PARSERS = 16
 """Parsers (one per set of weights and fields) an engine keeps."""
@@ -191,6 +211,7 @@ class SearchEngine:
         query: str,
         *,
         limit: int = 10,
+        offset: int = 0,
         section: str | None = None,
         system: str | None = None,
         group: str | None = None,
@@ -199,7 +220,8 @@ class SearchEngine:
         expand: bool = True,
         correct: bool = True,
     ) -> SearchResults:
-        """Rank documents for ``query``; an exact code always comes first.
+        """Rank documents for ``query``; an exact code always comes first. The hits are ranks
+        ``offset + 1`` to ``offset + limit``.
 
         ``section`` restricts matching to one section; ``system`` and ``group`` filter;
         ``weights`` overrides the default field weights for this query only; ``expand`` adds
@@ -208,15 +230,19 @@ class SearchEngine:
         """
         if not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+        if offset < 0:
+            raise QueryError(f"offset must be zero or more, not {offset}")
+        window = offset + limit
         field_weights = resolve_weights({**self.weights, **weights}) if weights else self.weights
         searcher = self._current()
+        deadline = Deadline(self.time_budget)
         parsed = implicit_prefixes(split_query(query), searcher.reader())
         text: str = check_text(parsed.text)
         if not text.strip() and not parsed.codes:
             raise QueryError(
                 "The query is empty. Type words, a code (63685), a prefix (636*) or a range (63650-63688)."
             )
-        filters = self._filters(system, group)
+        filters = self._filters(searcher, system, group)
         fields = (section_field(section),) if section else TEXT_FIELDS
         if len(fields) == 1:
             field_weights = {fields[0]: 1.0}
@@ -224,30 +250,41 @@ class SearchEngine:
         corrections: tuple[Correction, ...] = ()
         if correct and text:
             text, corrections = correct_text(text, self._speller(searcher), self.vocabulary.known_words())
-        expansions = tuple(self.vocabulary.expand(unscoped_text(text))) if expand and text else ()
+        expansions = tuple(self.vocabulary.expand(included_text(unscoped_text(text)))) if expand and text else ()
         main = self._main_query(searcher, parsed, text, expansions, field_weights, fields)
 
         exact = self._exact_hits(searcher, parsed, filters)
-        partial = capped = False
-        hits = [
-            self._hit_from_stored(searcher.reader().stored_fields(d), rank=i + 1, score=0.0, exact=True)
-            for i, d in enumerate(exact[:limit])
-        ]
-        total = len(exact)
-        found: set[int] = set()
-        ranking = None
-        relaxed = False
-        if main is not None:
-            deadline = time.monotonic() + self.time_budget
-            ranking = rank(
-                searcher, main, limit=limit + len(exact), allowed=filters, deadline=deadline, cache=self._postings
+        # Code prefixes and ranges are sets of documents: with words, the words are ranked within
+        # them; alone, their codes are listed in code order.
+        allowed = filter_docs(searcher, filters) if filters is not None else None
+        ranged = [part for part in parsed.codes if part.kind != "exact"]
+        coded = code_docs(searcher, ranged) if ranged else {}
+        listed: list[int] = []
+        if ranged and text:
+            allowed = set(coded) if allowed is None else allowed & coded.keys()
+        elif ranged:
+            listed = sorted(
+                (d for d in coded if d not in exact and (allowed is None or d in allowed)), key=coded.__getitem__
             )
-            if ranking is not None and not ranking.matching and not ranking.partial and not exact and expansions:
+        first = [*exact, *listed]
+        partial = capped = False
+        found: set[int] = set()
+        ranked: list[SearchHit] = []
+        best = 0.0
+        relaxed = False
+        if allowed is not None and not allowed:
+            main = None  # nothing passes the filters
+        ranking = None
+        if main is not None:
+            ranking = rank(
+                searcher, main, limit=window + len(first), allowed=allowed, deadline=deadline.end, cache=self._postings
+            )
+            if ranking is not None and not ranking.matching and not ranking.partial and not first and expansions:
                 # Nothing holds every word of an expansion ("coronary artery bypass graft", where
                 # titles say "Bypass Coronary Artery"): rank by how many of its words they hold.
                 loose = self._main_query(searcher, parsed, text, expansions, field_weights, fields, relaxed=True)
                 loose_ranking = (
-                    rank(searcher, loose, limit=limit, allowed=filters, deadline=deadline, cache=self._postings)
+                    rank(searcher, loose, limit=window, allowed=allowed, deadline=deadline.end, cache=self._postings)
                     if loose is not None
                     else None
                 )
@@ -256,64 +293,77 @@ class SearchEngine:
         if ranking is not None:
             # The usual case: plain words (and their expansions), scored a posting block at a time.
             found, partial = ranking.matching, ranking.partial
-            total += len(found - set(exact))
             assert main is not None
             words = words_by_field((term.fieldname, term.text) for term in leaves(main))
             reader = searcher.reader()
-            for docnum, score in ranking.top:
-                if len(hits) >= limit:
-                    break
-                if docnum not in exact:
-                    stored = reader.stored_fields(docnum)
-                    terms = ranking.terms.get(docnum, [])
-                    hits.append(
-                        self._make_hit(stored, score, len(hits) + 1, terms, words, field_weights, searcher.schema)
-                    )
+            best = ranking.top[0][1] if ranking.top else 0.0
+            shown = [item for item in ranking.top if item[0] not in first][
+                max(0, offset - len(first)) : window - len(first)
+            ]
+            for docnum, score in shown:
+                terms = ranking.terms.get(docnum, [])
+                stored = reader.stored_fields(docnum)
+                ranked.append(self._make_hit(stored, score, 0, terms, words, field_weights, searcher.schema))
         elif main is not None:
-            # Phrases, word prefixes, NOT, code prefixes and ranges: Whoosh's own matchers.
-            results, partial = self._run(searcher, main, limit + len(exact), filters)
-            if partial or results.scored_length() < limit + len(exact):
+            # Phrases, word prefixes and NOT: Whoosh's own matchers, within the budget.
+            check_cost(main, searcher)
+            results, partial = self._run(searcher, main, window + len(first), allowed, deadline)
+            best = results.top_n[0][0] if results.top_n else 0.0
+            if partial or results.scored_length() < window + len(first):
                 # On a time-out, what was collected is all there was time for.
                 found = {docnum for _, docnum in results.top_n} if partial else set(results.docs())
             else:
-                found = self._matching(searcher, main, filters, cap=None if facets else COUNT_CAP)
+                found, partial = self._matching(searcher, main, allowed, deadline, cap=None if facets else COUNT_CAP)
+                found.update(results.docs())  # a count cut short still holds what was collected
                 capped = len(found) >= COUNT_CAP and not facets
-            total += len(found - set(exact))
-            for hit in results:
-                if len(hits) >= limit:
-                    break
-                if hit.docnum not in exact:
-                    hits.append(self._hit(hit, rank=len(hits) + 1, weights=field_weights))
-        if exact:
-            # An exact code outranks everything: give it a score above the best text match.
-            top = max((hit.score for hit in hits if not hit.exact_code_match), default=0.0) + 1.0
-            hits = [replace(hit, score=top) if hit.exact_code_match else hit for hit in hits]
-        # What matched is known in full unless Whoosh's collector ran out of time.
-        complete = ranking is not None or not partial
-        facet_counts = self._facets(searcher, main, filters, exact, found if complete else None) if facets else {}
+            matched = [hit for hit in results if hit.docnum not in first]
+            shown_hits = matched[max(0, offset - len(first)) : window - len(first)]
+            ranked = [self._hit(hit, rank=0, weights=field_weights) for hit in shown_hits]
+        reader = searcher.reader()
+        # A hit found by its code outranks every word match: it scores one more than the best of them.
+        hits = [
+            self._hit_from_stored(reader.stored_fields(d), rank=0, score=best + 1.0, exact=d in exact)
+            for d in first[offset:window]
+        ]
+        hits = [replace(hit, rank=offset + i + 1) for i, hit in enumerate([*hits, *ranked][:limit])]
+        total = max(len(first) + len(found.difference(first)), offset + len(hits) if hits else 0)
+        facet_counts = self._facets(searcher, {*first, *found}) if facets else {}
         return SearchResults(
             query=query,
             hits=tuple(hits),
             total=total,
             total_capped=capped,
+            offset=offset,
             corrected_query=" ".join([text, *(p.label for p in parsed.codes)]).strip() if corrections else None,
             corrections=corrections,
             expansions=expansions,
             partial=partial,
             notices=parsed.notices
             + ((RELAXED_NOTICE,) if relaxed else ())
-            + (("The search ran out of time; these results are partial.",) if partial else ()),
+            + self._absent_system_notice(searcher, parsed, system)
+            + (
+                (STOP_WORDS_NOTICE,)
+                if text and not ranged and not exact and main is not None and not _searches_anything(main)
+                else ()
+            )
+            + (((PARTIAL_NOTICE if hits else TIMED_OUT_NOTICE),) if partial else ()),
             facets=facet_counts,
         )
 
-    def _run(self, searcher: Searcher, query: Query, limit: int, filters: Query | None) -> tuple[Any, bool]:
-        """Run a query within the time budget; on time-out, return what was collected so far."""
-        collector = searcher.collector(limit=limit, filter=filters, terms=True)
-        timed = TimeLimitCollector(collector, timelimit=self.time_budget, use_alarm=False)
+    def _run(
+        self, searcher: Searcher, query: Query, limit: int, allowed: set[int] | None, deadline: Deadline
+    ) -> tuple[Any, bool]:
+        """Run a query through Whoosh until ``deadline``; on time-out, return what was collected so far."""
+        # No pruning (replace=0, no block quality): Whoosh's pruning rescores documents as posting
+        # lists run out, so the scores, and the order, would depend on the limit.
+        collector: Any = TermsCollector(TopCollector(limit, usequality=False, replace=0))
+        if allowed is not None:
+            collector = FilterCollector(collector, allow=allowed)
         try:
-            searcher.search_with_collector(query, timed)
+            with timed(searcher, deadline):
+                searcher.search_with_collector(query, collector)
         except TimeLimit:
-            return timed.results(), True
+            return collector.results(), True
         return collector.results(), False
 
     def _main_query(
@@ -331,14 +381,17 @@ class SearchEngine:
 
         An expansion of several words must match all of them, unless ``relaxed``: then more of
         its words score higher, as the typed words do."""
-        ranged = [part for part in parsed.codes if part.kind != "exact"]
         if not text:
-            # Codes alone: the codes themselves, then the pages that list them as similar codes.
+            # Codes alone: after the codes themselves, the pages that list them as similar codes.
             related = [Term(SIMILAR, analysed(searcher.schema, SIMILAR, part.value)) for part in parsed.exact_codes]
-            code_query = codes_query(parsed.codes)
-            return Or([code_query, *related]) if related and code_query is not None else code_query
+            return (Or(related) if len(related) > 1 else related[0]) if related else None
         parser = self._parser(searcher, weights, fields)
         typed = self._parse(parser, scope_following_words(text))
+        excluded = None
+        if type(typed) is And and isinstance(typed.subqueries[-1], Not):
+            # What NOT excludes, expansions must not bring back.
+            kept = typed.subqueries[:-1]
+            typed, excluded = (kept[0] if len(kept) == 1 else And(kept)), typed.subqueries[-1]
         if expansions:
             alternatives = [typed]
             # Expansions are names for the procedure: they are looked for where names are (title,
@@ -349,8 +402,7 @@ class SearchEngine:
                 meanings = [self._parse(and_parser, meaning) for meaning in expansion.expansions[:MAX_MEANINGS]]
                 alternatives.append(Or(meanings, boost=EXPANSION_WEIGHT))
             typed = Or(alternatives)
-        ranged_query = codes_query(ranged)
-        return And([typed, ranged_query]) if ranged_query is not None else typed
+        return And([typed, excluded]) if excluded is not None else typed
 
     def _parser(
         self, searcher: Searcher, weights: Mapping[str, float], fields: tuple[str, ...], *, conjunctive: bool = False
@@ -415,40 +467,66 @@ class SearchEngine:
             query = part.to_query()
             if filters is not None:
                 query = And([query, filters])
-            docnums.extend(d for d in query.docs(searcher) if d not in docnums)
+            docnums.extend(d for d in matching_docs(searcher, query) if d not in docnums)
         return docnums
 
-    def _filters(self, system: str | None, group: str | None) -> Query | None:
+    def _absent_system_notice(self, searcher: Searcher, parsed: ParsedQuery, system: str | None) -> tuple[str, ...]:
+        """Say so when the query asks for codes of a system the index holds none of (an
+        ICD-10-PCS code in an index of pages), and how to add them."""
+        wanted = {part.system or system_of(part.value) for part in parsed.codes}
+        if system:
+            wanted.add(system_name(system))
+        reader = searcher.reader()
+        absent = sorted(name for name in wanted if name and ("code_system", name.encode()) not in reader)
+        notices = []
+        for name in absent:
+            hint = (
+                f" Add them with: procsearch --index {self.index_path} index --source pages --source icd10pcs "
+                "(needs procsearch[icd10pcs])."
+                if name == ICD10PCS
+                else ""
+            )
+            notices.append(f"The index holds no {name} codes.{hint}")
+        return tuple(notices)
+
+    @staticmethod
+    def _filters(searcher: Searcher, system: str | None, group: str | None) -> Query | None:
+        """The --system and --group filters; a group is matched ignoring case, and an unknown one
+        is answered with the groups the index holds."""
         terms: list[Query] = []
         if system:
             terms.append(Term("code_system", system_name(system)))
         if group:
-            terms.append(Term("group", group))
+            groups = {text.decode(): None for text in searcher.reader().lexicon("group")}
+            by_case = {name.casefold(): name for name in groups}
+            wanted = by_case.get(" ".join(group.split()).casefold())
+            if wanted is None:
+                raise QueryError(f"Unknown group {group!r}. Groups in this index: {', '.join(sorted(groups))}.")
+            terms.append(Term("group", wanted))
         if not terms:
             return None
         return terms[0] if len(terms) == 1 else And(terms)
 
     @staticmethod
-    def _matching(searcher: Searcher, main: Query, filters: Query | None, cap: int | None = None) -> set[int]:
-        """The documents matching ``main`` and the filters (for counts and facets), at most ``cap``."""
-        query = And([main, filters]) if filters is not None else main
-        matcher = query.matcher(searcher)  # lazy, unlike Query.docs(), so the cap saves the work
-        return set(islice(matcher.all_ids(), cap))
+    def _matching(
+        searcher: Searcher, main: Query, allowed: set[int] | None, deadline: Deadline, cap: int | None = None
+    ) -> tuple[set[int], bool]:
+        """The documents matching ``main`` among ``allowed`` (for counts and facets), at most
+        ``cap``, and whether the deadline cut the count short."""
+        found: set[int] = set()
+        docs = matching_docs(searcher, main)
+        if allowed is not None:
+            docs = (docnum for docnum in docs if docnum in allowed)
+        try:
+            with timed(searcher, deadline):
+                found.update(islice(docs, cap))  # lazy, so the cap saves the work
+        except TimeLimit:
+            return found, True
+        return found, False
 
-    def _facets(
-        self,
-        searcher: Searcher,
-        main: Query | None,
-        filters: Query | None,
-        exact: list[int],
-        found: set[int] | None = None,
-    ) -> dict[str, dict[str, int]]:
-        """Counts per code system and group over every match (``found``, when already known)."""
-        docnums = set(exact)
-        if found is not None:
-            docnums.update(found)
-        elif main is not None:
-            docnums.update(self._matching(searcher, main, filters))
+    @staticmethod
+    def _facets(searcher: Searcher, docnums: set[int]) -> dict[str, dict[str, int]]:
+        """Counts per code system and group over every match."""
         systems: Counter[str] = Counter()
         groups: Counter[str] = Counter()
         for docnum in docnums:

@@ -65,7 +65,7 @@ class Metrics:
 
     def to_dict(self) -> dict[str, float | int]:
         return {
-            "queries": self.count,
+            "count": self.count,
             "success@1": round(self.success_at_1, 4),
             "success@3": round(self.success_at_3, 4),
             "mrr@10": round(self.mrr_at_10, 4),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -9,7 +10,7 @@ from typing import Any
 
 from whoosh import qparser
 from whoosh.fields import Schema
-from whoosh.query import And, NullQuery, Or, Prefix, Query, Term, TermRange
+from whoosh.query import And, Not, NullQuery, Or, Prefix, Query, Term, TermRange
 
 from ..index.schema import TEXT_FIELDS
 from ..ingest.codes import CODE_SYSTEMS, normalize_code, system_of
@@ -178,7 +179,7 @@ class FieldParser:
             return self._plain(words)
         if self._parser is None:
             self._parser = make_parser(self.schema, self._weights, self._fields, conjunctive=self.conjunctive)
-        return self._parser.parse(text)
+        return exclusions(self._parser.parse(_MINUS.sub("NOT ", text)))
 
     def _plain(self, words: list[str]) -> Query:
         groups: list[Query] = []
@@ -210,6 +211,48 @@ class FieldParser:
                 self._terms.clear()
             texts = self._terms[key] = list(self.schema[name].process_text(word, mode="query"))
         return texts
+
+
+_MINUS = re.compile(r"(?<![^\s(])-(?=[^\W_]|\"|\()")
+"""A minus sign starting a word, phrase or group (``-replacement``): the word is excluded, as ``NOT``."""
+
+
+_EXCLUDED = re.compile(r"(?:\bNOT\s+|(?<![^\s(])-)(?:\"[^\"]*\"|\([^)]*\)|\S+)")
+
+
+def included_text(text: str) -> str:
+    """The query text without what ``NOT`` or a leading ``-`` excludes (for vocabulary expansion)."""
+    return _EXCLUDED.sub(" ", text)
+
+
+def _has_not(query: Query) -> bool:
+    return isinstance(query, Not) or any(_has_not(sub) for sub in query.children())
+
+
+def exclusions(query: Query) -> Query:
+    """Make ``NOT`` exclude wherever it stands: Whoosh reads ``knee NOT replacement`` as "knee, or
+    anything without replacement" (only ``AND NOT`` excludes); here the NOT parts of an OR group
+    are taken out of everything the group matches (``knee AND NOT replacement``). ``NOT NOT x``
+    is ``x``."""
+    if not _has_not(query):
+        return query
+    if isinstance(query, Not):
+        inner = exclusions(query.query)
+        return inner.query if isinstance(inner, Not) else Not(inner, boost=query.boost)
+    if hasattr(query, "subqueries"):
+        query = copy.copy(query)
+        query.subqueries = [exclusions(sub) for sub in query.subqueries]
+    else:
+        query = query.apply(exclusions)
+    if type(query) is not Or:
+        return query
+    excluded = [sub.query for sub in query.subqueries if isinstance(sub, Not)]
+    kept = [sub for sub in query.subqueries if not isinstance(sub, Not)]
+    if not excluded or not kept:
+        return query
+    positive = kept[0] if len(kept) == 1 else Or(kept, boost=query.boost, minmatch=query.minmatch, scale=query.scale)
+    # And with Not, not Whoosh's AndNot: its matcher lets an excluded document through at times.
+    return And([positive, Not(excluded[0] if len(excluded) == 1 else Or(excluded))])
 
 
 MAX_ANALYSED = 50_000

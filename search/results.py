@@ -77,6 +77,7 @@ class SearchResults:
     hits: tuple[SearchHit, ...]
     total: int
     total_capped: bool = False
+    offset: int = 0
     corrected_query: str | None = None
     corrections: tuple[Any, ...] = ()
     expansions: tuple[Expansion, ...] = ()
@@ -99,6 +100,7 @@ class SearchResults:
             "query": self.query,
             "total": self.total,
             "total_capped": self.total_capped,
+            "offset": self.offset,
             "corrected_query": self.corrected_query,
             "corrections": [c.to_dict() for c in self.corrections],
             "expansions": [e.to_dict() for e in self.expansions],
@@ -128,7 +130,20 @@ class IndexStats:
     sources: dict[str, int]
 
     def to_dict(self) -> dict[str, object]:
-        return dict(self.__dict__)
+        """The shape ``stats --json`` prints: the names the other commands use for the same things
+        (``index``, ``documents``, and ``facets`` as ``search --facets`` gives them)."""
+        return {
+            "index": self.index_path,
+            "generation": self.generation,
+            "documents": self.document_count,
+            "facets": {"code_system": dict(self.by_system), "group": dict(self.by_group)},
+            "sources": dict(self.sources),
+            "index_schema_version": self.schema_version,
+            "package_version": self.package_version,
+            "whoosh_version": self.whoosh_version,
+            "built_at": self.built_at,
+            "size_bytes": self.size_bytes,
+        }
 
 
 @dataclass(frozen=True)

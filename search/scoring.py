@@ -35,6 +35,7 @@ from typing import Any
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.query import And, Or, Query, Term
 from whoosh.query.qcore import _NullQuery
+from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
@@ -121,23 +122,22 @@ def rank(
     query: Query,
     *,
     limit: int,
-    allowed: Query | None = None,
+    allowed: set[int] | None = None,
     deadline: float | None = None,
     cache: PostingCache | None = None,
 ) -> Ranking | None:
     """Score ``query`` over every document; None if the query has nodes only Whoosh can run.
 
-    ``allowed`` restricts the result to the documents it matches (a filter); ``deadline`` is a
+    ``allowed`` restricts the result to these documents (filters); ``deadline`` is a
     ``time.monotonic()`` value after which scoring stops and the ranking is marked partial.
     """
     if not supports(query) or not isinstance(searcher.weighting, BM25F):
         return None
     scorer = _Scorer(searcher, deadline, cache if cache is not None else PostingCache(0))
     scores: dict[int, float] = {}
-    restrict = scorer.allowed(allowed) if allowed is not None else None
     partial = False
     try:
-        scorer.add(query, scores, 1.0, None, restrict)
+        scorer.add(query, scores, 1.0, None, allowed)
     except _OutOfTime:
         partial = True
     for docnum in scorer.deleted & scores.keys():
@@ -156,6 +156,35 @@ def _best(scores: dict[int, float], limit: int) -> list[tuple[int, float]]:
     contenders = [item for item in scores.items() if item[1] >= threshold]
     contenders.sort(key=lambda item: (-item[1], item[0]))
     return contenders[:limit]
+
+
+def matching_docs(searcher: Searcher, query: Query) -> Iterator[int]:
+    """The documents ``query`` matches, lazily, one index segment at a time (Whoosh's matcher
+    over several segments at once fails on some queries: a phrase's coordination counts its term
+    matchers, which the multi-segment matcher cannot list once it has moved past a segment)."""
+    for sub, offset in searcher.leaf_searchers():
+        try:
+            matcher = query.matcher(sub, sub.boolean_context())
+        except TermNotFound:
+            continue
+        for docnum in matcher.all_ids():
+            yield docnum + offset
+
+
+MAX_FILTERS = 64
+"""Filters (a code system, a group, or both) an open index remembers the documents of."""
+
+
+def filter_docs(searcher: Searcher, query: Query) -> set[int]:
+    """The documents a filter query (--system, --group) matches, remembered per open index."""
+    cache = reader_cache(searcher.reader(), "_procsearch_filters")
+    key = repr(query)
+    if key not in cache:
+        if len(cache) >= MAX_FILTERS:
+            cache.clear()
+        cache[key] = set(matching_docs(searcher, query))
+    docs: set[int] = cache[key]
+    return docs
 
 
 def leaves(query: Query) -> Iterator[Term]:
@@ -179,7 +208,7 @@ class _Scorer:
         self.read: dict[tuple[str, bytes], tuple[array[int], array[float]]] = {}
         """The posting lists this search has read (the only ones matched_terms looks at)."""
         # What an open index's segments are never changes: worked out once per reader.
-        view = _reader_cache(self.reader, "_procsearch_view")
+        view = reader_cache(self.reader, "_procsearch_view")
         if not view:
             leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
             view["leaves"] = leaves
@@ -337,7 +366,7 @@ class _Scorer:
             text = self._bytes(query)
             if text is None:
                 return 0
-            frequencies = _reader_cache(self.reader, "_procsearch_frequencies")
+            frequencies = reader_cache(self.reader, "_procsearch_frequencies")
             key = (query.fieldname, text)
             if key not in frequencies:
                 if len(frequencies) >= MAX_FREQUENCIES:
@@ -442,14 +471,6 @@ class _Scorer:
         self.read[(fieldname, text)] = (ids, scores)
         return ids, scores
 
-    def allowed(self, allowed: Query) -> set[int]:
-        """The documents the filter ``allowed`` matches (cached per index reader)."""
-        cache = _reader_cache(self.reader, "_procsearch_filters")
-        key = repr(allowed)
-        if key not in cache:
-            cache[key] = set(allowed.docs(self.searcher))
-        return cache[key]
-
     def matched_terms(self, docnums: list[int]) -> dict[int, list[tuple[str, bytes]]]:
         """Which of the query's terms each of ``docnums`` holds (for snippets and matched fields),
         among the terms this search has read (a search cut short by its time budget reads no more)."""
@@ -499,7 +520,7 @@ def _decoded(reader: Any, fieldname: str, text: bytes) -> tuple[Any, Any]:
 
 def _lengths(reader: Any, fieldname: str) -> bytes:
     """Every document's one-byte length of ``fieldname`` in one segment, read in one go."""
-    cache = _reader_cache(reader, "_procsearch_lengths")
+    cache = reader_cache(reader, "_procsearch_lengths")
     if fieldname not in cache:
         doccount = reader.doc_count_all()
         column = reader._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
@@ -521,7 +542,7 @@ def _restricted(ids: array[int], scores: array[float], restrict: set[int]) -> It
             yield docnum, score
 
 
-def _reader_cache(reader: Any, name: str) -> dict[Any, Any]:
+def reader_cache(reader: Any, name: str) -> dict[Any, Any]:
     """A dict kept on an index reader: its files never change, so neither does what it caches."""
     cache = getattr(reader, name, None)
     if cache is None:

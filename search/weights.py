@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from ..index.schema import NAMES, SIMILAR, TEXT_FIELDS, TITLE
@@ -27,13 +28,14 @@ Summary and Purpose above Alternatives, Risks and Similar Codes."""
 
 
 def resolve_weights(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
-    """The default weights with ``overrides`` applied; unknown fields or negative weights raise ValueError."""
+    """The default weights with ``overrides`` applied; unknown fields, and weights that are negative,
+    infinite or not a number, raise ValueError."""
     weights = dict(DEFAULT_WEIGHTS)
     for name, value in (overrides or {}).items():
         if name not in weights:
             raise ValueError(f"unknown field {name!r} in weights; fields are: {', '.join(TEXT_FIELDS)}")
-        if value < 0:
-            raise ValueError(f"weight for {name!r} must be zero or more, not {value}")
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"weight for {name!r} must be a finite number, zero or more, not {value}")
         weights[name] = float(value)
     return weights
 

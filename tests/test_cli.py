@@ -9,17 +9,6 @@ from click.testing import CliRunner
 from procsearch.cli import EXIT_INDEX, EXIT_SKIPPED, cli
 
 
-@pytest.fixture()
-def run(corpus_index: Path):  # type: ignore[no-untyped-def]
-    runner = CliRunner()
-
-    def invoke(*args: str, index: Path | None = corpus_index, **kwargs):  # type: ignore[no-untyped-def]
-        prefix = ["--index", str(index)] if index is not None else []
-        return runner.invoke(cli, [*prefix, *args], catch_exceptions=False, **kwargs)
-
-    return invoke
-
-
 def test_every_command_has_help_with_examples() -> None:
     runner = CliRunner()
     result = runner.invoke(cli, ["--help"])
@@ -69,7 +58,7 @@ def test_show_one_section(run) -> None:  # type: ignore[no-untyped-def]
 def test_stats_json(run) -> None:  # type: ignore[no-untyped-def]
     result = run("stats", "--json")
     data = json.loads(result.stdout)
-    assert data["document_count"] >= 7 and data["by_system"]["CPT"] >= 7
+    assert data["documents"] >= 7 and data["facets"]["code_system"]["CPT"] >= 7
 
 
 @pytest.mark.parametrize(

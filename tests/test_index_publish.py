@@ -312,8 +312,8 @@ def test_rollback_to_a_generation_it_cannot_serve_says_why(built: Path, small_co
     assert (
         result.returncode == EXIT_ERROR and f"has no generation 'gen-nonsense' (it has: {served.name}" in result.stderr
     )
-    result = run_cli("--index", built, "rollback", "--to", served.name)
-    assert result.returncode == EXIT_ERROR and f"already serves {served.name}" in result.stderr
+    result = run_cli("--index", built, "rollback", "--to", served.name)  # already served: nothing to do
+    assert result.returncode == EXIT_OK and result.stdout.strip() == f"{built} now serves {served.name}."
 
 
 def test_rollback_reports_progress_while_it_checks_a_generation(built: Path, small_corpus: Path) -> None:
@@ -336,3 +336,14 @@ def test_the_default_index_is_a_cache_and_rebuilds_whatever_it_held(built: Path,
     path.write_text(json.dumps({**json.loads(path.read_text()), "package_version": "0.0.1"}), encoding="utf-8")
     report = ensure_index(built, bundled_corpus())
     assert report is not None and report.indexed == 140
+
+
+def test_rollback_to_latest_undoes_rollbacks(built: Path, small_corpus: Path) -> None:
+    write_synthetic(small_corpus, 41)
+    reindex(small_corpus, built)
+    newest = current_generation(built)
+    assert run_cli("--index", built, "rollback").returncode == EXIT_OK
+    assert current_generation(built) != newest
+    result = run_cli("--index", built, "rollback", "--to", "latest")
+    assert result.returncode == EXIT_OK, result.stderr
+    assert current_generation(built) == newest

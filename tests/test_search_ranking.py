@@ -196,3 +196,47 @@ def test_when_no_document_holds_every_word_of_an_expansion_most_of_them_will_do(
     with SearchEngine(tmp_path, vocabulary=vocabulary, time_budget=1e-9) as engine:
         hurried = engine.search("CABG")
         assert hurried.partial and RELAXED_NOTICE not in hurried.notices
+
+
+@pytest.mark.parametrize("excluding", ["knee NOT replacement", "knee -replacement", "knee AND NOT replacement"])
+def test_not_and_minus_exclude_the_word(engine: SearchEngine, excluding: str) -> None:
+    knee = set(engine.search("knee", limit=200).codes)
+    replacement = set(engine.search("replacement", limit=200, expand=False, correct=False).codes)
+    results = engine.search(excluding, limit=200)
+    assert "27447" in knee & replacement
+    assert set(results.codes) == knee - replacement, excluding
+
+
+def test_expansions_do_not_bring_back_what_not_excludes(engine: SearchEngine) -> None:
+    assert "27447" in engine.search("TKA", limit=50).codes
+    assert "27447" not in engine.search("TKA NOT knee", limit=50).codes
+
+
+def test_a_hyphen_inside_a_word_is_not_an_exclusion(engine: SearchEngine) -> None:
+    assert "27447" in engine.search("knee-replacement", limit=5).codes
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-1"])
+def test_weights_must_be_finite_and_not_negative(engine: SearchEngine, value: str) -> None:
+    with pytest.raises(ValueError, match="must be a finite number, zero or more"):
+        engine.search("knee", weights={"title": float(value)})
+
+
+@pytest.mark.parametrize("query", ["63685", "knee 63685", "63685 battery", "636*", '"spinal cord" 63685'])
+def test_a_hits_score_does_not_depend_on_the_limit(engine: SearchEngine, query: str) -> None:
+    first = engine.search(query, limit=1).hits[0]
+    again = engine.search(query, limit=20)
+    assert again.hits[0].code == first.code and again.hits[0].score == first.score, query
+    scores = [hit.score for hit in again.hits]
+    assert scores == sorted(scores, reverse=True), query
+
+
+@pytest.mark.parametrize("query", ["knee", '"spinal cord"', "63685 battery", "636*", "arthro*"])
+def test_pages_of_results_join_into_one_ranking(engine: SearchEngine, query: str) -> None:
+    whole = engine.search(query, limit=30)
+    pages = [engine.search(query, limit=4, offset=offset) for offset in range(0, 30, 4)]
+    assert [hit.code for page in pages for hit in page.hits] == whole.codes, query
+    assert [hit.rank for page in pages for hit in page.hits] == list(range(1, len(whole.codes) + 1))
+    assert all(page.total == whole.total for page in pages)
+    with pytest.raises(QueryError, match="offset must be zero or more"):
+        engine.search(query, offset=-1)

@@ -10,7 +10,7 @@ import pytest
 from procsearch.index.schema import TEXT_FIELDS
 from procsearch.search.engine import SearchEngine
 from procsearch.search.query import check_text, implicit_prefixes, split_query
-from procsearch.search.scoring import PostingCache, rank
+from procsearch.search.scoring import PostingCache, filter_docs, rank
 from whoosh.collectors import TopCollector
 from whoosh.query import Or, Prefix, Term
 
@@ -67,7 +67,7 @@ def test_filters_and_cache_do_not_change_the_ranking(engine: SearchEngine) -> No
     cache = PostingCache()
     cached_twice = [rank(searcher, query, limit=5, cache=cache) for _ in range(2)]
     assert plain is not None and all(r is not None and r.top == plain.top for r in cached_twice)
-    cpt = rank(searcher, query, limit=200, allowed=Term("code_system", "CPT"))
+    cpt = rank(searcher, query, limit=200, allowed=filter_docs(searcher, Term("code_system", "CPT")))
     assert cpt is not None and cpt.matching
     systems = {searcher.stored_fields(d)["code_system"] for d in cpt.matching}
     assert systems == {"CPT"}
