@@ -714,6 +714,61 @@ def stats_command(ctx: Context, as_json: bool) -> None:
     click.echo("Groups:     " + ", ".join(f"{name} {count}" for name, count in stats.by_group.items()))
 
 
+# --- serve -----------------------------------------------------------------------------------------
+
+
+@cli.command(
+    "serve",
+    epilog="""\b
+Examples:
+  procsearch serve                                   # http://127.0.0.1:8000/
+  procsearch --index /srv/ix serve --workers 2 --port 8080
+  curl 'http://127.0.0.1:8000/api/search?q=knee+replacement&limit=3'
+
+\b
+Needs the serve extra: pip install 'procsearch[serve]'. The API is described at /api/openapi.json.
+A generation published by 'index' or 'reindex' is served within seconds, without a restart.
+""",
+)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for every interface)."
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes (one engine each)."
+)
+@click.option(
+    "--vocabulary",
+    "vocabulary_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Extra vocabulary file (term<TAB>expansions<TAB>kind); repeatable.",
+)
+@pass_context
+def serve_command(ctx: Context, host: str, port: int, workers: int, vocabulary_files: tuple[Path, ...]) -> None:
+    """Serve the JSON API and the search page over HTTP (read-only) until stopped."""
+    try:
+        import uvicorn
+
+        from .server import app as server_app  # noqa: F401  (checks Starlette and Jinja2 are installed)
+    except ImportError as exc:
+        raise CliError(
+            f"'serve' needs the serve extra ({exc.name} is not installed). Install it with: pip install 'procsearch[serve]'"
+        ) from exc
+    from .search.vocabulary import load_vocabulary
+
+    if not ctx.index_named:
+        _engine(ctx)  # builds the default index on first use
+    with library_errors():
+        load_vocabulary(vocabulary_files)  # a bad file fails here, not in every worker
+    # Workers are separate processes: they read the index and vocabulary from the environment.
+    os.environ["PROCSEARCH_INDEX"] = str(ctx.index_path.resolve())
+    extra = [os.environ.get("PROCSEARCH_VOCABULARY", ""), *(str(p.resolve()) for p in vocabulary_files)]
+    os.environ["PROCSEARCH_VOCABULARY"] = os.pathsep.join(part for part in extra if part)
+    click.echo(f"Serving {ctx.index_path} on http://{host}:{port}/ with {workers} worker(s); Ctrl+C stops.", err=True)
+    uvicorn.run("procsearch.server.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
 def main() -> None:
     """Entry point: click handles usage errors (exit 2); anything unexpected is one line, not a traceback."""
     try:
