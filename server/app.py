@@ -7,18 +7,19 @@ it has no route that writes, and it answers GET and HEAD only.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -27,13 +28,17 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..index.store import current_generation
+from ..ingest.record import ProcedureDoc
 from ..ingest.sections import SECTIONS
 from ..search.engine import SearchEngine
+from ..search.errors import NotFoundError
 from ..search.query import MAX_QUERY_CHARS
-from ..search.results import IndexStats, Snippet
+from ..search.results import IndexStats, SearchResults, SimilarEntry, Snippet
 from .errors import BAD_PARAMETER, METHOD_NOT_ALLOWED, NOT_FOUND, QUERY_TOO_LONG, ApiError, api_error, from_library
 from .openapi import openapi_description
-from .suggest import MAX_SUGGESTIONS, CompletionTable, load_table
+from .suggest import MAX_SUGGESTIONS, CompletionTable, Suggestions, load_table
+
+T = TypeVar("T")
 
 HERE = Path(__file__).parent
 MAX_PAGE_SIZE = 100
@@ -58,11 +63,16 @@ class Service:
     """One worker's view of the index: the engine (opened on first use, so a server started
     before its index is built answers 503 until it is), the completion table and the stats of
     the generation served. The engine itself follows new generations; the table is rebuilt in
-    the background when one appears, and the previous table answers meanwhile."""
+    the background when one appears, and the previous table answers meanwhile.
+
+    Engine calls run one at a time anyway (see SearchEngine), so they run on one thread of
+    their own: more threads would only contend for the interpreter lock with the event loop,
+    which answers suggestions from the in-memory table without waiting for a search."""
 
     def __init__(self, index_path: Path) -> None:
         self.index_path = Path(index_path)
         self._engine: SearchEngine | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="procsearch-engine")
         self._lock = threading.Lock()
         self._table: tuple[str, CompletionTable] | None = None
         self._table_lock = threading.Lock()
@@ -74,6 +84,17 @@ class Service:
             if self._engine is None:
                 self._engine = SearchEngine(self.index_path)
             return self._engine
+
+    async def run(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``call(engine, *args, **kwargs)`` on the engine's thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: call(self.engine(), *args, **kwargs))
+
+    async def suggest(self, query: str, limit: int) -> Suggestions:
+        """Completions from the table in memory; the first table is loaded on the engine's thread."""
+        if self._table is None:
+            await self.run(lambda engine: self.completions())
+        return self.completions().suggest(query, limit=limit)
 
     def generation(self) -> str:
         return current_generation(self.index_path).name
@@ -125,6 +146,7 @@ class Service:
         return self._stats[1]
 
     def close(self) -> None:
+        self._executor.shutdown(wait=True)
         if self._engine is not None:
             self._engine.close()
 
@@ -176,13 +198,26 @@ def _search_options(request: Request) -> dict[str, Any]:
     }
 
 
-def _search(service: Service, query: str, *, offset: int, limit: int, **options: Any) -> Any:
+def _search(engine: SearchEngine, query: str, *, offset: int, limit: int, **options: Any) -> SearchResults:
     """One page of results: the engine ranks ``offset + limit`` and the page is cut from them
     (the hits keep their ranks, so the page says where it starts)."""
     if offset + limit > MAX_RESULTS:
         raise api_error(400, BAD_PARAMETER, f"offset + limit must be at most {MAX_RESULTS}, not {offset + limit}.")
-    results = service.engine().search(query, limit=offset + limit, **options)
+    results = engine.search(query, limit=offset + limit, **options)
     return replace(results, hits=results.hits[offset:])
+
+
+def _listed_similar(engine: SearchEngine, doc: ProcedureDoc) -> list[SimilarEntry]:
+    """The page's own Similar Codes, each marked in the index or not (what ``similar`` lists
+    first, without its content search, which costs up to a second on the full index)."""
+    entries = []
+    for similar in doc.similar_codes:
+        try:
+            title, in_index = engine.get(similar.code).title, True
+        except NotFoundError:
+            title, in_index = "", False
+        entries.append(SimilarEntry(similar.code, similar.label, in_index, title))
+    return entries
 
 
 # --- the JSON API --------------------------------------------------------------------------------
@@ -236,7 +271,7 @@ async def api_search(request: Request) -> Response:
     offset = _int(request, "offset", 0, 0, MAX_RESULTS - 1)
     options = _search_options(request)
     facets = _flag(request, "facets", False)
-    results = await run_in_threadpool(_search, service, query, offset=offset, limit=limit, facets=facets, **options)
+    results = await service.run(_search, query, offset=offset, limit=limit, facets=facets, **options)
     return _json(results.to_dict())
 
 
@@ -245,34 +280,33 @@ async def api_suggest(request: Request) -> Response:
     service = _service(request)
     query = _text(request, "q")
     limit = _int(request, "limit", 10, 1, MAX_SUGGESTIONS)
-    table = await run_in_threadpool(service.completions)
-    return _json(table.suggest(query, limit=limit).to_dict())
+    return _json((await service.suggest(query, limit)).to_dict())
 
 
 @answers
 async def api_code(request: Request) -> Response:
-    doc = await run_in_threadpool(_service(request).engine().get, request.path_params["code"])
+    doc = await _service(request).run(SearchEngine.get, request.path_params["code"])
     return _json(doc.to_dict())
 
 
 @answers
 async def api_similar(request: Request) -> Response:
     limit = _int(request, "limit", 10, 1, MAX_PAGE_SIZE)
-    result = await run_in_threadpool(_service(request).engine().similar, request.path_params["code"], limit=limit)
+    result = await _service(request).run(SearchEngine.similar, request.path_params["code"], limit=limit)
     return _json(result.to_dict())
 
 
 @answers
 async def api_stats(request: Request) -> Response:
-    stats = await run_in_threadpool(_service(request).stats)
+    stats = await _service(request).run(lambda engine: _service(request).stats())
     return _json(stats.to_dict())
 
 
 @answers
 async def healthz(request: Request) -> Response:
     service = _service(request)
-    engine = await run_in_threadpool(service.engine)
-    return _json({"status": "ok", "generation": service.generation(), "documents": engine.meta.document_count})
+    documents = await service.run(lambda engine: engine.meta.document_count)
+    return _json({"status": "ok", "generation": service.generation(), "documents": documents})
 
 
 @answers
@@ -336,9 +370,7 @@ async def search_page(request: Request) -> Response:
     if query:
         offset = (page - 1) * PAGE_SIZE
         try:
-            results = await run_in_threadpool(
-                _search, service, query, offset=offset, limit=PAGE_SIZE, facets=True, **options
-            )
+            results = await service.run(_search, query, offset=offset, limit=PAGE_SIZE, facets=True, **options)
         except Exception as exc:
             error = from_library(exc)
             if error.status >= 500:
@@ -352,10 +384,9 @@ async def search_page(request: Request) -> Response:
 
 @answers
 async def code_page(request: Request) -> Response:
-    engine = _service(request).engine()
-    code = request.path_params["code"]
-    doc = await run_in_threadpool(engine.get, code)
-    similar = await run_in_threadpool(engine.similar, doc.code, limit=5)
+    service = _service(request)
+    doc = await service.run(SearchEngine.get, request.path_params["code"])
+    similar = await service.run(_listed_similar, doc)
     sections = [(item.name, item.label, doc.sections[item.name]) for item in SECTIONS if item.name in doc.sections]
     context = {"doc": doc, "sections": sections, "similar": similar, "url": _page_url, "query": "", "state": {}}
     return _render(request, "code.html", context)
@@ -422,7 +453,7 @@ def create_app(index_path: Path | str | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> Any:
         # Warm up before the first request: open the index and load the completion table.
         try:
-            await run_in_threadpool(service.completions)
+            await service.run(lambda engine: service.completions())
         except Exception as exc:  # a missing index is answered with 503 until it exists
             log.warning("index not ready: %s", exc)
         yield

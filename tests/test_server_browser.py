@@ -119,7 +119,7 @@ def test_type_choose_search_and_open_a_code(page, base_url: str, tmp_path: Path)
     headings = page.locator("section.section > h2")
     sync_api.expect(headings).to_have_count(13)
     assert headings.first.inner_text() == "Summary"
-    sync_api.expect(page.locator(".similar a", has_text="63688").first).to_be_visible()
+    sync_api.expect(page.locator(".similar a", has_text="63688")).to_be_visible()
     sync_api.expect(page.locator(".similar", has_text="(not in the index)")).to_be_visible()
     page.screenshot(path=str(tmp_path / "code.png"), full_page=True)
 
