@@ -109,6 +109,12 @@ class CompletionTable:
                 postings.setdefault(word, array("I")).append(number)
         self.words = sorted(postings)
         self.postings = [postings[word] for word in self.words]
+        # The same for each phrase's first word only: where the phrases that begin as typed are.
+        first: dict[str, array[int]] = {}
+        for number, words in enumerate(self.phrase_words):
+            if words:
+                first.setdefault(words[0], array("I")).append(number)
+        self.first_postings = [first.get(word, array("I")) for word in self.words]
         # counts[i] = postings in words[:i], so a prefix's phrase count is one subtraction.
         self.counts = array("I", [0])
         for posting in self.postings:
@@ -215,8 +221,8 @@ class CompletionTable:
 
     def _phrases(self, tokens: list[str], wanted: int) -> tuple[list[int], bool]:
         """Phrase numbers where every token begins a word, closest to what was typed first, at
-        least ``wanted`` of them beginning as typed when there are; and whether some token had
-        to be corrected."""
+        least ``wanted`` documents' phrases beginning as typed when there are; and whether some
+        token had to be corrected."""
         if not tokens:
             return [], False
         alternatives: list[tuple[str, ...]] = []
@@ -242,18 +248,34 @@ class CompletionTable:
             size = 0 if self.kinds[number] == ABBREVIATION else len(words)  # an abbreviation is typed whole
             return (self.docs[self.doc_of[number]][3], start, size, number)
 
-        # Walk the rarest token's phrases, best first, checking the other tokens on each, until
-        # enough of them begin as typed.
-        order = sorted(range(len(tokens)), key=lambda i: sum(self._count(p) for p in alternatives[i]))
-        candidates: list[int] = []
-        as_typed = 0
-        for number in islice(self._numbers(alternatives[order[0]]), MAX_SCANNED):
+        def begins_as_typed(number: int) -> bool:
             words = self.phrase_words[number]
-            if all(any(w.startswith(alternatives[i]) for w in words) for i in order[1:]):
+            return len(words) >= len(tokens) and all(words[i].startswith(alternatives[i]) for i in range(len(tokens)))
+
+        def holds_all(number: int) -> bool:
+            words = self.phrase_words[number]
+            return all(any(w.startswith(prefixes) for w in words) for prefixes in alternatives)
+
+        # First the phrases that begin as typed (from the phrases listed by their first word),
+        # best first, until ``wanted`` documents have one.
+        candidates: list[int] = []
+        documents: set[int] = set()
+        for number in islice(self._numbers(alternatives[0], self.first_postings), MAX_SCANNED):
+            if begins_as_typed(number):
                 candidates.append(number)
-                as_typed += closeness(number)[1] == 0
-                if as_typed >= wanted:
+                documents.add(self.doc_of[number])
+                if len(documents) >= wanted:
                     break
+        # Then phrases holding the words elsewhere, walking the rarest token's phrases: every
+        # page's (they rank first), generated records' only while documents are missing.
+        order = sorted(range(len(tokens)), key=lambda i: sum(self._count(p) for p in alternatives[i]))
+        taken = set(candidates)
+        for number in islice(self._numbers(alternatives[order[0]]), MAX_SCANNED):
+            if len(documents) >= wanted and self.docs[self.doc_of[number]][3]:
+                break
+            if number not in taken and holds_all(number):
+                candidates.append(number)
+                documents.add(self.doc_of[number])
         candidates.sort(key=closeness)
         return candidates, corrected
 
@@ -264,9 +286,10 @@ class CompletionTable:
         lo, hi = self._range(prefix)
         return self.counts[hi] - self.counts[lo]
 
-    def _numbers(self, prefixes: Sequence[str]) -> Iterator[int]:
-        """The phrases holding a word that starts with any of ``prefixes``, best first, once each."""
-        lists = [self.postings[i] for prefix in prefixes for i in range(*self._range(prefix))]
+    def _numbers(self, prefixes: Sequence[str], postings: Sequence[array[int]] | None = None) -> Iterator[int]:
+        """The phrases holding a word that starts with any of ``prefixes`` (in ``postings``: by
+        default anywhere), best first, once each."""
+        lists = [(postings or self.postings)[i] for prefix in prefixes for i in range(*self._range(prefix))]
         last = -1
         for number in heapq.merge(*lists):
             if number != last:

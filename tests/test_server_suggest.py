@@ -119,3 +119,8 @@ def test_an_unwritable_cache_keeps_the_table_in_memory(tmp_path: Path, engine: S
     table = load_table(index, "gen-1", lambda: engine.headings()[1])
     assert codes(table, "636") == ["63650", "63685", "63688"]
     assert (index / "completions").read_text() == "not a folder"
+
+
+def test_every_document_whose_phrase_begins_as_typed_is_a_candidate(table: CompletionTable) -> None:
+    # 63650, 63685 and 63688 have many names beginning "spinal cord stimulator"; L8680 has one too.
+    assert {"63650", "63685", "63688", "L8680"} <= set(codes(table, "spinal cord st", limit=8))
