@@ -748,9 +748,8 @@ A generation published by 'index' or 'reindex' is served within seconds, without
 def serve_command(ctx: Context, host: str, port: int, workers: int, vocabulary_files: tuple[Path, ...]) -> None:
     """Serve the JSON API and the search page over HTTP (read-only) until stopped."""
     try:
-        import uvicorn
-
-        from .server import app as server_app  # noqa: F401  (checks Starlette and Jinja2 are installed)
+        from .server.app import create_app  # noqa: F401  (checks Starlette and Jinja2 are installed)
+        from .server.run import run_server
     except ImportError as exc:
         raise CliError(
             f"'serve' needs the serve extra ({exc.name} is not installed). Install it with: pip install 'procsearch[serve]'"
@@ -761,12 +760,8 @@ def serve_command(ctx: Context, host: str, port: int, workers: int, vocabulary_f
         _engine(ctx)  # builds the default index on first use
     with library_errors():
         load_vocabulary(vocabulary_files)  # a bad file fails here, not in every worker
-    # Workers are separate processes: they read the index and vocabulary from the environment.
-    os.environ["PROCSEARCH_INDEX"] = str(ctx.index_path.resolve())
-    extra = [os.environ.get("PROCSEARCH_VOCABULARY", ""), *(str(p.resolve()) for p in vocabulary_files)]
-    os.environ["PROCSEARCH_VOCABULARY"] = os.pathsep.join(part for part in extra if part)
     click.echo(f"Serving {ctx.index_path} on http://{host}:{port}/ with {workers} worker(s); Ctrl+C stops.", err=True)
-    uvicorn.run("procsearch.server.app:create_app", factory=True, host=host, port=port, workers=workers)
+    run_server(ctx.index_path, host=host, port=port, workers=workers, vocabulary_files=vocabulary_files)
 
 
 def main() -> None:

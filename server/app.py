@@ -36,7 +36,7 @@ from ..search.query import MAX_QUERY_CHARS
 from ..search.results import IndexStats, SearchResults, SimilarEntry, Snippet
 from .errors import BAD_PARAMETER, METHOD_NOT_ALLOWED, NOT_FOUND, QUERY_TOO_LONG, ApiError, api_error, from_library
 from .openapi import openapi_description
-from .suggest import MAX_SUGGESTIONS, CompletionTable, Suggestions, load_table
+from .suggest import MAX_SUGGESTIONS, CompletionTable, Heading, Suggestions, load_table
 
 T = TypeVar("T")
 
@@ -56,7 +56,14 @@ SECURITY_HEADERS = {
     "x-frame-options": "DENY",
 }
 
+MAX_TABLE_TRIES = 3
+"""Times a completion table is read again when a new generation is published meanwhile."""
+
 log = logging.getLogger("procsearch.server")
+
+
+class _GenerationMoved(Exception):
+    """A new generation was published while the completion table was being read."""
 
 
 class Service:
@@ -100,13 +107,12 @@ class Service:
         return current_generation(self.index_path).name
 
     def completions(self) -> CompletionTable:
-        generation = self.generation()
         if self._table is None:
             with self._table_lock:
                 if self._table is None:
-                    self._table = self._load_table(generation)
+                    self._table = self._load_table()
             return self._table[1]
-        if self._table[0] != generation and not self._rebuilding:
+        if self._table[0] != self.generation() and not self._rebuilding:
             self._rebuilding = True
             threading.Thread(target=self._refresh, name="procsearch-completions", daemon=True).start()
         return self._table[1]
@@ -114,29 +120,37 @@ class Service:
     def _refresh(self) -> None:
         try:
             with self._table_lock:
-                self._table = self._load_table(self.generation())
+                self._table = self._load_table()
         except Exception:  # the old table keeps answering; the next request tries again
             log.exception("could not rebuild the completion table")
         finally:
             self._rebuilding = False
 
-    def _load_table(self, generation: str) -> tuple[str, CompletionTable]:
+    def _load_table(self) -> tuple[str, CompletionTable]:
+        """The current generation's table (cached on disk under its name). Should a writer
+        publish another generation while it is read, it is read again for the new one."""
         engine = self.engine()
-        headings: list[Any] = []
-
-        def read() -> list[Any]:
-            served, rows = engine.headings()
-            headings.append(served)
-            return rows
-
         abbreviations = [
             (" ".join(term), meaning)
             for term, entries in engine.vocabulary.phrases.items()
             for meaning, kind in entries
             if kind == "abbreviation"
         ]
-        table = load_table(self.index_path, generation, read, abbreviations)
-        return (headings[0] if headings else generation), table
+        for _ in range(MAX_TABLE_TRIES):
+            generation = self.generation()
+
+            def read(generation: str = generation) -> list[Heading]:
+                served, rows = engine.headings()
+                if served != generation:
+                    raise _GenerationMoved(served)
+                return rows
+
+            try:
+                return generation, load_table(self.index_path, generation, read, abbreviations)
+            except _GenerationMoved:
+                continue
+        served, rows = engine.headings()  # generations keep coming: build this one, uncached
+        return served, CompletionTable.build(rows, abbreviations)
 
     def stats(self) -> IndexStats:
         generation = self.generation()

@@ -148,6 +148,22 @@ def test_a_damaged_index_is_503_naming_the_fix(tmp_path: Path) -> None:
     assert "index --rebuild" in error_of(response)["message"]
 
 
+def test_a_bug_is_a_500_that_names_no_internals(
+    corpus_index: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(self: SearchEngine, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(SearchEngine, "search", broken)
+    with TestClient(create_app(corpus_index)) as client:
+        response = client.get("/api/search", params={"q": "knee"})
+        page = client.get("/", params={"q": "knee"})
+    assert response.status_code == 500 and error_of(response)["kind"] == "internal"
+    assert "secret" not in response.text and "RuntimeError" not in response.text
+    assert page.status_code == 500 and "secret" not in page.text and "Traceback" not in page.text
+    assert "secret internal detail" in caplog.text, "the log has the details"
+
+
 def test_the_server_only_reads(client: TestClient) -> None:
     for method in ("POST", "PUT", "DELETE", "PATCH"):
         response = client.request(method, "/api/search?q=knee")

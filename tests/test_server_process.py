@@ -109,3 +109,23 @@ def test_a_real_server_serves_a_reindexed_page_without_a_restart(served: tuple[i
     assert [s["code"] for s in body["suggestions"]] == ["29881"]  # type: ignore[union-attr]
     status, body = get(port, "/api/codes/00000")
     assert status == 404 and body["error"]["kind"] == "not_found"  # type: ignore[index]
+
+
+def test_the_shared_listening_socket_is_marked_tcp() -> None:
+    """Workers' connections get TCP_NODELAY only from a socket that says IPPROTO_TCP."""
+    pytest.importorskip("uvicorn", reason="needs the serve extra: pip install '.[serve]'")
+    import uvicorn
+    from procsearch.server.run import tcp_socket
+
+    bound = uvicorn.Config("procsearch.server.app:create_app", host="127.0.0.1", port=0).bind_socket()
+    address = bound.getsockname()
+    sock = tcp_socket(bound)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP and sock.getsockname() == address
+        sock.listen()
+        with socket.create_connection(address):
+            accepted, _ = sock.accept()
+            with accepted:
+                assert accepted.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
