@@ -357,6 +357,22 @@ def highlighted(snippet: Snippet) -> list[tuple[str, bool]]:
     return parts
 
 
+def text_blocks(text: str) -> list[tuple[str, list[str]]]:
+    """A section's text as ("p", [line]) paragraphs and ("ul", items) runs of "- " lines."""
+    blocks: list[tuple[str, list[str]]] = []
+    for line in (line.strip() for line in text.split("\n")):
+        if not line:
+            continue
+        if line.startswith("- "):
+            if blocks and blocks[-1][0] == "ul":
+                blocks[-1][1].append(line[2:])
+            else:
+                blocks.append(("ul", [line[2:]]))
+        else:
+            blocks.append(("p", [line]))
+    return blocks
+
+
 def _page_url(state: Mapping[str, str], **changes: object) -> str:
     """The URL of the search page for ``state`` with ``changes`` (an empty value drops a parameter)."""
     merged = {**state, **changes}
@@ -402,7 +418,7 @@ async def code_page(request: Request) -> Response:
     doc = await service.run(SearchEngine.get, request.path_params["code"])
     similar = await service.run(_listed_similar, doc)
     sections = [(item.name, item.label, doc.sections[item.name]) for item in SECTIONS if item.name in doc.sections]
-    context = {"doc": doc, "sections": sections, "similar": similar, "url": _page_url, "query": "", "state": {}}
+    context = {"doc": doc, "sections": sections, "similar": similar, "blocks": text_blocks}
     return _render(request, "code.html", context)
 
 

@@ -220,6 +220,8 @@ def test_code_page_has_every_section_in_order_and_similar_codes_as_links(
     doc = engine.get("63685")
     headings = re.findall(r'<section class="section" id="([a-z_]+)">', html)
     assert headings == list(doc.sections) and len(headings) >= 10
+    risks = html.split('<section class="section" id="risks">')[1].split("</section>")[0]
+    assert "<ul><li>Infection, bleeding" in risks and "- Infection" not in risks, "page lists are lists"
     assert 'href="/code/63688"' in html
     assert "63655" in html and "(not in the index)" in html and 'href="/code/63655"' not in html
     assert client.get("/code/99999").status_code == 404
