@@ -206,6 +206,19 @@ def test_search_page_pages_and_keeps_its_state_in_the_url(client: TestClient) ->
     assert re.search(r'href="/\?q=anesthesia&amp;system=CPT"', first), "facets are filter links"
 
 
+def test_search_page_counts_facets_only_for_few_enough_results(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import procsearch.server.app as app_module
+
+    monkeypatch.setattr(app_module, "MAX_FACETED", 5)
+    many = client.get("/", params={"q": "knee"}).text
+    assert 'href="/?q=knee&amp;system=ICD-10-PCS"' in many and "Counts per system and group" in many
+    assert "(1)" not in many.split('class="facets"')[1].split("</aside>")[0]
+    few = client.get("/", params={"q": "63685"}).text
+    assert re.search(r'href="/\?q=63685&amp;system=CPT">CPT</a> \(\d+\)', few)
+
+
 def test_search_page_shows_the_correction_with_a_link_to_search_as_typed(client: TestClient) -> None:
     html = client.get("/", params={"q": "colonscopy"}).text
     assert "Showing results for <strong>colonoscopy</strong>" in html
