@@ -349,3 +349,14 @@ def test_a_reindexed_generation_is_served_without_a_restart(tmp_path: Path) -> N
         assert [s["code"] for s in suggested] == ["29881"]
     cached = {p.name for p in (tmp_path / "ix" / "completions").iterdir()}
     assert (tmp_path / "ix" / "CURRENT").read_text().strip() + ".json" in cached
+
+
+def test_extra_vocabulary_abbreviations_are_suggested(
+    corpus_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vocabulary = tmp_path / "mine.tsv"
+    vocabulary.write_text("term\texpansions\tkind\nzqx\tspinal cord stimulator\tabbreviation\n")
+    monkeypatch.setenv("PROCSEARCH_VOCABULARY", str(vocabulary))  # how serve --vocabulary reaches workers
+    with TestClient(create_app(corpus_index)) as client:
+        suggestions = client.get("/api/suggest", params={"q": "zqx"}).json()["suggestions"]
+    assert suggestions and suggestions[0]["text"] == "spinal cord stimulator (ZQX)"

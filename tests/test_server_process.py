@@ -129,3 +129,11 @@ def test_the_shared_listening_socket_is_marked_tcp() -> None:
                 assert accepted.proto == socket.IPPROTO_TCP
     finally:
         sock.close()
+
+
+def test_serve_checks_vocabulary_files_before_starting(tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn", reason="needs the serve extra: pip install '.[serve]'")
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("no header here\n")
+    result = CliRunner().invoke(cli, ["--index", str(tmp_path / "ix"), "serve", "--vocabulary", str(bad)])
+    assert result.exit_code == 1 and str(bad) in result.output and "header" in result.output
