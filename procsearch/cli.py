@@ -749,6 +749,7 @@ def serve_command(ctx: Context, host: str, port: int, workers: int, vocabulary_f
     """Serve the JSON API and the search page over HTTP (read-only) until stopped."""
     try:
         from .server.app import create_app  # noqa: F401  (checks Starlette and Jinja2 are installed)
+        from .server.errors import ServerError
         from .server.run import run_server
     except ImportError as exc:
         raise CliError(
@@ -761,7 +762,10 @@ def serve_command(ctx: Context, host: str, port: int, workers: int, vocabulary_f
     with library_errors():
         load_vocabulary(vocabulary_files)  # a bad file fails here, not in every worker
     click.echo(f"Serving {ctx.index_path} on http://{host}:{port}/ with {workers} worker(s); Ctrl+C stops.", err=True)
-    run_server(ctx.index_path, host=host, port=port, workers=workers, vocabulary_files=vocabulary_files)
+    try:
+        run_server(ctx.index_path, host=host, port=port, workers=workers, vocabulary_files=vocabulary_files)
+    except ServerError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def main() -> None:

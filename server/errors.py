@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+class ServerError(Exception):
+    """The server cannot start (its address is taken or not allowed); the message says what to change."""
+
+
 @dataclass(frozen=True)
 class ApiError(Exception):
     """An error answer: ``kind`` names it for programs, ``message`` says what is wrong, ``hint`` what to do."""

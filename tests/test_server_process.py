@@ -111,24 +111,33 @@ def test_a_real_server_serves_a_reindexed_page_without_a_restart(served: tuple[i
     assert status == 404 and body["error"]["kind"] == "not_found"  # type: ignore[index]
 
 
-def test_the_shared_listening_socket_is_marked_tcp() -> None:
-    """Workers' connections get TCP_NODELAY only from a socket that says IPPROTO_TCP."""
+def test_the_listening_socket_is_tcp_so_connections_get_no_delay() -> None:
+    """asyncio sets TCP_NODELAY only on connections accepted from an IPPROTO_TCP socket."""
     pytest.importorskip("uvicorn", reason="needs the serve extra: pip install '.[serve]'")
-    import uvicorn
-    from procsearch.server.run import tcp_socket
+    from procsearch.server.run import listening_socket
 
-    bound = uvicorn.Config("procsearch.server.app:create_app", host="127.0.0.1", port=0).bind_socket()
-    address = bound.getsockname()
-    sock = tcp_socket(bound)
+    sock = listening_socket("127.0.0.1", 0)
     try:
-        assert sock.proto == socket.IPPROTO_TCP and sock.getsockname() == address
+        assert sock.proto == socket.IPPROTO_TCP and sock.get_inheritable()
         sock.listen()
-        with socket.create_connection(address):
+        with socket.create_connection(sock.getsockname()):
             accepted, _ = sock.accept()
             with accepted:
                 assert accepted.proto == socket.IPPROTO_TCP
     finally:
         sock.close()
+
+
+def test_serve_on_a_taken_port_says_so(tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn", reason="needs the serve extra: pip install '.[serve]'")
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["--index", str(tmp_path / "ix"), "serve", "--port", str(port)])
+    assert result.exit_code == 1, result.output
+    assert f"Cannot listen on 127.0.0.1:{port}" in result.output and "--port" in result.output
 
 
 def test_serve_checks_vocabulary_files_before_starting(tmp_path: Path) -> None:
