@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, Tag
 
 from . import furniture
+from .codes import LABELLED_CODE
 from .furniture import BLOCK_TAGS, INVISIBLE_TAGS, Measure
 from .sections import match_heading
 
@@ -298,7 +299,8 @@ def heading_level(tag: Tag) -> tuple[int, str]:
     label = _label_class(tag)
     if label:
         text = tag.get_text(" ", strip=True)
-        if 0 < len(text) <= 120 and len(text.split()) <= MAX_CANDIDATE_WORDS:
+        # "CPT code 29881" in a code-label element labels the page, not the text after it.
+        if 0 < len(text) <= 120 and len(text.split()) <= MAX_CANDIDATE_WORDS and not LABELLED_CODE.search(text):
             return 3, f"label class {label}"
     return 0, ""
 

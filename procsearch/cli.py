@@ -14,7 +14,6 @@ Results go to stdout; progress and messages go to stderr. Exit codes:
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import shlex
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from .output import json_object, json_text
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -114,25 +115,6 @@ def _progress_bar() -> tuple[Callable[[str, int, int], None], Callable[[], None]
         state["done"] = done
 
     return update, finish
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def json_text(data: object, *, indent: int | None = 2) -> str:
-    """``data`` as JSON that is always valid UTF-8: a byte that is not UTF-8 (which Python carries
-    as a lone surrogate, from an argument or a file name) is written as U+FFFD."""
-    return _LONE_SURROGATE.sub("\ufffd", json.dumps(data, ensure_ascii=False, indent=indent))
-
-
-JSON_SCHEMA_VERSION = 1
-"""The version of the JSON that --json prints (procsearch/output.schema.json describes it): bumped
-when a field is renamed or removed, not when one is added."""
-
-
-def json_object(data: dict[str, Any]) -> dict[str, Any]:
-    """A JSON object as --json prints it: its ``schema_version`` first."""
-    return {"schema_version": JSON_SCHEMA_VERSION, **data}
 
 
 def _terminal_columns() -> int:
@@ -1009,6 +991,60 @@ def stats_command(ctx: Context, as_json: bool) -> None:
     click.echo(f"Size:       {stats.size_bytes / 1e6:.1f} MB")
     click.echo("Systems:    " + ", ".join(f"{name} {count}" for name, count in stats.by_system.items()))
     click.echo("Groups:     " + ", ".join(f"{name} {count}" for name, count in stats.by_group.items()))
+
+
+# --- serve -----------------------------------------------------------------------------------------
+
+
+@cli.command(
+    "serve",
+    epilog="""\b
+Examples:
+  procsearch serve                                   # http://127.0.0.1:8000/
+  procsearch --index /srv/ix serve --workers 2 --port 8080
+  curl 'http://127.0.0.1:8000/api/search?q=knee+replacement&limit=3'
+
+\b
+Needs the serve extra: pip install 'procsearch[serve]'. The API is described at /api/openapi.json.
+A generation published by 'index' or 'reindex' is served within seconds, without a restart.
+""",
+)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for every interface)."
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes (one engine each)."
+)
+@click.option(
+    "--vocabulary",
+    "vocabulary_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Extra vocabulary file (term<TAB>expansions<TAB>kind); repeatable.",
+)
+@pass_context
+def serve_command(ctx: Context, host: str, port: int, workers: int, vocabulary_files: tuple[Path, ...]) -> None:
+    """Serve the JSON API and the search page over HTTP (read-only) until stopped."""
+    try:
+        from .server.app import create_app  # noqa: F401  (checks Starlette and Jinja2 are installed)
+        from .server.errors import ServerError
+        from .server.run import run_server
+    except ImportError as exc:
+        raise CliError(
+            f"'serve' needs the serve extra ({exc.name} is not installed). Install it with: pip install 'procsearch[serve]'"
+        ) from exc
+    from .search.vocabulary import load_vocabulary
+
+    if not ctx.index_named:
+        _engine(ctx)  # builds the default index on first use
+    with library_errors():
+        load_vocabulary(vocabulary_files)  # a bad file fails here, not in every worker
+    click.echo(f"Serving {ctx.index_path} on http://{host}:{port}/ with {workers} worker(s); Ctrl+C stops.", err=True)
+    try:
+        run_server(ctx.index_path, host=host, port=port, workers=workers, vocabulary_files=vocabulary_files)
+    except ServerError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def _index_after_command(click_ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:

@@ -635,3 +635,21 @@ class SearchEngine:
             size_bytes=size,
             sources=dict(self.meta.sources),
         )
+
+    @_guard
+    def headings(self) -> tuple[str, list[tuple[str, str, str, tuple[str, ...], str]]]:
+        """The generation served and every document's code, code system, title, common names and
+        source, read in one pass (what a completion table for search-as-you-type is built from)."""
+        searcher = self._current()
+        assert self._generation is not None
+        rows = [
+            (
+                str(stored["code"]),
+                str(stored.get("code_system", "")),
+                str(stored.get("title", "")),
+                tuple(n for n in str(stored.get("names", "")).split("\n") if n),
+                str(stored.get("source", "")),
+            )
+            for stored in searcher.reader().all_stored_fields()
+        ]
+        return self._generation.name, rows

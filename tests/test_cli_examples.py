@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -74,12 +78,47 @@ def workdir(tmp_path: Path, corpus_index: Path, monkeypatch: pytest.MonkeyPatch)
     return tmp_path
 
 
+SERVER_START_TIMEOUT = 120.0
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("example", help_examples())
 def test_every_help_example_runs_as_written(workdir: Path, example: str) -> None:
-    result = CliRunner().invoke(cli, _args(example, workdir))
+    args = _args(example, workdir)
+    if "serve" in args:
+        run_server_example(args, workdir)
+        return
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, f"{example}\n{result.output}"
     assert "unexpected" not in result.output
+
+
+def run_server_example(args: list[str], workdir: Path) -> None:
+    """A server runs until stopped: the example runs as written when the server it starts answers
+    /healthz; then it is stopped. (Skipped without the serve extra.)"""
+    pytest.importorskip("uvicorn", reason="procsearch serve needs the serve extra: pip install '.[serve]'")
+    port = int(args[args.index("--port") + 1]) if "--port" in args else 8000
+    log = workdir / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "procsearch", *args], cwd=workdir, stdout=output, stderr=output)
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            assert process.poll() is None, log.read_text(errors="replace")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    assert response.status == 200
+                    return
+            except OSError:
+                assert time.monotonic() < deadline, "the server never answered /healthz"
+                time.sleep(0.2)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.mark.parametrize(("command", "output"), readme_transcripts(), ids=[c for c, _ in readme_transcripts()])

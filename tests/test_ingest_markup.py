@@ -186,3 +186,13 @@ def test_pages_with_the_same_generic_last_path_part_get_different_ids(tmp_path: 
     assert [(s.source, s.reason, s.detail) for s in batch.skipped] == [
         ("c/saved-copy.html", "duplicate page", "the same canonical URL as b/Introduction.aspx, which is kept")
     ]
+
+
+def test_a_code_label_with_a_label_class_gives_the_code_and_heads_nothing() -> None:
+    doc = parse_page(
+        '<html><head><title>x</title></head><body><h1>Knee arthroscopy</h1><p class="code-label">CPT code '
+        "<strong>29881</strong></p><h2>Summary</h2><p>A camera looks inside the knee.</p></body></html>",
+        source="knee.html",
+    )
+    assert (doc.code, doc.code_system) == ("29881", "CPT")
+    assert doc.sections == {"summary": "A camera looks inside the knee."}
