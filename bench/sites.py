@@ -26,6 +26,7 @@ import sqlite3
 import statistics
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +119,22 @@ def page_row(site: str, path: Path, root: Path) -> PageRow:
         len(sentences),
         missed,
     )
+
+
+def parse_milliseconds(root: Path) -> float:
+    """Milliseconds per page to parse every page under ``root`` (and the sample corpus), best of 3."""
+    from procsearch.corpus import bundled_corpus
+    from procsearch.ingest.parse import parse_page
+
+    pages = [(path.name, path.read_bytes()) for path in [*find_pages(root), *find_pages(bundled_corpus())]]
+    pages = [(name, data) for name, data in pages if name.endswith((".html", ".htm"))]
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for name, data in pages:
+            parse_page(data, source=name)
+        best = min(best, time.perf_counter() - started)
+    return 1000 * best / len(pages)
 
 
 def queries_for(root: Path) -> list[tuple[str, str]]:
@@ -233,6 +250,8 @@ def main() -> None:
         f"\n{len(rows)} pages: sentence recall mean {statistics.mean(recalls):.3f}, min {min(recalls):.3f}; "
         f"coverage mean {statistics.mean(row.coverage for row in rows):.3f}\n"
     )
+
+    print(f"parse time: {parse_milliseconds(root):.1f} ms a page (best of 3, one process)\n")
 
     queries = queries_for(root)
     pages = {

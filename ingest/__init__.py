@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 from ..lazy import lazy_attributes
 
 if TYPE_CHECKING:
+    from .coverage import ParseReport
     from .errors import IngestError, PageSkipped, SourceUnavailableError, StrictModeError
     from .pages import PageBatch, load_pages, read_page
-    from .parse import parse_page
+    from .parse import parse_page, parse_page_report
     from .record import ProcedureDoc, SimilarCode
     from .sections import SECTION_NAMES, SECTIONS, Section, match_heading
 
@@ -27,6 +28,8 @@ __all__ = [
     "load_pages",
     "match_heading",
     "parse_page",
+    "parse_page_report",
+    "ParseReport",
     "read_page",
 ]
 
@@ -36,7 +39,8 @@ __getattr__ = lazy_attributes(
     {
         **dict.fromkeys(("IngestError", "PageSkipped", "SourceUnavailableError", "StrictModeError"), ".errors"),
         **dict.fromkeys(("PageBatch", "load_pages", "read_page"), ".pages"),
-        "parse_page": ".parse",
+        **dict.fromkeys(("parse_page", "parse_page_report"), ".parse"),
+        "ParseReport": ".coverage",
         **dict.fromkeys(("ProcedureDoc", "SimilarCode"), ".record"),
         **dict.fromkeys(("SECTION_NAMES", "SECTIONS", "Section", "match_heading"), ".sections"),
     },

@@ -76,9 +76,11 @@ class PageBlocks:
 def read_blocks(markup: str, *, content_hash: str = "") -> PageBlocks:
     """Read a page's markup into blocks (furniture included, marked with its reason)."""
     soup = BeautifulSoup(markup, PARSER)
-    canonical = _canonical_url(soup)
-    head_title = _head_title(soup)
-    for node in soup.find_all(string=lambda s: isinstance(s, (Comment, Doctype))):
+    head = soup.find("head")
+    where = head if isinstance(head, Tag) else soup
+    canonical = _canonical_url(where)
+    head_title = _head_title(where)
+    for node in [node for node in soup.descendants if isinstance(node, (Comment, Doctype))]:
         node.extract()
     body = soup.find("body")
     root = body if isinstance(body, Tag) else soup
@@ -98,14 +100,29 @@ class _Walker:
         self.soup = soup
         self.root = root
         self.early: list[Block] = []
-        self.panels = furniture.disclosure_panels(soup)
+        # One pass over the tree lists its elements; every later lookup reads the list (bs4's
+        # find_all walks the whole tree, with a filter, on every call).
+        self.tags = [node for node in soup.descendants if isinstance(node, Tag)]
+        self.panels = furniture.disclosure_panels(self.tags)
         self._prepare()
         self.sizes = furniture.measure(root)
-        h1 = soup.find("h1")
-        self.title_path = {id(parent) for parent in h1.parents} | {id(h1)} if isinstance(h1, Tag) else set()
-        main = furniture.main_region(soup, root)
+        h1 = self.first("h1")
+        self.title_path = {id(parent) for parent in h1.parents} | {id(h1)} if h1 is not None else set()
+        main = furniture.main_region(
+            (self.first("main"), self.first(role="main"), self.first("article")), root, self.sizes, self.title_path
+        )
         self.main = main
         self.main_path = ({id(parent) for parent in main.parents} | {id(main)}) if main is not None else set()
+
+    def first(self, name: str = "", *, role: str = "") -> Tag | None:
+        """The first element (still in the tree) with this name, or this role."""
+        for tag in self.tags:
+            if (tag.name == name if name else tag.get("role") == role) and tag.parent is not None:
+                return tag
+        return None
+
+    def named(self, *names: str) -> list[Tag]:
+        return [tag for tag in self.tags if tag.name in names and tag.parent is not None]
 
     def run(self) -> list[Block]:
         blocks = list(self.walk(self.root, reason="", in_article=False, in_main=self.main is None, depth=0))
@@ -115,16 +132,18 @@ class _Walker:
         """Controls, footnote marks and edit links inside running text are taken out first (and
         reported), so they never glue themselves to a sentence."""
         in_headings: set[int] = set()
-        for heading in self.soup.find_all((*_HEADING_TAGS, "summary")):
+        for heading in self.named(*_HEADING_TAGS, "summary"):
             if id(heading) not in in_headings:  # an outer heading has counted this one already
                 in_headings.update(id(node) for node in heading.descendants if isinstance(node, Tag))
-        for button in self.soup.find_all("button"):
+        for button in self.named("button"):
             if id(button) in in_headings:
                 button.unwrap()
             elif button.get("aria-expanded") is not None and button.get("aria-controls"):
                 button.name = "h3"  # an accordion's trigger is its panel's heading
                 button["data-how"] = "accordion trigger"
-        for tag in self.soup.find_all(("sup", "span", "a")):
+        for tag in self.named("sup", "span", "a"):
+            if tag.parent is None:
+                continue  # inside a mark already taken out
             if furniture.is_citation_mark(tag):
                 reason = furniture.CITATION_MARK
             elif tag.name == "span" and furniture.class_tokens(tag) & {"mw-editsection", "editsection"}:
@@ -358,7 +377,7 @@ def _only_link(tag: Tag) -> str:
     return ""
 
 
-def _canonical_url(soup: BeautifulSoup) -> str:
+def _canonical_url(soup: BeautifulSoup | Tag) -> str:
     for name, attrs in (("link", {"rel": "canonical"}), ("meta", {"property": "og:url"})):
         tag = soup.find(name, attrs=attrs)  # type: ignore[arg-type]
         if isinstance(tag, Tag):
@@ -368,7 +387,7 @@ def _canonical_url(soup: BeautifulSoup) -> str:
     return ""
 
 
-def _head_title(soup: BeautifulSoup) -> str:
+def _head_title(soup: BeautifulSoup | Tag) -> str:
     meta = soup.find("meta", attrs={"property": "og:title"})
     if isinstance(meta, Tag) and isinstance(meta.get("content"), str):
         return squash(str(meta["content"]))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
+from bs4 import NavigableString, PageElement, Tag
 
 INVISIBLE_TAGS = frozenset(
     ("script", "style", "noscript", "template", "head", "svg", "canvas", "iframe", "object", "embed", "video")
@@ -124,14 +124,14 @@ _PANEL_TOKENS = frozenset(
 )
 
 
-def disclosure_panels(soup: BeautifulSoup) -> set[int]:
+def disclosure_panels(tags: list[Tag]) -> set[int]:
     """Collapsed accordion and tab panels: hidden until opened, but text the page shows. They are
     the elements a control names (``aria-controls``, or ``data-target``/``data-bs-target`` of a
     Bootstrap toggle), elements with role region or tabpanel, and hidden elements whose class
     makes them a collapsible panel."""
     controlled: set[str] = set()
     candidates: list[Tag] = []
-    for tag in soup.find_all(True):
+    for tag in tags:
         if tag.get("aria-expanded") is not None:
             controlled.update(str(tag.get("aria-controls") or "").split())
         for attribute in ("data-target", "data-bs-target"):
@@ -236,14 +236,19 @@ def is_citation_mark(tag: Tag) -> bool:
     return tag.name == "sup" and bool(_CITATION_TEXT.match(tag.get_text(strip=True)))
 
 
-def main_region(soup: BeautifulSoup, body: Tag) -> Tag | None:
-    """The page's main landmark (``main``, ``role=main`` or ``article``) when it holds the title
-    and real text; None when the page marks none (then nothing is "outside" it)."""
-    h1 = soup.find("h1")
-    for candidate in (soup.find("main"), soup.find(True, attrs={"role": "main"}), soup.find("article")):
-        if not isinstance(candidate, Tag) or candidate is body or len(candidate.get_text(" ", strip=True)) < 200:
+MIN_MAIN_CHARS = 200
+
+
+def main_region(
+    candidates: tuple[Tag | None, ...], body: Tag, sizes: dict[int, Measure], title_path: set[int]
+) -> Tag | None:
+    """The page's main landmark (the first ``main``, ``role=main`` or ``article`` element, in that
+    order of preference) when it holds the title (the elements on ``title_path``, if there is an
+    h1) and real text; None when the page marks none (then nothing is "outside" it)."""
+    for candidate in candidates:
+        if candidate is None or candidate is body or sizes.get(id(candidate), Measure()).chars < MIN_MAIN_CHARS:
             continue
-        if not isinstance(h1, Tag) or candidate.find("h1") is not None:
+        if not title_path or id(candidate) in title_path:
             return candidate
     return None
 

@@ -8,6 +8,7 @@ The library mirrors the CLI one to one::
     engine = SearchEngine(index_path)
     results = engine.search("spinal cord stimulator", limit=5, section=None)   # procsearch search
     doc = engine.get("63685")                                                  # procsearch show
+    parsed = parse_page_report(html, source="page.html")                       # procsearch parse
     stats = engine.stats()                                                     # procsearch stats
 
 Names are imported lazily, so ``import procsearch`` stays fast.
@@ -34,6 +35,8 @@ __all__ = [
     "default_index_path",
     "load_pages",
     "parse_page",
+    "parse_page_report",
+    "ParseReport",
 ]
 
 _WHERE = {
@@ -41,6 +44,8 @@ _WHERE = {
     "ProcedureDoc": "procsearch.ingest.record",
     "SimilarCode": "procsearch.ingest.record",
     "parse_page": "procsearch.ingest.parse",
+    "parse_page_report": "procsearch.ingest.parse",
+    "ParseReport": "procsearch.ingest.coverage",
     "load_pages": "procsearch.ingest.pages",
     "IndexReport": "procsearch.index.build",
     "build_index": "procsearch.index.build",
@@ -68,8 +73,9 @@ if TYPE_CHECKING:
     from .corpus import bundled_corpus
     from .index.build import IndexReport, build_index
     from .index.store import default_index_path
+    from .ingest.coverage import ParseReport
     from .ingest.pages import load_pages
-    from .ingest.parse import parse_page
+    from .ingest.parse import parse_page, parse_page_report
     from .ingest.record import ProcedureDoc, SimilarCode
     from .ingest.sections import SECTIONS
     from .search.engine import SearchEngine

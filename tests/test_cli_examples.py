@@ -100,7 +100,9 @@ def run_server_example(args: list[str], workdir: Path) -> None:
     port = int(args[args.index("--port") + 1]) if "--port" in args else 8000
     log = workdir / "server.log"
     with log.open("wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "procsearch", *args], cwd=workdir, stdout=output, stderr=output)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "procsearch", *args], cwd=workdir, stdout=output, stderr=output
+        )
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while True:
