@@ -85,7 +85,7 @@ class IndexReport:
         return {
             "index": str(self.index_path),
             "generation": self.generation,
-            "indexed": self.indexed,
+            "documents": self.indexed,
             "sources": self.sources,
             "skipped": [skip.to_dict() for skip in self.skipped],
             "skipped_by_reason": self.skipped_by_reason(),

@@ -95,7 +95,7 @@ def test_index_command_reports_skips_with_exit_code(run, tmp_path: Path, fixture
     result = run("index", str(pages), "--json", index=tmp_path / "ix")
     assert result.exit_code == EXIT_SKIPPED
     data = json.loads(result.stdout)
-    assert data["indexed"] == 1
+    assert data["documents"] == 1
     assert data["skipped"] == [
         {"source": "no-title.html", "reason": "no title and no recognisable content", "detail": ""}
     ]

@@ -82,3 +82,17 @@ def test_stats_and_search_use_the_same_names(run) -> None:  # type: ignore[no-un
     search = json.loads(run("search", "knee", "--json", "--facets").stdout)
     assert set(stats["facets"]) == set(search["facets"]) == {"code_system", "group"}
     assert stats["documents"] == sum(stats["facets"]["code_system"].values())
+
+
+def test_index_and_reindex_reports_validate_with_each_pages_coverage(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "knee.html").write_text("<html><body><h1>Knee scope</h1><p>A camera looks inside the knee.</p></body></html>")
+    index = tmp_path / "ix"
+    built = json.loads(run("index", str(pages), "--json", index=index).stdout)
+    validate(built, "index_report")
+    assert built["documents"] == 1 and built["pages"][0]["id"] == "knee"
+    (pages / "hip.html").write_text("<html><body><h1>Hip scope</h1><p>A camera looks inside the hip.</p></body></html>")
+    updated = json.loads(run("reindex", str(pages), "--json", index=index).stdout)
+    validate(updated, "reindex_report")
+    assert [page["source"] for page in updated["pages"]] == ["hip.html"]
