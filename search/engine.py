@@ -634,6 +634,7 @@ class SearchEngine:
             built_at=self.meta.built_at,
             size_bytes=size,
             sources=dict(self.meta.sources),
+            releases=dict(self.meta.releases),
         )
 
     @_guard

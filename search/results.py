@@ -128,6 +128,8 @@ class IndexStats:
     built_at: str
     size_bytes: int
     sources: dict[str, int]
+    releases: dict[str, str] = field(default_factory=dict)
+    """The release of each code set the index holds, by source."""
 
     def to_dict(self) -> dict[str, object]:
         """The shape ``stats --json`` prints: the names the other commands use for the same things
@@ -138,6 +140,7 @@ class IndexStats:
             "documents": self.document_count,
             "facets": {"code_system": dict(self.by_system), "group": dict(self.by_group)},
             "sources": dict(self.sources),
+            "releases": dict(self.releases),
             "index_schema_version": self.schema_version,
             "package_version": self.package_version,
             "whoosh_version": self.whoosh_version,

