@@ -59,8 +59,9 @@ TMP_PREFIX = "tmp-"
 BAD_PREFIX = "bad-"
 KEEP_GENERATIONS = 2
 ROLLED_BACK = "ROLLED_BACK"
-"""Prefix of the marker, next to a generation, saying a rollback moved away from it (a file
-inside the generation would not be part of what was published)."""
+"""Prefix of the marker next to a generation a rollback moved away from (a file inside the
+generation would not be part of what was published): while it is newer than CURRENT it is kept
+(``rollback --to`` serves it again); once a newer generation is published it goes."""
 
 
 def rolled_back_marker(generation: Path) -> Path:
@@ -69,8 +70,6 @@ def rolled_back_marker(generation: Path) -> Path:
 
 def is_rolled_back(generation: Path) -> bool:
     return rolled_back_marker(generation).exists()
-"""Marker file in a generation a rollback moved away from: while it is newer than CURRENT it is
-kept (``rollback --to`` serves it again); once a newer generation is published it goes."""
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from typing import Any
 
 from whoosh.writing import MERGE_SMALL
 
-from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.blocks import PageBlocks
 from ..ingest.coverage import ParseReport
+from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import (
     DEFAULT_MAX_BYTES,
     find_pages,
@@ -404,7 +404,9 @@ def _read_changed(
                     progress("reading pages", done, len(sources))
 
     read(todo)
-    entries = {s: entry for s, entry in stored.items() if s in files and s in indexed and s not in first and s not in todo}
+    entries = {
+        s: entry for s, entry in stored.items() if s in files and s in indexed and s not in first and s not in todo
+    }
     entries.update((source, PageEntry.of(report)) for source, report in first.items())
     settled = settle(entries)
     flipped = old_boilerplate ^ settled.boilerplate

@@ -11,17 +11,17 @@ from .documents import from_fields
 from .errors import IndexDamagedError, IndexStoreError, RollbackError
 from .store import (
     META,
-    is_rolled_back,
     check_generation_files,
     current_generation,
     fix_hint,
     generations,
+    is_rolled_back,
     open_whoosh,
     point_current,
     published_generations,
     read_meta,
-    rolled_back_marker,
     rollback_target,
+    rolled_back_marker,
     writer_lock,
 )
 
