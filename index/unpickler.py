@@ -117,9 +117,9 @@ def install() -> None:
     import whoosh.filedb.structfile as structfile
     import whoosh.index as whoosh_index
 
-    structfile.load = restricted_load  # StructFile.read_pickle: TOC segments, block and column headers, compound files
-    whoosh3.loads = restricted_loads  # postings block data, postings inlined in the terms file
-    columns.loads = restricted_loads  # stored fields (a pickle column) and other pickle columns
+    structfile.load = restricted_load  # type: ignore[assignment]  # StructFile.read_pickle: TOC segments, block and column headers, compound files
+    whoosh3.loads = restricted_loads  # type: ignore[assignment]  # postings block data, postings inlined in the terms file
+    columns.loads = restricted_loads  # type: ignore[assignment]  # stored fields (a pickle column) and other pickle columns
     whoosh_index.pickle = _PickleModule("pickle")  # the TOC's schema, when no schema is given
     whoosh_index.toc_loaders = {}  # older TOC formats are read with an unrestricted unpickler
     _installed = True

@@ -109,10 +109,11 @@ def check_cost(query: Query, searcher: Searcher) -> None:
             texts = list(islice(node._btexts(reader), MAX_EXPANSION + 1))
             if len(texts) > MAX_EXPANSION:
                 raise QueryError(
-                    f"{node.text}* stands for more than {MAX_EXPANSION:,} indexed words, too many to search "
+                    f"{getattr(node, 'text', '')}* stands for more than {MAX_EXPANSION:,} indexed words, too many to search "
                     "at once: use a longer prefix."
                 )
-            postings += sum(reader.doc_frequency(node.fieldname, text) for text in texts)
+            fieldname = getattr(node, "fieldname", "")
+            postings += sum(int(reader.doc_frequency(fieldname, text)) for text in texts)
         elif type(node) is Term:
             postings += _frequency(reader, node.fieldname, node.text)
     if postings > MAX_POSTINGS:

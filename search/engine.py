@@ -388,10 +388,11 @@ class SearchEngine:
         parser = self._parser(searcher, weights, fields)
         typed = self._parse(parser, scope_following_words(text))
         excluded = None
-        if type(typed) is And and isinstance(typed.subqueries[-1], Not):
+        parts: list[Query] = list(getattr(typed, "subqueries", ())) if type(typed) is And else []
+        if parts and isinstance(parts[-1], Not):
             # What NOT excludes, expansions must not bring back.
-            kept = typed.subqueries[:-1]
-            typed, excluded = (kept[0] if len(kept) == 1 else And(kept)), typed.subqueries[-1]
+            kept = parts[:-1]
+            typed, excluded = (kept[0] if len(kept) == 1 else And(kept)), parts[-1]
         if expansions:
             alternatives = [typed]
             # Expansions are names for the procedure: they are looked for where names are (title,
