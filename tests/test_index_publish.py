@@ -131,7 +131,7 @@ def pcs_subset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture()
 def mixed_index(pcs_subset: Path, small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An index of the twelve pages plus the ICD-10-PCS subset (118 documents)."""
-    monkeypatch.setattr("procsearch.ingest.icd10pcs.locate_database", lambda: pcs_subset)
+    monkeypatch.setattr("procsearch.ingest.icd10pcs.tables.locate_database", lambda: pcs_subset)
     index = tmp_path / "mixed"
     report = build_index(small_corpus, index, sources=("pages", "icd10pcs"))
     assert report.sources == {"pages": 12, "icd10pcs": 106}

@@ -61,7 +61,7 @@ def test_locate_database_finds_the_shipped_sqlite_file(database: Path) -> None:
 
 
 def test_locate_database_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    import procsearch.ingest.icd10pcs as module
+    import procsearch.ingest.icd10pcs.database as module
 
     monkeypatch.setattr(module.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(SourceUnavailableError, match=re.escape(INSTALL_HINT)):
