@@ -422,21 +422,38 @@ def _read_changed(
         for source, (code, _) in indexed.items()
         if source not in plan.update and source not in plan.delete and source not in first
     }
+    # Two files are one page when they carry the same code or the same canonical URL (as in a full build).
+    by_url = {
+        entry.canonical.rstrip("/"): source
+        for source, entry in entries.items()
+        if entry.canonical and source not in first and source in indexed
+    }
     finished: dict[str, ParseReport] = {}
     docs: list[ProcedureDoc] = []
     for source in sorted(first):
-        finished[source] = finish_page(pages[source], first[source], source, settled.boilerplate, settled.ids[source])
-        doc = finished[source].doc
+        try:
+            report = finish_page(pages[source], first[source], source, settled.boilerplate, settled.ids[source])
+        except PageSkipped as skip:  # nothing but the site's boilerplate on it
+            skipped.append(SkippedPage(skip.source, skip.reason, skip.detail))
+            continue
+        finished[source] = report
+        doc = report.doc
         reason = "duplicate code" if doc.code_system else "duplicate page"
+        url = report.canonical_url.rstrip("/")
         holder = owners.get(doc.code)
+        same = f"{doc.code} is also in"
+        if holder is None and url and by_url.get(url, source) != source:
+            holder, reason, same = by_url[url], "duplicate page", "the same canonical URL as"
         if holder is not None and holder != source:
             if holder < source:
-                skipped.append(SkippedPage(source, reason, f"{doc.code} is also in {holder}, which is kept"))
+                skipped.append(SkippedPage(source, reason, f"{same} {holder}, which is kept"))
                 continue
             # The new file sorts first: it takes the code, and the old holder is dropped.
-            skipped.append(SkippedPage(holder, reason, f"{doc.code} is also in {source}, which is kept"))
+            skipped.append(SkippedPage(holder, reason, f"{same} {source}, which is kept"))
             docs = [d for d in docs if d.source != holder]
         owners[doc.code] = source
+        if url:
+            by_url[url] = source
         docs.append(doc)
     kept = {doc.source for doc in docs}
     return docs, skipped, entries, settled.boilerplate, {s: r for s, r in finished.items() if s in kept}

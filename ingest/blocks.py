@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, Tag
 from . import furniture
 from .codes import LABELLED_CODE
 from .furniture import BLOCK_TAGS, INVISIBLE_TAGS, Measure
-from .sections import match_heading
+from .sections import is_alias, match_heading
 
 MAX_TOKEN_LENGTH = 64
 """Longer "words" (base64, minified code, hashes) are dropped from the text."""
@@ -82,8 +82,7 @@ def read_blocks(markup: str, *, content_hash: str = "") -> PageBlocks:
     head_title = _head_title(where)
     for node in [node for node in soup.descendants if isinstance(node, (Comment, Doctype))]:
         node.extract()
-    body = soup.find("body")
-    root = body if isinstance(body, Tag) else soup
+    root = soup  # the whole document: text a browser shows after </body> counts too (head is invisible)
     walker = _Walker(soup, root)
     return PageBlocks(tuple(walker.run()), canonical, head_title, content_hash)
 
@@ -262,7 +261,7 @@ class _Walker:
                 yield Block("text", text, style=style_of(tag, bold=True), dropped=reason)
                 return
             label = _LEAD_IN.match(lead)
-            if label and text.startswith(lead) and match_heading(label.group("label")) is not None:
+            if label and text.startswith(lead) and is_alias(label.group("label")):
                 rest = text[len(lead) :].lstrip(" :\u2013\u2014-")
                 yield Block("heading", label.group("label").strip(), level=5, how="bold lead-in", dropped=reason)
                 if rest:
@@ -288,7 +287,12 @@ class _Walker:
     def table_row(self, tag: Tag, *, reason: str, in_article: bool, in_main: bool, depth: int) -> Iterator[Block]:
         """A data row is one item ("Code - 47562"); a row of a layout table is read cell by cell."""
         row = [child for child in tag.children if isinstance(child, Tag) and child.name in ("td", "th")]
-        if any(self._is_layout_cell(cell) for cell in row):
+        stray = any(
+            (isinstance(child, Tag) and child.name not in ("td", "th"))
+            or (isinstance(child, NavigableString) and child.strip())
+            for child in tag.children
+        )
+        if stray or any(self._is_layout_cell(cell) for cell in row):
             yield from self.walk(tag, reason=reason, in_article=in_article, in_main=in_main, depth=depth)
             return
         cells = [text for text in (squash(self.text(cell)) for cell in row) if text]
@@ -320,7 +324,7 @@ def heading_level(tag: Tag) -> tuple[int, str]:
         text = tag.get_text(" ", strip=True)
         # "CPT code 29881" in a code-label element labels the page, not the text after it.
         if 0 < len(text) <= 120 and len(text.split()) <= MAX_CANDIDATE_WORDS and not LABELLED_CODE.search(text):
-            return 3, f"label class {label}"
+            return 6, f"label class {label}"  # the deepest level: inside a section, an unknown label is text
     return 0, ""
 
 

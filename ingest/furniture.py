@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from bs4 import NavigableString, PageElement, Tag
 
@@ -74,6 +75,8 @@ _COOKIE_NOTICE = re.compile(
 )
 _CITATION_TEXT = re.compile(r"^\[\s*(\d{1,3}|[a-z]|note \d+|citation needed)\s*\]$", re.I)
 _WORD = re.compile(r"\w+")
+_CODE_LIKE = re.compile(r"\b(?:\d{5}|[A-V]\d{4}|\d{4}[FTU]|(?=[0-9A-Z]{0,6}\d)[0-9B-HX][0-9A-Z]{6})\b")
+"""A CPT, HCPCS or ICD-10-PCS code shape in a list of links."""
 
 MAX_FORM_WORDS = 80
 """A form with more text than this wraps the page's content (ASP.NET sites put the whole page
@@ -90,7 +93,7 @@ class Measure:
     has_blocks: bool = False
     """Whether any element below is a block (a paragraph, list, table, heading or division)."""
     has_form: bool = False
-    """Whether a form or form control lies below."""
+    """Whether a form or a text-entry control (a search or e-mail box) lies below; a button does not count."""
 
     @property
     def link_share(self) -> float:
@@ -176,9 +179,16 @@ def measure(root: Tag) -> dict[int, Measure]:
             theirs[2] += mine[2]
             if mine[3] or tag.name in BLOCK_TAGS:
                 theirs[3] = 1
-            if mine[4] or tag.name == "form" or tag.name in CONTROL_TAGS:
+            if mine[4] or tag.name == "form" or _is_text_entry(tag):
                 theirs[4] = 1
     return {key: Measure(v[0], v[1], v[2], bool(v[3]), bool(v[4])) for key, v in totals.items()}
+
+
+_TEXT_ENTRY_TYPES = frozenset(("", "text", "search", "email", "tel", "password"))
+
+
+def _is_text_entry(tag: Tag) -> bool:
+    return tag.name == "textarea" or (tag.name == "input" and str(tag.get("type") or "").lower() in _TEXT_ENTRY_TYPES)
 
 
 def furniture_reason(tag: Tag, size: Measure, *, in_article: bool, holds_title: bool) -> str:
@@ -190,8 +200,8 @@ def furniture_reason(tag: Tag, size: Measure, *, in_article: bool, holds_title: 
         return NAVIGATION
     if role == "search" or name in CONTROL_TAGS:
         return FORM
-    if name == "form" and (size.chars <= MAX_FORM_WORDS * 6 or tag.find("input", attrs={"type": "search"})):
-        return FORM
+    if name == "form" and not holds_title and size.chars <= MAX_FORM_WORDS * 6:
+        return FORM  # a small form; one that holds the page's title wraps the page (ASP.NET)
     if (name == "header" or role == "banner") and not in_article and not holds_title:
         return HEADER
     if (name == "footer" or role == "contentinfo") and not in_article:
@@ -228,12 +238,17 @@ def is_link_list(tag: Tag, size: Measure, *, in_main: bool) -> bool:
     Inside the main content only very short links count (a list of related pages has longer ones)."""
     if tag.name not in ("ul", "ol", "div", "td", "p", "section") or size.links < 3 or size.link_share < 0.9:
         return False
-    return size.chars / size.links <= (20 if in_main else 40)
+    if size.chars / size.links > (20 if in_main else 40):
+        return False
+    return not _CODE_LIKE.search(visible_text(tag)[:4000])  # a list of codes ("Similar codes") is content
 
 
 def is_citation_mark(tag: Tag) -> bool:
-    """A footnote marker such as ``<sup>[3]</sup>``."""
-    return tag.name == "sup" and bool(_CITATION_TEXT.match(tag.get_text(strip=True)))
+    """A footnote marker such as ``<sup>[3]</sup>`` or ``<sup><a>[3]</a></sup>`` (at most a few
+    elements deep: looking no further keeps deeply nested markup linear)."""
+    if tag.name != "sup" or len(list(islice(tag.descendants, 6))) > 5:
+        return False
+    return bool(_CITATION_TEXT.match(tag.get_text(strip=True)))
 
 
 MIN_MAIN_CHARS = 200

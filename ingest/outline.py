@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from .blocks import MAX_CANDIDATE_WORDS, Block
-from .sections import NAMES, OTHER, SIMILAR, SKIP, drop_reason, match_heading
+from .sections import NAMES, OTHER, SIMILAR, SKIP, drop_reason, is_alias, match_heading
 
 _SENTENCE_END = re.compile(r"[.;,]$")
 _SENTENCE_ENDING = re.compile(r"[.!?][\"')\u201d\u2019]*(?:\s*\[?\d{1,3}\]?)*$")
@@ -75,9 +75,21 @@ def resolve_headings(blocks: list[Block]) -> list[Block]:
         block = blocks[i]
         if block.style in styles and not block.style.endswith("|b"):
             result[i] = replace(block, kind="heading", level=3, how=f"styled line ({_describe(block.style)})")
-        elif block.style.endswith("|b") and match_heading(block.text) is not None:
+        elif block.style.endswith("|b") and _names_a_heading(block.text):
             result[i] = replace(block, kind="heading", level=5, how="bold line")
     return result
+
+
+MAX_BOLD_HEADING_WORDS = 5
+
+
+def _names_a_heading(text: str) -> bool:
+    """A bold line is a heading when it is a known heading, or short (or a question) and matches
+    one: "Recovery", "What are the risks?", not "Recovery of function may be slow"."""
+    if is_alias(text):
+        return True
+    short = len(text.split()) <= MAX_BOLD_HEADING_WORDS or text.rstrip().endswith("?")
+    return short and match_heading(text) is not None
 
 
 def _is_candidate(block: Block) -> bool:

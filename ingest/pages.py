@@ -327,7 +327,11 @@ def assemble_pages(read: list[tuple[str, PageBlocks | PageSkipped]]) -> PageBatc
     by_code: dict[str, str] = {}
     by_url: dict[str, str] = {}
     for relative, report in sorted(first.items()):
-        report = finish_page(pages[relative], report, relative, settled.boilerplate, settled.ids[relative])
+        try:
+            report = finish_page(pages[relative], report, relative, settled.boilerplate, settled.ids[relative])
+        except PageSkipped as skip:  # nothing but the site's boilerplate on it
+            batch.skipped.append(skip)
+            continue
         doc = report.doc
         url = report.canonical_url.rstrip("/")
         if doc.code in by_code and doc.code_system:

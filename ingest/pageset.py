@@ -7,6 +7,7 @@ stored entries of unchanged pages plus the pages it reads again, and so reaches 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -81,18 +82,28 @@ def unique_ids(entries: Mapping[str, PageEntry]) -> dict[str, str]:
     are one page, and the build keeps the one whose path sorts first."""
     ids = {source: entry.id for source, entry in entries.items()}
     for parts in range(2, MAX_ID_PARTS + 1):
-        groups: dict[str, list[str]] = {}
-        for source, entry in entries.items():
-            if not entry.coded:
-                groups.setdefault(ids[source], []).append(source)
-        clashes = [group for group in groups.values() if len({identity(s, entries[s]) for s in group}) > 1]
+        clashes = _clashes(ids, entries)
         if not clashes:
             break
         for group in clashes:
             for source in group:
                 entry = entries[source]
                 ids[source] = page_id(entry.canonical, source, entry.title, parts=parts)
+    else:  # paths that slug alike ("knee.html", "knee/index.html"): a digest of the page's identity tells them apart
+        for group in _clashes(ids, entries):
+            for source in group:
+                digest = hashlib.blake2b(identity(source, entries[source]).encode("utf-8"), digest_size=3).hexdigest()
+                ids[source] = f"{ids[source]}-{digest}"
     return ids
+
+
+def _clashes(ids: Mapping[str, str], entries: Mapping[str, PageEntry]) -> list[list[str]]:
+    """Groups of pages without a code that share an id but are different pages."""
+    groups: dict[str, list[str]] = {}
+    for source, entry in entries.items():
+        if not entry.coded:
+            groups.setdefault(ids[source], []).append(source)
+    return [group for group in groups.values() if len({identity(s, entries[s]) for s in group}) > 1]
 
 
 def identity(source: str, entry: PageEntry) -> str:

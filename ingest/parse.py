@@ -66,6 +66,7 @@ def assemble(page: PageBlocks, *, source: str = "", boilerplate: Iterable[str] =
     furniture_prints = frozenset(boilerplate)
     blocks = [_mark_phrase(block) for block in page.blocks]
     title, title_how, blocks = _take_title(blocks, page.head_title)
+    title_words = word_count(title) if title_how else 0  # all of it was on the page, shortened or not
     parts = outline(resolve_headings(blocks))
     site = site_of(page.canonical, source)
     prints = frozenset(
@@ -141,7 +142,7 @@ def assemble(page: PageBlocks, *, source: str = "", boilerplate: Iterable[str] =
         doc=doc,
         origins=tuple(origins),
         dropped=tuple(_dropped_blocks(parts)),
-        coverage=_coverage(parts, title_words=word_count(title) if title_how else 0),
+        coverage=_coverage(parts, title_words=title_words),
         site=site,
         canonical_url=page.canonical,
         fingerprints=prints,

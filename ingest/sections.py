@@ -346,7 +346,12 @@ def _patterns() -> tuple[tuple[re.Pattern[str], ...], tuple[tuple[re.Pattern[str
     patterns = (
         tuple((pattern, SKIP) for pattern in not_content)
         + (
-            (re.compile(r"^(other|common|alternative) names\b|^also (known as|called|referred to as)\b|^synonyms?\b"), NAMES),
+            (
+                re.compile(
+                    r"^(other|common|alternative) names\b|^also (known as|called|referred to as)\b|^synonyms?\b"
+                ),
+                NAMES,
+            ),
             (re.compile(r"^(similar|related) (procedure )?codes\b"), SIMILAR),
         )
         # Summary patterns ("what is a ...") are the loosest of the sections', so they are tried
@@ -390,6 +395,12 @@ def match_heading(text: str) -> str | None:
         if pattern.search(key):
             return name
     return None
+
+
+def is_alias(text: str) -> bool:
+    """Whether ``text`` is exactly a known heading ("Risks", "Why it's done", "Also known as"),
+    not only a phrase that matches one of the patterns ("Risks of not resting")."""
+    return normalize_heading(text.rstrip(" :")) in _ALIASES
 
 
 def drop_reason(text: str) -> str:

@@ -70,3 +70,19 @@ def test_reindex_gives_clashing_ids_the_longer_form_a_full_build_gives(tmp_path:
     after = records(index)
     assert [record["code"] for record in after.values()] == ["adult-colonoscopy", "child-colonoscopy"]
     assert after == full_build(corpus, tmp_path)
+
+
+def test_reindex_treats_two_files_with_one_canonical_url_as_one_page_like_a_full_build(tmp_path: Path) -> None:
+    corpus = tmp_path / "pages"
+    corpus.mkdir()
+    page = (
+        "<html><head><link rel='canonical' href='https://clinic.example/knee'></head><body><h1>Knee scope</h1>"
+        "<p>CPT code {code}</p><h2>Summary</h2><p>A camera looks inside the knee.</p></body></html>"
+    )
+    (corpus / "b.html").write_text(page.format(code="29880"))
+    index = tmp_path / "ix"
+    build_index(corpus, index)
+    (corpus / "a.html").write_text(page.format(code="29881"))
+    report = reindex(corpus, index, max_delete=1)  # a.html sorts first: it replaces b.html
+    assert [(skip.source, skip.reason) for skip in report.skipped] == [("b.html", "duplicate page")]
+    assert records(index) == full_build(corpus, tmp_path)

@@ -196,3 +196,98 @@ def test_a_code_label_with_a_label_class_gives_the_code_and_heads_nothing() -> N
     )
     assert (doc.code, doc.code_system) == ("29881", "CPT")
     assert doc.sections == {"summary": "A camera looks inside the knee."}
+
+
+# --- found by review: each of these lost text or split a section --------------------------------
+
+
+def test_a_button_inside_a_section_drops_only_the_button() -> None:
+    parsed = parse_page_report(
+        "<html><body><h1>Knee scope</h1><section><h2>Risks</h2><p>Bleeding and infection are rare after a "
+        "knee scope.</p><button>Show more</button><input type='hidden' value='x'></section></body></html>",
+        source="knee.html",
+    )
+    assert parsed.doc.sections["risks"] == "Bleeding and infection are rare after a knee scope."
+    assert [(block.reason, block.text) for block in parsed.dropped] == [("form or search box", "Show more")]
+
+
+def test_a_form_wrapping_a_short_page_is_the_page() -> None:
+    doc = parse_page(
+        "<html><body><form id='aspnetForm'><h1>Ear tubes</h1><p>Tiny tubes are placed in the eardrums to "
+        "drain fluid.</p></form></body></html>",
+        source="ear-tubes.html",
+    )
+    assert doc.sections["summary"] == "Tiny tubes are placed in the eardrums to drain fluid."
+
+
+def test_text_in_a_table_row_outside_its_cells_and_after_the_body_is_kept() -> None:
+    parsed = parse_page_report(
+        "<html><body><h1>Biopsy</h1><table><tr><div>Bleeding is the main risk of a biopsy.</div></tr></table>"
+        "</body></html><p>Written by the biopsy team of the clinic.</p>",
+        source="biopsy.html",
+    )
+    text = "\n".join(parsed.doc.sections.values())
+    assert "Bleeding is the main risk of a biopsy." in text
+    assert "Written by the biopsy team of the clinic." in text
+    assert parsed.coverage.kept == parsed.coverage.words
+
+
+def test_a_list_of_similar_code_links_is_not_a_menu() -> None:
+    doc = parse_page(
+        "<html><body><h1>Knee arthroscopy</h1><p>CPT code 29881</p><h2>Similar codes</h2><ul>"
+        "<li><a href='/29880'>29880 Knee arthroscopy both menisci</a></li><li><a href='/29882'>29882</a></li>"
+        "<li><a href='/29883'>29883</a></li><li><a href='/29884'>29884</a></li></ul></body></html>",
+        source="knee.html",
+    )
+    assert [similar.code for similar in doc.similar_codes] == ["29880", "29882", "29883", "29884"]
+
+
+def test_emphasis_is_no_heading_and_does_not_split_a_section() -> None:
+    doc = parse_page(
+        "<html><body><h1>Knee replacement</h1><h2>Risks</h2><p>Blood clots can form in the leg.</p>"
+        "<p><b>Recovery of function may be slow</b></p><p>Some people take a year to walk without pain.</p>"
+        "<h2>Recovery</h2><p><strong>Risks of not resting:</strong> swelling and stiffness.</p>"
+        "<h3>At home</h3><div class='card-header'>Serious but uncommon problems</div><p>Call if the wound "
+        "leaks.</p></body></html>",
+        source="knee-replacement.html",
+    )
+    assert "Some people take a year to walk without pain." in doc.sections["risks"]
+    assert "Risks of not resting: swelling and stiffness." in doc.sections["recovery"]
+    assert "Call if the wound leaks." in doc.sections["recovery"]
+
+
+def test_a_page_with_nothing_but_site_boilerplate_is_skipped_and_the_run_goes_on(tmp_path: Path) -> None:
+    write_site(tmp_path / "site", BODIES, promo=PROMO)
+    (tmp_path / "site" / "stub.html").write_text(
+        f"<html><head><link rel='canonical' href='https://clinic.example/stub'></head><body><h1>Stub</h1>"
+        f"<div class='box'><h3>Join our program</h3><p>{PROMO}</p></div></body></html>"
+    )
+    batch = load_pages(tmp_path / "site")
+    assert len(batch.docs) == 5
+    assert [(skip.source, skip.reason) for skip in batch.skipped] == [("stub.html", "no recognisable content")]
+
+
+def test_paths_that_slug_alike_still_get_different_ids(tmp_path: Path) -> None:
+    page = "<html><body><h1>Knee</h1><p>{}</p></body></html>"
+    (tmp_path / "knee").mkdir()
+    (tmp_path / "knee.html").write_text(page.format("The knee joint and its care."))
+    (tmp_path / "knee" / "index.html").write_text(page.format("All about knee surgery."))
+    batch = load_pages(tmp_path)
+    ids = sorted(doc.code for doc in batch.docs)
+    assert len(ids) == 2 and len(set(ids)) == 2 and not batch.skipped
+    assert all(code.startswith("knee") for code in ids)
+
+
+def test_deeply_nested_superscripts_parse() -> None:
+    doc = parse_page("<html><body><h1>T</h1><p>" + "<sup>" * 3000 + "x" + "</sup>" * 3000 + "</p></body></html>")
+    assert doc.title == "T"
+
+
+def test_coverage_counts_the_words_cut_from_a_title() -> None:
+    parsed = parse_page_report(
+        "<html><body><h1>Cystoscopy: What It Is, Purpose &amp; Recovery</h1><p>A camera looks at the bladder.</p>"
+        "</body></html>",
+        source="cystoscopy.html",
+    )
+    assert parsed.doc.title == "Cystoscopy"
+    assert parsed.coverage.kept == parsed.coverage.words == 12
