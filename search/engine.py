@@ -42,7 +42,7 @@ from .query import (
     unscoped_text,
 )
 from .results import Expansion, IndexStats, SearchHit, SearchResults, SimilarEntry, SimilarResults, Snippet
-from .scoring import PostingCache, filter_docs, leaves, matching_docs, rank
+from .ranking import PostingCache, filter_docs, leaves, matching_docs, rank
 from .snippets import best_snippet, clip, words_by_field
 from .spelling import Correction, Speller, correct_text
 from .vocabulary import Vocabulary, load_vocabulary
