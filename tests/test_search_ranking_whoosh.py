@@ -127,9 +127,9 @@ def test_a_search_out_of_time_reads_no_more_posting_lists(engine: SearchEngine) 
 def test_the_document_frequencies_an_index_remembers_are_bounded(
     engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from procsearch.search.ranking import tree
+    from procsearch.search.ranking import postings
 
-    monkeypatch.setattr(tree, "MAX_FREQUENCIES", 3)
+    monkeypatch.setattr(postings, "MAX_FREQUENCIES", 3)
     searcher = engine._current()
     getattr(searcher.reader(), "_procsearch_frequencies", {}).clear()  # other tests filled it
     sizes = []
