@@ -24,6 +24,7 @@ from whoosh.query.terms import MultiTerm
 from whoosh.searching import Searcher
 
 from .errors import QueryError
+from .ranking.whoosh_internals import expanded_texts
 
 MAX_POSTINGS = 3_000_000
 """Postings (documents of a term, phrase words included) a query run by Whoosh may read: several
@@ -106,7 +107,7 @@ def check_cost(query: Query, searcher: Searcher) -> None:
             postings += sum(_frequency(reader, node.fieldname, word) for word in node.words)
         elif isinstance(node, MultiTerm) and not isinstance(node, Term):
             prefixes += 1
-            texts = list(islice(node._btexts(reader), MAX_EXPANSION + 1))
+            texts = list(islice(expanded_texts(node, reader), MAX_EXPANSION + 1))
             if len(texts) > MAX_EXPANSION:
                 raise QueryError(
                     f"{getattr(node, 'text', '')}* stands for more than {MAX_EXPANSION:,} indexed words, too many to search "

@@ -17,7 +17,7 @@ from whoosh.searching import Searcher
 
 from .errors import QueryError
 from .query import CodePart
-from .scoring import filter_docs, reader_cache
+from .ranking import filter_docs, reader_cache
 
 MAX_CODES = 20_000
 """Codes the prefixes and ranges of one query may cover in all."""

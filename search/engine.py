@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from whoosh import scoring
 from whoosh.collectors import FilterCollector, TermsCollector, TimeLimit, TopCollector
 from whoosh.query import And, Not, Or, Query, Term
-from whoosh.query.qcore import _NullQuery
 from whoosh.searching import Searcher
 
 from ..index.damage import as_damage
@@ -41,8 +40,9 @@ from .query import (
     system_name,
     unscoped_text,
 )
+from .ranking import PostingCache, filter_docs, leaves, matching_docs, rank
+from .ranking.whoosh_internals import NullQuery
 from .results import Expansion, IndexStats, SearchHit, SearchResults, SimilarEntry, SimilarResults, Snippet
-from .scoring import PostingCache, filter_docs, leaves, matching_docs, rank
 from .snippets import best_snippet, clip, words_by_field
 from .spelling import Correction, Speller, correct_text
 from .vocabulary import Vocabulary, load_vocabulary
@@ -113,7 +113,7 @@ STOP_WORDS_NOTICE = (
 
 def _searches_anything(query: Query) -> bool:
     """Whether a query tree holds anything to match (the analyzer drops stop words: "the and of" is empty)."""
-    if isinstance(query, _NullQuery):
+    if isinstance(query, NullQuery):
         return False
     children = list(query.children())
     return not children or any(_searches_anything(sub) for sub in children)

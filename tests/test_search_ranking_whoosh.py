@@ -1,4 +1,4 @@
-"""Term-at-a-time ranking (search/scoring.py) must score exactly as Whoosh's own matchers do."""
+"""Term-at-a-time ranking (search/ranking/) must score exactly as Whoosh's own matchers do."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from procsearch.index.schema import TEXT_FIELDS
 from procsearch.search.engine import SearchEngine
 from procsearch.search.query import check_text, implicit_prefixes, split_query
-from procsearch.search.scoring import PostingCache, filter_docs, rank
+from procsearch.search.ranking import PostingCache, filter_docs, rank
 from whoosh.collectors import TopCollector
 from whoosh.query import Or, Prefix, Term
 
@@ -27,7 +27,7 @@ def _main_query(engine: SearchEngine, text: str):  # type: ignore[no-untyped-def
 
 def _whoosh_top(engine: SearchEngine, query, limit: int) -> list[tuple[int, float]]:  # type: ignore[no-untyped-def]
     # replace=0: Whoosh's collector otherwise recounts the coordination factor's terms as posting
-    # lists run out, so a document's score depends on where the walk is (see search/scoring.py).
+    # lists run out, so a document's score depends on where the walk is (see search/ranking/).
     collector = TopCollector(limit=limit, replace=0)
     engine._current().search_with_collector(query, collector)
     return [(hit.docnum, hit.score) for hit in collector.results()]
@@ -127,9 +127,9 @@ def test_a_search_out_of_time_reads_no_more_posting_lists(engine: SearchEngine) 
 def test_the_document_frequencies_an_index_remembers_are_bounded(
     engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from procsearch.search import scoring
+    from procsearch.search.ranking import postings
 
-    monkeypatch.setattr(scoring, "MAX_FREQUENCIES", 3)
+    monkeypatch.setattr(postings, "MAX_FREQUENCIES", 3)
     searcher = engine._current()
     getattr(searcher.reader(), "_procsearch_frequencies", {}).clear()  # other tests filled it
     sizes = []
