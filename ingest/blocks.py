@@ -171,7 +171,7 @@ class _Walker:
         inline: list[str] = []
 
         def flush() -> Iterator[Block]:
-            text = squash(" ".join(inline))
+            text = squash("".join(inline))  # inline pieces join as the browser shows them
             inline.clear()
             if text:
                 yield Block("text", text, dropped=reason)

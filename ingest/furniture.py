@@ -310,15 +310,23 @@ def phrase_reason(text: str) -> str:
 
 def visible_text(tag: Tag, panels: set[int] | frozenset[int] = frozenset()) -> str:
     """The text of ``tag`` a browser shows: without scripts, styles, hidden elements (collapsed
-    disclosure panels in ``panels`` excepted) and the like. No recursion, however deep the markup."""
+    disclosure panels in ``panels`` excepted) and the like. Inline markup joins its text as the
+    browser does ("Hys<b>ter</b>ectomy" is one word); blocks and line breaks separate words.
+    No recursion, however deep the markup."""
     parts: list[str] = []
-    stack: list[PageElement] = [tag]
+    stack: list[PageElement | str] = [tag]
     while stack:
         node = stack.pop()
         if isinstance(node, Tag):
             if node is not tag and (node.name in INVISIBLE_TAGS or (is_hidden(node) and id(node) not in panels)):
                 continue
+            separate = node.name in BLOCK_TAGS or node.name in ("td", "th", "li", "img")
+            if separate:
+                parts.append(" ")
+                stack.append(" ")
             stack.extend(reversed(list(node.children)))
         elif isinstance(node, NavigableString):
             parts.append(str(node))
-    return " ".join(parts)
+        elif isinstance(node, str):
+            parts.append(node)
+    return "".join(parts)

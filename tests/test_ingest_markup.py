@@ -291,3 +291,15 @@ def test_coverage_counts_the_words_cut_from_a_title() -> None:
     )
     assert parsed.doc.title == "Cystoscopy"
     assert parsed.coverage.kept == parsed.coverage.words == 12
+
+
+def test_inline_markup_inside_a_word_keeps_the_word_whole() -> None:
+    doc = parse_page(
+        "<html><body><h1>Hys<b>ter</b>ectomy</h1><p><span class='dropcap'>A</span> hysterectomy removes the "
+        "uterus; CO<sub>2</sub> fills the belly for the <a href='/g/laparoscope'>laparoscope</a>s.<br>Most go "
+        "home in a day.</p><ul><li>One</li><li>Two</li></ul></body></html>",
+        source="hysterectomy.html",
+    )
+    assert doc.title == "Hysterectomy"
+    assert "CO2 fills the belly for the laparoscopes." in doc.sections["summary"]
+    assert "Most go home in a day." in doc.sections["summary"]

@@ -50,7 +50,7 @@ PAGES: dict[str, dict[str, Any]] = {
         names=["nuclear magnetic resonance imaging (NMRI)", "magnetic resonance tomography (MRT)"],
         # The lead paragraphs open the summary (they were dropped once).
         sections={
-            "summary": "Magnetic resonance imaging ( MRI) is a medical",
+            "summary": "Magnetic resonance imaging (MRI) is a medical",
             "risks": "MRI is in general a safe technique, although",
         },
         other=["Mechanism", "Diagnostics", "Economics", "History"],
