@@ -268,8 +268,13 @@ def main_region(
     return None
 
 
+def words(text: str) -> list[str]:
+    """The words of a text, as coverage counts them."""
+    return _WORD.findall(text)
+
+
 def word_count(text: str) -> int:
-    return len(_WORD.findall(text))
+    return len(words(text))
 
 
 _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(

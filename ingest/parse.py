@@ -25,16 +25,26 @@ from .codes import LABELLED_CODE, system_from_label
 from .coverage import Coverage, DroppedBlock, ParseReport, SectionOrigin
 from .decode import page_markup, text_to_html
 from .errors import PageSkipped
-from .furniture import phrase_reason, word_count
+from .furniture import phrase_reason, word_count, words
 from .outline import LEAD, PREAMBLE, Part, outline, resolve_headings
 from .record import ProcedureDoc
-from .sections import NAMES, OTHER, SECTION_NAMES, SIMILAR, SKIP, drop_reason
+from .sections import NAMES, OTHER, SECTION_NAMES, SECTIONS, SIMILAR, SKIP, drop_reason, is_alias
 
 __all__ = ["assemble", "parse_page", "parse_page_report", "read_page_blocks", "text_to_html"]
 
 BOILERPLATE = "site boilerplate"
 DETAILS = "Details"
 """The ``other`` heading of label lines before the first heading that gave no field."""
+_STEM = 4
+"""Words alike in their first letters are one word when a heading is weighed ("tested", "tests")."""
+_FUNCTION_WORDS_TEXT = (
+    "what when where which while does will should would could have from with your about that this these those"
+    " there their they them after before during into more other than then also each only some such being been were"
+)
+_FUNCTION_WORDS = frozenset(word[:_STEM] for word in _FUNCTION_WORDS_TEXT.split())
+_ALIAS_WORDS = frozenset(
+    word.casefold()[:_STEM] for section in SECTIONS for alias in section.aliases for word in words(alias)
+)
 _KEEPS_SITE_BLOCKS = frozenset((*SECTION_NAMES, NAMES, SIMILAR))
 """Parts whose blocks are never site boilerplate: text under a canonical heading is the page's own."""
 
@@ -91,6 +101,10 @@ def assemble(page: PageBlocks, *, source: str = "", boilerplate: Iterable[str] =
     lead = _joined(p for p in parts if p.target == LEAD)
     for part in parts:
         text = _joined([part])
+        if part.target in SECTION_NAMES and _heading_adds_words(part.heading, text, title):
+            # A heading that says more than its section's name and its text ("What are the risks
+            # from anthrax vaccine?") is text the page shows: it opens its part of the section.
+            text = f"{part.heading}\n{text}".strip()
         if part.target in SECTION_NAMES and text:
             sections.setdefault(part.target, []).append(text)
             origins.append(SectionOrigin(part.target, part.heading, part.how))
@@ -147,6 +161,15 @@ def assemble(page: PageBlocks, *, source: str = "", boilerplate: Iterable[str] =
         canonical_url=page.canonical,
         fingerprints=prints,
     )
+
+
+def _heading_adds_words(heading: str, text: str, title: str) -> bool:
+    """Whether a canonical section's heading holds a word that neither its text, the title nor a
+    name of the section holds: "What is a laparoscopy?" over a text about laparoscopy adds nothing."""
+    if not heading or is_alias(heading):
+        return False
+    known = {word.casefold()[:_STEM] for word in words(f"{title} {text}")} | _FUNCTION_WORDS | _ALIAS_WORDS
+    return any(len(word) >= _STEM and word.casefold()[:_STEM] not in known for word in words(heading))
 
 
 def _mark_phrase(block: Block) -> Block:

@@ -55,7 +55,8 @@ def test_styled_paragraphs_are_headings_on_a_site_without_heading_tags() -> None
     doc = parsed.doc
     assert doc.title == "Brachytherapy"
     assert doc.sections["summary"].startswith("Brachytherapy is a form of radiation therapy")
-    assert doc.sections["risks"].startswith("Side effects depend on the area treated")
+    # A question heading that adds words to its section's text opens that text, as on the page.
+    assert doc.sections["risks"].startswith("What side effects can it cause?\nSide effects depend on the area treated")
     assert doc.sections["recovery"].startswith("Most people go home the same day")
     # A style used once ("Permanent seed implants", p.t8) is not a heading style: it stays as text.
     assert "Permanent seed implants" in doc.other["How is the implant placed?"]

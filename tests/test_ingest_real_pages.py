@@ -27,7 +27,7 @@ PAGES: dict[str, dict[str, Any]] = {
         id="h1n1-vaccine-safety-qa",
         names=[],
         sections={
-            "summary": "In addition to talking openly with your healthcare",
+            "summary": "What is the best source of information for 2009 H1N1 influenza vaccine safety? In addition to talking openly with your healthcare",
             "risks": "The 2009 H1N1 influenza vaccine is showing a",
         },
         other=[
@@ -81,7 +81,7 @@ PAGES: dict[str, dict[str, Any]] = {
         names=["core needle biopsy", "core biopsy, breast", "fine-needle aspiration", "open surgery biopsy"],
         sections={
             "summary": "A breast biopsy is a procedure that removes",
-            "preparation": "You won't need any special preparations if you",
+            "preparation": "Will I need to do anything to prepare for the test? You won't need any special preparations if you",
         },
         other=["What do the results mean?", "References"],
         coverage=0.85,
@@ -103,7 +103,7 @@ PAGES: dict[str, dict[str, Any]] = {
         names=["colposcopy with directed biopsy"],
         sections={
             "indications": "You may need this test if you had",
-            "preparation": "Do not douche, use tampons or vaginal medicines,",
+            "preparation": "Will I need to do anything to prepare for the test? Do not douche, use tampons or vaginal medicines,",
         },
         other=["What do the results mean?", "References"],
         coverage=0.85,
@@ -252,3 +252,14 @@ def test_styled_paragraph_headings_of_a_site_without_heading_tags() -> None:
     hows = {origin.heading: origin.how for origin in report.origins}
     assert hows["Side effects"] == "styled line (p.t8)"
     assert report.doc.sections["risks"].startswith("The possible side effects of hyperthermia")
+
+
+def test_a_heading_that_says_more_than_its_section_name_is_kept_in_the_section_text() -> None:
+    doc = report_of(FIXTURES / "real/cdc.gov-2010/vaccine-side-effects.html", "vaccine-side-effects.html").doc
+    risks = doc.sections["risks"]
+    # Some 50 headings map to the risks section; those that name their vaccine keep the name.
+    assert "Anthrax vaccine side-effects\nLike any medicine" in risks
+    assert "What are the risks from Hib (Haemophilus influenzae type b) vaccine?\n" in risks
+    # A heading that is only a name of its section ("Risks") or repeats its text adds nothing.
+    seed = parse_page_report((FIXTURES / "seed-63685.html").read_bytes(), source="seed-63685.html").doc
+    assert not any(text.startswith(("Summary", "Risks and Complications")) for text in seed.sections.values())
