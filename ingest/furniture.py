@@ -115,8 +115,9 @@ def class_tokens(tag: Tag) -> frozenset[str]:
 
 
 def is_hidden(tag: Tag) -> bool:
-    """Hidden by the page itself: the ``hidden`` attribute, ``aria-hidden``, or an inline style."""
-    if tag.get("hidden") is not None or tag.get("aria-hidden") == "true":
+    """Hidden by the page itself: the ``hidden`` attribute or an inline style. ``aria-hidden``
+    hides nothing from the eye (only from screen readers): its text is what the page shows."""
+    if tag.get("hidden") is not None:
         return True
     style = str(tag.get("style") or "").replace(" ", "").lower()
     return "display:none" in style or "visibility:hidden" in style

@@ -180,8 +180,11 @@ _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXE
 
 def _open_below(root: Path | None, path: Path, name: str) -> int:
     """A descriptor for ``path``'s real file, opened from ``root`` down without following links."""
-    real = os.path.realpath(path)
-    base = os.path.realpath(root) if root is not None else os.path.dirname(real)
+    try:
+        real = os.path.realpath(path)
+        base = os.path.realpath(root) if root is not None else os.path.dirname(real)
+    except OSError as exc:  # a link swapped for a file while its target was read (EINVAL)
+        raise PageSkipped("file changed while read", name, exc.strerror or str(exc)) from exc
     relative = os.path.relpath(real, base)
     if relative == os.curdir or relative.split(os.sep)[0] == os.pardir:
         raise PageSkipped("link leaves the folder", name)

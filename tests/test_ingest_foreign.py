@@ -406,3 +406,13 @@ def test_leaflet_numbered_and_upper_case_headings() -> None:
 )
 def test_heading_conventions_of_other_sites(heading: str, section: str | None) -> None:
     assert match_heading(heading) == section
+
+
+def test_aria_hidden_text_is_shown_so_it_is_kept() -> None:
+    # aria-hidden hides from screen readers only: a browser shows this text.
+    html = """<html><body><main><h1>Tonsillectomy</h1>
+    <h2>Recovery</h2><p><span aria-hidden="true">Eat soft foods for a week.</span></p>
+    <p hidden>Sign in to see your saved articles.</p></main></body></html>"""
+    doc = parse_page(html, source="tonsillectomy.html")
+    assert doc.sections["recovery"] == "Eat soft foods for a week."
+    assert "Sign in" not in doc.other_text
