@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, Tag
 from . import furniture
 from .codes import LABELLED_CODE
 from .furniture import BLOCK_TAGS, INVISIBLE_TAGS, Measure
-from .sections import is_alias, match_heading
+from .sections import SECTION_NAMES, is_alias, match_heading
 
 MAX_TOKEN_LENGTH = 64
 """Longer "words" (base64, minified code, hashes) are dropped from the text."""
@@ -296,7 +296,11 @@ class _Walker:
             yield from self.walk(tag, reason=reason, in_article=in_article, in_main=in_main, depth=depth)
             return
         cells = [text for text in (squash(self.text(cell)) for cell in row) if text]
-        if cells:
+        if len(row) == 2 and len(cells) == 2 and row[0].name == "th" and _names_a_section(cells[0]):
+            # A header cell naming a section ("Risks" | "Infection, bleeding ...") heads its row.
+            yield Block("heading", cells[0], level=5, how="table header cell", dropped=reason)
+            yield Block("text", cells[1], dropped=reason)
+        elif cells:
             yield Block("item", " - ".join(cells), href=_only_link(tag), dropped=reason)
 
     def _is_layout_cell(self, cell: Tag) -> bool:
@@ -307,6 +311,11 @@ class _Walker:
             child for child in cell.children if isinstance(child, Tag) and child.name in ("p", "div", "ul", "ol", "dl")
         ]
         return len(blocks) >= 2 or self.size(cell).chars > 400
+
+
+def _names_a_section(text: str) -> bool:
+    """Exactly a known heading of a canonical section ("Risks"; not "Other names", an infobox row)."""
+    return is_alias(text) and match_heading(text) in SECTION_NAMES
 
 
 def heading_level(tag: Tag) -> tuple[int, str]:

@@ -77,7 +77,22 @@ def resolve_headings(blocks: list[Block]) -> list[Block]:
             result[i] = replace(block, kind="heading", level=3, how=f"styled line ({_describe(block.style)})")
         elif block.style.endswith("|b") and _names_a_heading(block.text):
             result[i] = replace(block, kind="heading", level=5, how="bold line")
+    for i, block in enumerate(blocks):
+        if result[i].kind == "text" and _names_a_section_alone(blocks, i):
+            result[i] = replace(block, kind="heading", level=5, how="line naming a section")
     return result
+
+
+def _names_a_section_alone(blocks: list[Block], i: int) -> bool:
+    """A line that is exactly a known heading ("RISKS AND COMPLICATIONS", "Recovery") and heads
+    longer text is a heading whatever its markup (a span styled bold, a line between ``<br>``s)."""
+    block = blocks[i]
+    if block.kind != "text" or block.dropped or block.href or not is_alias(block.text):
+        return False
+    after = next((b for b in blocks[i + 1 :] if not b.dropped), None)
+    return (
+        after is not None and after.kind != "heading" and len(after.text) > len(block.text) and not is_alias(after.text)
+    )
 
 
 MAX_BOLD_HEADING_WORDS = 5

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from procsearch.ingest.coverage import ParseReport
 from procsearch.ingest.pages import load_pages
 from procsearch.ingest.parse import parse_page, parse_page_report
@@ -304,3 +305,42 @@ def test_inline_markup_inside_a_word_keeps_the_word_whole() -> None:
     assert doc.title == "Hysterectomy"
     assert "CO2 fills the belly for the laparoscopes." in doc.sections["summary"]
     assert "Most go home in a day." in doc.sections["summary"]
+
+
+SECTION_TEXTS = {
+    "summary": "Knee arthroscopy is keyhole surgery on the knee joint using a camera.",
+    "risks": "Infection, bleeding and blood clots are rare complications of the operation.",
+    "recovery": "Most people walk the same day and return to work in a week or two.",
+}
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        # page builders that style a span instead of marking a heading
+        '<p><span style="font-size:20px;font-weight:700">{heading}</span></p><p>{text}</p>',
+        # a word processor's export: one block, lines between <br>s
+        "<div>{heading}<br>{text}</div>",
+        # upper-case label paragraphs
+        "<p>{heading_upper}</p><p>{text}</p>",
+        # a table of header cells and values
+        "<table><tr><th>{heading}</th><td>{text}</td></tr></table>",
+    ],
+    ids=["styled-span", "br-lines", "upper-case", "th-cells"],
+)
+def test_a_line_that_is_exactly_a_section_name_heads_its_text_whatever_the_markup(layout: str) -> None:
+    headings = {"summary": "Overview", "risks": "Risks and Complications", "recovery": "Recovery"}
+    body = "".join(
+        layout.format(heading=headings[name], heading_upper=headings[name].upper(), text=text)
+        for name, text in SECTION_TEXTS.items()
+    )
+    doc = parse_page(f"<html><head><title>Knee Arthroscopy</title></head><body>{body}</body></html>", source="k.html")
+    assert dict(doc.sections) == SECTION_TEXTS
+    assert not doc.other
+
+
+def test_section_names_that_head_no_text_stay_text() -> None:
+    # A row of tab labels, and a label at the end of the page, head nothing.
+    html = "<html><body><h1>Knee Arthroscopy</h1><p>Overview</p><p>Risks</p><p>Recovery</p></body></html>"
+    doc = parse_page(html, source="k.html")
+    assert not doc.sections and doc.other["Details"] == "Overview\nRisks\nRecovery"
