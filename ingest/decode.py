@@ -40,13 +40,23 @@ def page_markup(html: str | bytes, *, source: str = "") -> tuple[str, str]:
     return text, hashlib.sha256(raw).hexdigest()
 
 
+_MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*$")
+
+
 def text_to_html(text: str) -> str:
     """Markup for a page saved as rendered text: the first line is the title, lines that name a
-    section are headings, bulleted and numbered lines are list items, the rest paragraphs."""
+    section or are marked as headings ("## Risks") are headings, bulleted and numbered lines are
+    list items, the rest paragraphs."""
     parts: list[str] = []
     titled = False
     for line in (line.strip() for line in text.splitlines()):
         if not line or _SEARCH_BOX.match(line):
+            continue
+        marked = _MARKDOWN_HEADING.match(line)
+        if marked:  # "## Risks": a heading the text marks itself (Markdown, wiki text)
+            level = 1 if not titled else max(2, len(marked.group(1)))
+            parts.append(f"<h{level}>{escape(marked.group(2))}</h{level}>")
+            titled = True
             continue
         for heading, rest in _split_glued_heading(line):
             body = escape(rest)

@@ -216,3 +216,15 @@ def test_an_accordion_trigger_button_heads_its_panel() -> None:
     )
     assert doc.sections["risks"] == "Infection and blood clots are uncommon."
     assert "Infection" not in doc.sections["summary"]
+
+
+def test_a_markdown_scrape_keeps_its_marked_headings_and_title() -> None:
+    text = (
+        "# Knee Arthroscopy\n\nKnee arthroscopy is keyhole surgery on the knee joint.\n\n"
+        "## Risks\nInfection and bleeding are rare.\n\n## History of the method\nFirst done in 1912.\n"
+    )
+    doc = parse_page(text, source="knee-arthroscopy.md")
+    assert doc.title == "Knee Arthroscopy"
+    assert doc.sections["summary"] == "Knee arthroscopy is keyhole surgery on the knee joint."
+    assert doc.sections["risks"] == "Infection and bleeding are rare."
+    assert doc.other["History of the method"] == "First done in 1912."
