@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, Tag
 
 from . import furniture
-from .codes import LABELLED_CODE
 from .furniture import BLOCK_TAGS, INVISIBLE_TAGS, Measure
-from .sections import SECTION_NAMES, is_alias, match_heading
+from .heading_marks import HEADING_TAGS, bold_part, heading_level, label_class, names_a_section, style_of
+from .sections import is_alias, match_heading
 
 MAX_TOKEN_LENGTH = 64
 """Longer "words" (base64, minified code, hashes) are dropped from the text."""
@@ -29,13 +29,7 @@ MAX_TOKEN_LENGTH = 64
 MAX_DEPTH = 120
 """Below this many nested elements, a subtree is read as one block of text (no recursion limit hit)."""
 
-MAX_CANDIDATE_WORDS = 14
-"""A line longer than this is never taken for a heading by its style alone."""
-
-_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _PARAGRAPH_TAGS = ("p", "dd", "blockquote", "pre", "address", "figcaption", "caption")
-_LABEL_WORDS = frozenset(("label", "title", "heading", "headline", "subheading", "subtitle", "header", "hdr", "head"))
-_CLASS_WORD = re.compile(r"[a-z0-9]+")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r" ([,.;:!?)\]])")
 _LONG_TOKEN = re.compile(rf"(?<!\S)(?!https?://|www\.)\S{{{MAX_TOKEN_LENGTH + 1},}}")
@@ -131,7 +125,7 @@ class _Walker:
         """Controls, footnote marks and edit links inside running text are taken out first (and
         reported), so they never glue themselves to a sentence."""
         in_headings: set[int] = set()
-        for heading in self.named(*_HEADING_TAGS, "summary"):
+        for heading in self.named(*HEADING_TAGS, "summary"):
             if id(heading) not in in_headings:  # an outer heading has counted this one already
                 in_headings.update(id(node) for node in heading.descendants if isinstance(node, Tag))
         for button in self.named("button"):
@@ -209,7 +203,7 @@ class _Walker:
                 if text:
                     yield Block("text", text, dropped=child_reason)
                 continue
-            if not (child.name in BLOCK_TAGS or size.has_blocks or _label_class(child)):
+            if not (child.name in BLOCK_TAGS or size.has_blocks or label_class(child)):
                 inline.append(self.text(child))
                 continue
             yield from flush()
@@ -254,7 +248,7 @@ class _Walker:
         text = squash(self.text(tag))
         if not text:
             return
-        bold = _bold_part(tag)
+        bold = bold_part(tag)
         if bold is not None:
             lead = squash(self.text(bold))
             if lead == text:
@@ -296,7 +290,7 @@ class _Walker:
             yield from self.walk(tag, reason=reason, in_article=in_article, in_main=in_main, depth=depth)
             return
         cells = [text for text in (squash(self.text(cell)) for cell in row) if text]
-        if len(row) == 2 and len(cells) == 2 and row[0].name == "th" and _names_a_section(cells[0]):
+        if len(row) == 2 and len(cells) == 2 and row[0].name == "th" and names_a_section(cells[0]):
             # A header cell naming a section ("Risks" | "Infection, bleeding ...") heads its row.
             yield Block("heading", cells[0], level=5, how="table header cell", dropped=reason)
             yield Block("text", cells[1], dropped=reason)
@@ -305,81 +299,12 @@ class _Walker:
 
     def _is_layout_cell(self, cell: Tag) -> bool:
         """A table cell that holds a page's content (headings, several paragraphs or lists), not a value."""
-        if cell.find((*_HEADING_TAGS, "table")) is not None:
+        if cell.find((*HEADING_TAGS, "table")) is not None:
             return True
         blocks = [
             child for child in cell.children if isinstance(child, Tag) and child.name in ("p", "div", "ul", "ol", "dl")
         ]
         return len(blocks) >= 2 or self.size(cell).chars > 400
-
-
-def _names_a_section(text: str) -> bool:
-    """Exactly a known heading of a canonical section ("Risks"; not "Other names", an infobox row)."""
-    return is_alias(text) and match_heading(text) in SECTION_NAMES
-
-
-def heading_level(tag: Tag) -> tuple[int, str]:
-    """A heading's level (1-6) and how it was recognised, or (0, "") for anything else."""
-    name = tag.name
-    if name in _HEADING_TAGS:
-        return int(name[1]), str(tag.get("data-how") or name)
-    if tag.get("role") == "heading":
-        level = str(tag.get("aria-level") or "")
-        return (int(level) if level.isdigit() and 1 <= int(level) <= 6 else 3), "role=heading"
-    if name == "summary":
-        return 4, "summary"
-    label = _label_class(tag)
-    if label:
-        text = tag.get_text(" ", strip=True)
-        # "CPT code 29881" in a code-label element labels the page, not the text after it.
-        if 0 < len(text) <= 120 and len(text.split()) <= MAX_CANDIDATE_WORDS and not LABELLED_CODE.search(text):
-            return 6, f"label class {label}"  # the deepest level: inside a section, an unknown label is text
-    return 0, ""
-
-
-def _label_class(tag: Tag) -> str:
-    """The class that names ``tag`` a label, title or heading (``field__label``,
-    ``wp-block-heading``, ``accordion-header``), or ""; a word of a class counts, a part of a word
-    does not ("subtitle" does, "entitled" does not)."""
-    if tag.name not in ("div", "span", "p", "dt", "legend", "strong", "b", "label"):
-        return ""
-    if (
-        tag.name in ("span", "strong", "b", "label")
-        and tag.parent is not None
-        and tag.parent.name in ("p", "a", "li", "td")
-    ):
-        return ""  # inline inside running text
-    for name in furniture.class_names(tag):
-        if _LABEL_WORDS.intersection(_CLASS_WORD.findall(name.lower())):
-            return name
-    return ""
-
-
-def style_of(tag: Tag, *, bold: bool = False) -> str:
-    """The signature of a block's markup: tag, classes, inline style, and whether it is bold."""
-    classes = furniture.class_names(tag)
-    parts = [tag.name, ".".join(sorted(c.lower() for c in classes)), str(tag.get("style") or "").replace(" ", "")]
-    font = next((child for child in tag.children if isinstance(child, Tag) and child.name == "font"), None)
-    if font is not None:
-        parts.append("font" + str(font.get("size") or "") + str(font.get("face") or ""))
-    if bold:
-        parts.append("b")
-    return "|".join(parts)
-
-
-def _bold_part(tag: Tag) -> Tag | None:
-    """The bold element a paragraph opens with (its first non-blank child), or None."""
-    for child in tag.children:
-        if isinstance(child, NavigableString):
-            if child.strip():
-                return None
-            continue
-        if isinstance(child, Tag) and child.name in ("strong", "b"):
-            return child
-        if isinstance(child, Tag) and child.name in ("span", "font") and "bold" in str(child.get("style") or ""):
-            return child
-        return None
-    return None
 
 
 def _only_link(tag: Tag) -> str:

@@ -12,7 +12,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from .blocks import MAX_CANDIDATE_WORDS, Block
+from .blocks import Block
+from .heading_marks import MAX_CANDIDATE_WORDS
 from .sections import NAMES, OTHER, SIMILAR, SKIP, drop_reason, is_alias, match_heading
 
 _SENTENCE_END = re.compile(r"[.;,]$")

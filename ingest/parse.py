@@ -4,10 +4,11 @@
 stages, each its own module, none tuned to one site's template:
 
 1. :mod:`.decode`: bytes to markup (rendered-text pages get markup here);
-2. :mod:`.furniture` and :mod:`.blocks`: the page as blocks in reading order, furniture marked
-   with its reason (navigation, landmarks, forms, ...);
-3. :mod:`.outline`: headings recognised by what they do, blocks grouped under them;
-4. :mod:`.extract`: the record's fields (code, title, names, similar codes, id).
+2. :mod:`.furniture`: which elements are furniture, and why (navigation, landmarks, forms, ...);
+3. :mod:`.blocks`: the page as blocks in reading order, furniture marked with its reason
+   (:mod:`.heading_marks` says what markup makes a heading);
+4. :mod:`.outline`: headings recognised by what they do, blocks grouped under them;
+5. :mod:`.extract`: the record's fields (code, title, names, similar codes, id).
 
 :func:`parse_page_report` returns the record with its account: where each field came from, each
 dropped block with its reason, and the page's coverage (``procsearch parse`` prints it).
