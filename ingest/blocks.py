@@ -99,7 +99,7 @@ class _Walker:
         self.panels = furniture.disclosure_panels(self.tags)
         self._prepare()
         self.sizes = furniture.measure(root)
-        h1 = self.first("h1")
+        h1 = next((tag for tag in self.named("h1") if not furniture.is_logo(tag)), None)
         self.title_path = {id(parent) for parent in h1.parents} | {id(h1)} if h1 is not None else set()
         main = furniture.main_region(
             (self.first("main"), self.first(role="main"), self.first("article")), root, self.sizes, self.title_path
@@ -131,7 +131,9 @@ class _Walker:
         for button in self.named("button"):
             if id(button) in in_headings:
                 button.unwrap()
-            elif button.get("aria-expanded") is not None and button.get("aria-controls"):
+            elif button.get("aria-expanded") is not None and (
+                button.get("aria-controls") or furniture.disclosed_by(button) is not None
+            ):
                 button.name = "h3"  # an accordion's trigger is its panel's heading
                 button["data-how"] = "accordion trigger"
         for tag in self.named("sup", "span", "a"):
@@ -254,12 +256,9 @@ class _Walker:
             if lead == text:
                 yield Block("text", text, style=style_of(tag, bold=True), dropped=reason)
                 return
-            label = _LEAD_IN.match(lead)
-            if label and text.startswith(lead) and is_alias(label.group("label")):
-                rest = text[len(lead) :].lstrip(" :\u2013\u2014-")
-                yield Block("heading", label.group("label").strip(), level=5, how="bold lead-in", dropped=reason)
-                if rest:
-                    yield Block("text", rest, dropped=reason)
+            split = _lead_in(lead, text)
+            if split:
+                yield from _headed(*split, how="bold lead-in", reason=reason)
                 return
         yield Block("text", text, style=style_of(tag), href=_only_link(tag), dropped=reason)
 
@@ -305,6 +304,21 @@ class _Walker:
             child for child in cell.children if isinstance(child, Tag) and child.name in ("p", "div", "ul", "ol", "dl")
         ]
         return len(blocks) >= 2 or self.size(cell).chars > 400
+
+
+def _lead_in(lead: str, text: str) -> tuple[str, str] | None:
+    """A bold lead-in that is a known heading ("Risks:" in "<b>Risks:</b> Infection ..."), split
+    from the text after it; None when the bold part is no such label."""
+    label = _LEAD_IN.match(lead)
+    if label and lead != text and text.startswith(lead) and is_alias(label.group("label")):
+        return label.group("label").strip(), text[len(lead) :].lstrip(" :\u2013\u2014-")
+    return None
+
+
+def _headed(heading: str, rest: str, *, how: str, reason: str) -> Iterator[Block]:
+    yield Block("heading", heading, level=5, how=how, dropped=reason)
+    if rest:
+        yield Block("text", rest, dropped=reason)
 
 
 def _only_link(tag: Tag) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from itertools import islice
+from urllib.parse import urlparse
 
 from bs4 import NavigableString, PageElement, Tag
 
@@ -131,13 +132,18 @@ _PANEL_TOKENS = frozenset(
 def disclosure_panels(tags: list[Tag]) -> set[int]:
     """Collapsed accordion and tab panels: hidden until opened, but text the page shows. They are
     the elements a control names (``aria-controls``, or ``data-target``/``data-bs-target`` of a
-    Bootstrap toggle), elements with role region or tabpanel, and hidden elements whose class
-    makes them a collapsible panel."""
+    Bootstrap toggle), the hidden element right after a control that names none (a question
+    ``<button aria-expanded>`` and its answer), elements with role region or tabpanel, and hidden
+    elements whose class makes them a collapsible panel."""
     controlled: set[str] = set()
     candidates: list[Tag] = []
+    following: set[int] = set()
     for tag in tags:
         if tag.get("aria-expanded") is not None:
             controlled.update(str(tag.get("aria-controls") or "").split())
+            panel = disclosed_by(tag)
+            if panel is not None:
+                following.add(id(panel))
         for attribute in ("data-target", "data-bs-target"):
             target = str(tag.get(attribute) or "")
             if target.startswith("#"):
@@ -147,9 +153,33 @@ def disclosure_panels(tags: list[Tag]) -> set[int]:
         id(tag)
         for tag in candidates
         if tag.get("role") in ("region", "tabpanel")
+        or id(tag) in following
         or (tag.get("id") and str(tag["id"]) in controlled)
         or class_tokens(tag) & _PANEL_TOKENS
     }
+
+
+def is_logo(heading: Tag) -> bool:
+    """A heading that is only a link to the site's home page (a site header's ``<h1><a href="/">``):
+    the site's name, not the page's title."""
+    links = [node for node in heading.descendants if isinstance(node, Tag) and node.name == "a"]
+    if len(links) != 1 or links[0].get_text(" ", strip=True) != heading.get_text(" ", strip=True):
+        return False
+    path = urlparse(str(links[0].get("href") or "")).path
+    return path.strip("/") in ("", "index.html", "index.htm", "index.php", "home")
+
+
+def disclosed_by(control: Tag) -> Tag | None:
+    """The hidden element a disclosure control without ``aria-controls`` opens: the next element
+    after it (or after the heading that holds it), when that element is hidden."""
+    if control.get("aria-controls"):
+        return None
+    trigger = control.parent if control.parent is not None and control.parent.name in _HEADINGS else control
+    panel = trigger.find_next_sibling()
+    return panel if isinstance(panel, Tag) and is_hidden(panel) else None
+
+
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 
 
 def measure(root: Tag) -> dict[int, Measure]:

@@ -344,3 +344,27 @@ def test_section_names_that_head_no_text_stay_text() -> None:
     html = "<html><body><h1>Knee Arthroscopy</h1><p>Overview</p><p>Risks</p><p>Recovery</p></body></html>"
     doc = parse_page(html, source="k.html")
     assert not doc.sections and doc.other["Details"] == "Overview\nRisks\nRecovery"
+
+
+def test_a_site_logo_h1_is_not_the_title() -> None:
+    html = """<html><head><title>Knee Arthroscopy | HealthSite</title></head><body>
+    <header><h1 class="logo"><a href="https://healthsite.example/">HealthSite</a></h1></header>
+    <div id="content"><h2>Knee Arthroscopy</h2><p>Knee arthroscopy is keyhole surgery on the knee joint.</p>
+    <h3>Risks</h3><p>Infection and bleeding are rare.</p></div></body></html>"""
+    report = parse_page_report(html, source="knee.html")
+    assert report.doc.title == "Knee Arthroscopy"
+    assert report.doc.sections == {
+        "summary": "Knee arthroscopy is keyhole surgery on the knee joint.",
+        "risks": "Infection and bleeding are rare.",
+    }
+    assert report.coverage.dropped == {"header landmark": 1}
+
+
+def test_a_question_button_opens_the_hidden_answer_after_it() -> None:
+    # A disclosure control that names no panel (no aria-controls) opens the hidden element after it.
+    html = """<html><body><h1>Knee Arthroscopy</h1><p>Knee arthroscopy is keyhole surgery on the knee joint.</p>
+    <div class="faq"><button aria-expanded="false">What are the risks?</button>
+    <div hidden><p>Infection and bleeding are rare.</p></div></div></body></html>"""
+    report = parse_page_report(html, source="knee.html")
+    assert report.doc.sections["risks"] == "Infection and bleeding are rare."
+    assert report.coverage.share == 1.0
