@@ -65,6 +65,9 @@ class PageBlocks:
     canonical: str = ""
     head_title: str = ""
     content_hash: str = ""
+    script_data: int = 0
+    """Characters of data in the page's JSON scripts (``__NEXT_DATA__``, JSON-LD): a page that
+    shows nothing but carries this much was saved before its scripts rendered it."""
 
 
 def read_blocks(markup: str, *, content_hash: str = "") -> PageBlocks:
@@ -76,9 +79,14 @@ def read_blocks(markup: str, *, content_hash: str = "") -> PageBlocks:
     head_title = _head_title(where)
     for node in [node for node in soup.descendants if isinstance(node, (Comment, Doctype))]:
         node.extract()
+    script_data = sum(
+        len(script.get_text())
+        for script in soup.find_all("script")
+        if isinstance(script, Tag) and "json" in str(script.get("type") or "").lower()
+    )
     root = soup  # the whole document: text a browser shows after </body> counts too (head is invisible)
     walker = _Walker(soup, root)
-    return PageBlocks(tuple(walker.run()), canonical, head_title, content_hash)
+    return PageBlocks(tuple(walker.run()), canonical, head_title, content_hash, script_data)
 
 
 PARSER = "html.parser"

@@ -131,10 +131,11 @@ def assemble(page: PageBlocks, *, source: str = "", boilerplate: Iterable[str] =
     other_text = {heading: "\n".join(texts) for heading, texts in other.items()}
     name_texts = [preamble, *section_text.values(), *other_text.values()]
 
+    unrendered = _unrendered(page)
     if not title and not section_text and not other_text:
-        raise PageSkipped("no title and no recognisable content", source)
+        raise PageSkipped("no title and no recognisable content", source, unrendered)
     if not section_text and not other_text and not names and not preamble:
-        raise PageSkipped("no recognisable content", source)
+        raise PageSkipped("no recognisable content", source, unrendered)
     if not title:
         title = names[0].split(".")[0].strip() if names else ""
     if not title:
@@ -171,6 +172,20 @@ def _heading_adds_words(heading: str, text: str, title: str) -> bool:
         return False
     known = {word.casefold()[:_STEM] for word in words(f"{title} {text}")} | _FUNCTION_WORDS | _ALIAS_WORDS
     return any(len(word) >= _STEM and word.casefold()[:_STEM] not in known for word in words(heading))
+
+
+UNRENDERED_DATA = 200
+"""Characters of script data above which a page that shows no text was saved unrendered."""
+
+
+def _unrendered(page: PageBlocks) -> str:
+    """Why a page shows nothing, when its text is data for scripts that never ran."""
+    if page.script_data < UNRENDERED_DATA:
+        return ""
+    return (
+        f"its text is script data, {page.script_data:,} characters, for a browser to render: "
+        "save the page once it has rendered, from a browser or a headless one"
+    )
 
 
 def _mark_phrase(block: Block) -> Block:

@@ -228,3 +228,17 @@ def test_a_markdown_scrape_keeps_its_marked_headings_and_title() -> None:
     assert doc.sections["summary"] == "Knee arthroscopy is keyhole surgery on the knee joint."
     assert doc.sections["risks"] == "Infection and bleeding are rare."
     assert doc.other["History of the method"] == "First done in 1912."
+
+
+def test_a_page_saved_before_its_scripts_rendered_it_is_skipped_saying_so() -> None:
+    from procsearch.ingest.errors import PageSkipped
+
+    data = '{"props": {"article": {"body": "' + "Knee arthroscopy is keyhole surgery on the knee joint. " * 8 + '"}}}'
+    html = (
+        "<html><head><title>Knee Arthroscopy | HealthSite</title></head><body><div id='__next'></div>"
+        f"<script id='__NEXT_DATA__' type='application/json'>{data}</script></body></html>"
+    )
+    with pytest.raises(PageSkipped) as skipped:
+        parse_page(html, source="knee.html")
+    assert skipped.value.reason == "no recognisable content"
+    assert "script data" in skipped.value.detail and "once it has rendered" in skipped.value.detail
