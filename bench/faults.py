@@ -25,6 +25,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from harness import environment_block
 from procsearch.corpus import bundled_corpus
 from procsearch.index.build import build_index
 from procsearch.index.errors import IndexDamagedError
@@ -184,6 +185,8 @@ def main() -> None:
     for t in bad:
         print(f"  FAILED: {t}")
     print(f"failures: {len(bad)}")
+    print()
+    print(environment_block())
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import resource
 import time
 from pathlib import Path
 
+from harness import environment_block
 from procsearch.index.schema import TEXT_FIELDS
 from procsearch.index.store import current_generation
 from procsearch.search.engine import SearchEngine
@@ -148,6 +149,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.budget:
         run_budget(args.index, args.limit)
+        print()
+        print(environment_block())
         return
     generation = str(current_generation(args.index))
     engine = SearchEngine(args.index)
@@ -179,6 +182,8 @@ def main() -> None:
         print(f"| {label} | {before} | {memory} | {after * 1000:.1f} ms | {answer} |")
     print()
     run_budget(args.index, args.limit)
+    print()
+    print(environment_block())
 
 
 if __name__ == "__main__":

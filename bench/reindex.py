@@ -25,11 +25,7 @@ the full rebuild is not timed.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import platform
 import re
-import shlex
 import shutil
 import statistics
 import sys
@@ -37,10 +33,10 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
+from harness import environment, environment_lines
 from procsearch.corpus import bundled_corpus
 from procsearch.index.build import ICD10PCS, PAGES, build_index
 from procsearch.index.errors import IndexStoreError
@@ -147,25 +143,6 @@ def expect(report: ReindexReport, *, updated: int, what: str) -> None:
         raise RuntimeError(f"{what}: expected {updated} updated page(s), got {report.to_dict()}")
 
 
-def environment(argv: Sequence[str]) -> list[str]:
-    """The command line, Python version, CPU model, core count and date, as Markdown list items."""
-    cpu = "unknown"
-    with contextlib.suppress(OSError):
-        cpu = next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            cpu,
-        )
-    return [
-        f"- command: `{shlex.join([sys.executable, *argv])}`",
-        f"- Python {platform.python_version()}; CPU {cpu}, {os.cpu_count()} cores; {platform.platform()}; "
-        f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}",
-    ]
-
-
 def markdown(
     timings: Sequence[Timing], rebuild: float | None, documents: int, pages: int, repeat: int, argv: Sequence[str]
 ) -> str:
@@ -190,7 +167,7 @@ def markdown(
     lines += [
         "",
         f"- {repeat} run(s) of each re-index operation; the corpus is a temporary copy of the bundled corpus",
-        *environment(argv),
+        *environment_lines(environment(argv)),
     ]
     return "\n".join(lines)
 

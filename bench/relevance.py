@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import environment_block, percentile
 from procsearch.corpus import bundled_corpus
 from procsearch.index.build import build_index
 from procsearch.index.schema import TEXT_FIELDS
@@ -79,6 +80,8 @@ def main() -> None:
                     f"got {', '.join(miss.returned[:3]) or 'nothing'}"
                 )
             latency(engine, [q.query for q in queries], args.repeat)
+    print()
+    print(environment_block())
 
 
 def latency(engine: SearchEngine, queries: list[str], repeat: int) -> None:
@@ -96,10 +99,9 @@ def latency(engine: SearchEngine, queries: list[str], repeat: int) -> None:
     print("|---|---|---|---|")
     for label, values in timings.items():
         values.sort()
-        p95 = values[int(0.95 * (len(values) - 1))]
         print(
-            f"| {label} vocabulary and correction | {statistics.median(values) * 1000:.2f} | {p95 * 1000:.2f} | "
-            f"{statistics.mean(values) * 1000:.2f} |"
+            f"| {label} vocabulary and correction | {percentile(values, 0.50) * 1000:.2f} | "
+            f"{percentile(values, 0.95) * 1000:.2f} | {statistics.mean(values) * 1000:.2f} |"
         )
     ratio = statistics.mean(timings["with"]) / statistics.mean(timings["without"])
     print(f"\nCost of vocabulary and correction: {ratio:.2f}x the mean time without them (budget: 2x).")

@@ -28,8 +28,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
-import platform
 import signal
 import socket
 import subprocess
@@ -43,9 +41,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from harness import environment, environment_lines, percentile
+from harness.queries import query_mix, read_query_files
+
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-from scale import percentile, query_mix, read_query_files  # noqa: E402  (the shared harness)
 
 PROCSEARCH = Path(sys.executable).parent / "procsearch"
 DEFAULT_OUT = HERE / "results"
@@ -289,7 +288,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         finally:
             server.stop()
     return {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "environment": environment(sys.argv),
         "index": str(index),
         "mix": f"{len(requests)} requests from {args.queries} queries",
         "runs": runs,
@@ -313,6 +312,8 @@ def markdown(result: dict[str, object]) -> Iterator[str]:
             f"{run_['share_of_allowed']:.0%} | {three('search')} | {three('suggest')} | {kinds['code']['p95_ms']} | "
             f"{kinds['page']['p95_ms']} | {kinds['all']['errors']} | {memory} |"
         )
+    yield ""
+    yield from environment_lines(result["environment"])  # type: ignore[arg-type]
 
 
 def main(argv: Sequence[str] | None = None) -> None:

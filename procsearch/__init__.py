@@ -11,14 +11,20 @@ The library mirrors the CLI one to one::
     parsed = parse_page_report(html, source="page.html")                       # procsearch parse
     stats = engine.stats()                                                     # procsearch stats
 
-Names are imported lazily, so ``import procsearch`` stays fast.
+Names are imported lazily, so ``import procsearch`` stays fast. Imported from a clone of the
+repository, the subpackages are found in its top-level folders (``ingest/``, ``search/``, ...)
+whatever was installed: see :mod:`procsearch.sourcetree`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .lazy import lazy_attributes
+from .sourcetree import enable_source_tree_imports
+
+enable_source_tree_imports(Path(__file__).resolve().parent)
 
 __all__ = [
     "SECTIONS",
