@@ -24,7 +24,7 @@ from ..ingest.pages import DEFAULT_MAX_BYTES, PageBatch, load_pages
 from ..ingest.processes import die_with_parent
 from ..ingest.record import ProcedureDoc
 from .documents import GENERATED_SOURCES, ICD10PCS, PAGES, SOURCES, to_fields
-from .errors import IndexDamagedError, IndexStoreError
+from .errors import IndexDamagedError, IndexMissingError, IndexStoreError
 from .pagetable import write_page_table
 from .publishing import FULL_DISK, check_deletions, recorded_sources, reporting_full_disk, serving_codes
 from .schema import build_schema
@@ -414,24 +414,40 @@ def _skipped(skip: PageSkipped) -> SkippedPage:
     return SkippedPage(skip.source, skip.reason, skip.detail)
 
 
+MISSING = "missing"
+OUTDATED = "outdated"
+"""Why :func:`ensure_index` builds: there is no index yet, or the one there cannot be served (built
+by another version of procsearch, or unreadable)."""
+
+
 def ensure_index(
     index_path: Path,
     corpus_dir: Path,
     *,
     progress: ProgressCallback | None = None,
+    building: Callable[[str], None] | None = None,
 ) -> IndexReport | None:
     """Build ``index_path`` from ``corpus_dir`` if it is missing, or was built by another version.
 
     Used for the default index over the bundled corpus, so a first search just works. Returns
     the build report, or None when the index was already usable (or another process, which this
-    one waited for, has just built it).
+    one waited for, has just built it). ``building(reason)`` is called just before a build
+    starts, with :data:`MISSING` or :data:`OUTDATED`.
     """
-    from .store import index_is_current
+    from .store import current_generation, index_is_current
 
     if index_is_current(index_path):
         return None
     with writer_lock(index_path, timeout=60.0):
         if index_is_current(index_path):
             return None
+        if building is not None:
+            try:
+                current_generation(index_path)
+                building(OUTDATED)
+            except IndexMissingError:
+                building(MISSING)
+            except IndexStoreError:
+                building(OUTDATED)
         # A cache of ``corpus_dir``: whatever it held goes, so no limit on what the rebuild removes.
         return build_index(corpus_dir, index_path, progress=progress, lock_timeout=60.0, max_delete=sys.maxsize)

@@ -27,6 +27,7 @@ from ..ingest.sections import section_label
 from .budget import Deadline, check_cost, timed
 from .codeset import code_docs
 from .errors import NotFoundError, QueryError, SearchError
+from .limits import MAX_LIMIT
 from .query import (
     FieldParser,
     ParsedQuery,
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
     from .evaluate import EvalQuery, EvalReport
 
 T = TypeVar("T")
-MAX_LIMIT = 1000
 MAX_MEANINGS = 4
 """At most this many meanings of one expanded term are searched (each costs a sub-query)."""
 COUNT_CAP = 1000
