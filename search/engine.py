@@ -16,6 +16,7 @@ from whoosh.collectors import FilterCollector, TermsCollector, TimeLimit, TopCol
 from whoosh.query import And, Not, Or, Query, Term
 from whoosh.searching import Searcher
 
+from ..errors import SEARCH, Remedy
 from ..index.damage import as_damage
 from ..index.documents import from_fields
 from ..index.errors import IndexStoreError
@@ -561,7 +562,7 @@ class SearchEngine:
         stored = searcher.document(code=normalize_code(code)) or searcher.document(code=code.strip())
         if stored is None:
             raise NotFoundError(
-                f"No document with code {code!r} in the index. Search for it with: procsearch search {code!r}"
+                f"No document with code {code!r} in the index.", remedies=[Remedy(SEARCH, self.index_path, query=code)]
             )
         return from_fields(stored)
 

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from .context import Context, echo_json, ensure_default_index, pass_context, printable, progress_bar
-from .errors import EXIT_ERROR, EXIT_INDEX, EXIT_SKIPPED, CliError, library_errors, write_errors
+from .errors import EXIT_ERROR, EXIT_INDEX, EXIT_SKIPPED, CliError, library_errors, remedy_advice
 from .options import json_option, lock_timeout_option, source_option, write_options
 from .render import print_generations, print_index_report, print_reindex_report, print_verify_report
 
@@ -37,7 +37,7 @@ def _write(
 
     folder = corpus_dir or bundled_corpus()
     update, finish = progress_bar()
-    with write_errors():
+    with library_errors():
         try:
             limit = {} if max_bytes is None else {"max_bytes": max_bytes}
             report = write(folder, ctx.index_path, progress=update, **limit, **options)
@@ -137,10 +137,12 @@ def verify_command(ctx: Context, corpus_dir: Path | None, as_json: bool) -> None
             report = verify_index(ctx.index_path, corpus_dir, progress=update)
         finally:
             finish()
+    advice = remedy_advice(report.remedies)
+    fix = advice[:1].lower() + advice[1:]
     if as_json:
-        echo_json(report.to_dict())
+        echo_json({**report.to_dict(), "fix": fix})
     else:
-        print_verify_report(report, ctx.index_path, report.fix)
+        print_verify_report(report, ctx.index_path, fix)
     if report.damaged:
         sys.exit(EXIT_INDEX)
     if report.drifted:
@@ -174,7 +176,7 @@ def rollback_command(ctx: Context, target: str | None, lock_timeout: float) -> N
     from ..index.verify import rollback_index
 
     update, finish = progress_bar()
-    with write_errors():
+    with library_errors():
         try:
             name = rollback_index(ctx.index_path, to=target, lock_timeout=lock_timeout, progress=update)
         finally:
