@@ -61,3 +61,16 @@ def test_build_index_takes_str_paths_as_search_engine_does(tmp_path: Path, fixtu
     assert report.indexed == 1
     with SearchEngine(str(tmp_path / "ix")) as engine:
         assert engine.search("stimulator").codes == ["63685"]
+
+
+def test_every_exported_name_resolves_and_the_library_mirrors_the_write_commands() -> None:
+    for name in procsearch.__all__:
+        assert getattr(procsearch, name) is not None, name
+    assert {"build_index", "reindex", "verify_index", "rollback_index", "ProcsearchError"} <= set(procsearch.__all__)
+
+
+def test_python_dash_m_runs_the_cli_package() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "procsearch.cli", "--version"], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0 and done.stdout.startswith("procsearch, version"), done.stderr
