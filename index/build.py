@@ -11,20 +11,21 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.writing import IndexingError, SegmentWriter
 
+from ..errors import UsageError
 from ..ingest.coverage import PageCoverage, page_coverage
 from ..ingest.errors import PageSkipped, StrictModeError
 from ..ingest.pages import DEFAULT_MAX_BYTES, PageBatch, load_pages
 from ..ingest.processes import die_with_parent
 from ..ingest.record import ProcedureDoc
 from .documents import GENERATED_SOURCES, ICD10PCS, PAGES, SOURCES, to_fields
-from .errors import IndexDamagedError, IndexStoreError
+from .errors import BuildWorkerError, IndexDamagedError, IndexMissingError, IndexStoreError
 from .pagetable import write_page_table
 from .publishing import FULL_DISK, check_deletions, recorded_sources, reporting_full_disk, serving_codes
 from .schema import build_schema
@@ -44,6 +45,8 @@ from .store import (
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(phase, done, total)``; phases are "reading pages", "reading icd10pcs", "indexing"
 and, for a re-index, "hashing pages"."""
+
+NOT_PUBLISHED = "nothing was published: the index is unchanged"
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,6 @@ class IndexReport:
     skipped: tuple[SkippedPage, ...]
     seconds: float
     removed_leftovers: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
     pages: tuple[PageCoverage, ...] = ()
     """How much of each page reached its record (see :class:`PageCoverage`)."""
 
@@ -90,6 +92,7 @@ class IndexReport:
             "skipped": [skip.to_dict() for skip in self.skipped],
             "skipped_by_reason": self.skipped_by_reason(),
             "seconds": round(self.seconds, 3),
+            "removed_leftovers": self.removed_leftovers,
             "pages": [page.to_dict() for page in self.pages],
             "low_coverage": [page.source for page in self.low_coverage],
         }
@@ -119,7 +122,7 @@ def collect_docs(
     batch = PageBatch()
     if PAGES in sources:
         if corpus_dir is None:
-            raise ValueError("the pages source needs a corpus folder")
+            raise UsageError("the pages source needs a corpus folder")
         batch = load_pages(
             corpus_dir,
             max_bytes=max_bytes,
@@ -169,7 +172,7 @@ def build_index(
     if sources is not None:
         unknown = set(sources) - set(SOURCES)
         if unknown:
-            raise ValueError(f"unknown source {sorted(unknown)[0]!r}; choose from {', '.join(SOURCES)}")
+            raise UsageError(f"unknown source {sorted(unknown)[0]!r}; choose from {', '.join(SOURCES)}")
     started = time.perf_counter()
     with writer_lock(index_path, lock_timeout):
         held = recorded_sources(index_path) or ()
@@ -178,7 +181,7 @@ def build_index(
         docs, skipped, counts, batch = collect_docs(corpus_dir, sources, max_bytes=max_bytes, progress=progress)
         if strict and skipped:
             listed = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5])
-            raise StrictModeError(f"{len(skipped)} page(s) skipped, index left unchanged (--strict): {listed}")
+            raise StrictModeError(f"{len(skipped)} page(s) skipped, index left unchanged (strict mode): {listed}")
         serving, codes = serving_codes(index_path)
         deleting = len(codes - {doc.code for doc in docs}) if codes is not None else max(0, serving - len(docs))
         check_deletions(
@@ -372,15 +375,17 @@ def _write_parallel(ix: Any, docs: list[ProcedureDoc], workers: int, progress: P
                 if progress:
                     progress("indexing", min(counter.value, len(docs)), len(docs))
                 if any(p.exitcode not in (None, 0) for p in started):
-                    raise IndexDamagedError("an index worker process died") from None
+                    raise BuildWorkerError(f"an index worker process died; {NOT_PUBLISHED}") from None
                 if not waiting and all(p.exitcode is not None for p in started):
-                    raise IndexDamagedError("an index worker ended without sending its segment") from None
+                    raise BuildWorkerError(
+                        f"an index worker ended without sending its segment; {NOT_PUBLISHED}"
+                    ) from None
                 continue
             if error:
                 message, code = error
                 if code in FULL_DISK:
                     raise OSError(code, f"an index worker failed: {message}")
-                raise IndexDamagedError(f"an index worker failed: {message}")
+                raise BuildWorkerError(f"an index worker failed: {message}; {NOT_PUBLISHED}")
             segments.append((start, segment))
         for process in started:
             process.join()
@@ -414,24 +419,40 @@ def _skipped(skip: PageSkipped) -> SkippedPage:
     return SkippedPage(skip.source, skip.reason, skip.detail)
 
 
+MISSING = "missing"
+OUTDATED = "outdated"
+"""Why :func:`ensure_index` builds: there is no index yet, or the one there cannot be served (built
+by another version of procsearch, or unreadable)."""
+
+
 def ensure_index(
     index_path: Path,
     corpus_dir: Path,
     *,
     progress: ProgressCallback | None = None,
+    building: Callable[[str], None] | None = None,
 ) -> IndexReport | None:
     """Build ``index_path`` from ``corpus_dir`` if it is missing, or was built by another version.
 
     Used for the default index over the bundled corpus, so a first search just works. Returns
     the build report, or None when the index was already usable (or another process, which this
-    one waited for, has just built it).
+    one waited for, has just built it). ``building(reason)`` is called just before a build
+    starts, with :data:`MISSING` or :data:`OUTDATED`.
     """
-    from .store import index_is_current
+    from .store import current_generation, index_is_current
 
     if index_is_current(index_path):
         return None
     with writer_lock(index_path, timeout=60.0):
         if index_is_current(index_path):
             return None
+        if building is not None:
+            try:
+                current_generation(index_path)
+                building(OUTDATED)
+            except IndexMissingError:
+                building(MISSING)
+            except IndexStoreError:
+                building(OUTDATED)
         # A cache of ``corpus_dir``: whatever it held goes, so no limit on what the rebuild removes.
         return build_index(corpus_dir, index_path, progress=progress, lock_timeout=60.0, max_delete=sys.maxsize)

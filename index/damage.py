@@ -41,7 +41,7 @@ def as_damage(exc: BaseException, index_path: Path, generation: Path | None) -> 
         try:
             problems = check_generation_files(generation, index_path, full=True)
         except IndexStoreError as error:
-            problems = [str(error)]
+            problems = [error.message]
         except OSError as error:
             problems = [f"cannot read its files ({error})"]
     if not problems and not isinstance(exc, DAMAGE_ERRORS):

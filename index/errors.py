@@ -1,10 +1,13 @@
-"""Errors about the index on disk. Each message names the command that fixes the problem."""
+"""Errors about the index on disk. Each says what is wrong and carries its remedy as data
+(``procsearch.errors.Remedy``: rebuild, roll back, reindex, retry later); the CLI names the command."""
 
 from __future__ import annotations
 
+from ..errors import ProcsearchError
 
-class IndexStoreError(Exception):
-    """Base class for index errors."""
+
+class IndexStoreError(ProcsearchError):
+    """Base class for errors about the index itself (it is missing, unreadable, unsafe or busy)."""
 
 
 class IndexMissingError(IndexStoreError):
@@ -28,7 +31,7 @@ class IndexUnsafeError(IndexStoreError):
     writable by others: someone else could change what it holds, so it is never read."""
 
 
-class DeletionLimitError(Exception):
+class DeletionLimitError(ProcsearchError):
     """A new generation would remove more of the serving index's documents than allowed.
 
     Raised before anything is published, so the serving generation stays as it was. Not an
@@ -57,11 +60,12 @@ class DeletionLimitError(Exception):
         super().__init__(
             f"Refusing to publish: the new index would remove {what} of the {serving:,} documents "
             f"{index_path} serves ({remaining:,} would remain; at most {limit:,} may be removed{unbuilt_note}). "
-            f"The index is unchanged."
+            f"The index is unchanged.",
+            index_path=str(index_path),
         )
 
 
-class DiskFullError(Exception):
+class DiskFullError(ProcsearchError):
     """The disk holding the index filled up while a new generation was written.
 
     The unfinished generation is removed and the serving one is untouched. ``needed`` is a rough
@@ -74,7 +78,8 @@ class DiskFullError(Exception):
         self.needed = needed
         super().__init__(
             f"The disk holding {index_path} is full ({format_bytes(free)} free); this run needs about "
-            f"{format_bytes(needed)}. Nothing was published: the index is unchanged."
+            f"{format_bytes(needed)}. Nothing was published: the index is unchanged.",
+            index_path=str(index_path),
         )
 
 
@@ -86,6 +91,21 @@ def format_bytes(count: int) -> str:
     return f"{count} bytes"
 
 
-class RollbackError(Exception):
+class RollbackError(ProcsearchError):
     """There is no generation to roll back to, or the one asked for cannot be served (the index
     itself is fine: damage is an IndexDamagedError)."""
+
+
+class BuildWorkerError(ProcsearchError):
+    """A worker process of a parallel build died or failed. Nothing was published: the served
+    index is intact (so not an IndexStoreError); running the build again is the remedy."""
+
+
+UNUSABLE_INDEX_ERRORS: tuple[type[IndexStoreError], ...] = (
+    IndexMissingError,
+    IndexVersionError,
+    IndexDamagedError,
+    IndexUnsafeError,
+)
+"""The errors that mean the index cannot be served as it is (missing, from another version,
+damaged or unsafe): exit 5 in the CLI, 503 from the server. A locked index is only busy."""

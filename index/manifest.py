@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import REBUILD, Remedy
 from .errors import IndexDamagedError, IndexVersionError
 
 MANIFEST = "MANIFEST.json"
@@ -95,8 +96,8 @@ def read_manifest(generation: Path, index_path: Path) -> tuple[dict[str, FileRec
         data = path.read_bytes()
     except FileNotFoundError:
         raise IndexVersionError(
-            f"{generation} has no {MANIFEST}: it was built by an older procsearch, before index files "
-            f"had checksums. Rebuild with: procsearch --index {index_path} index --rebuild"
+            f"{generation} has no {MANIFEST}: it was built by an older procsearch, before index files had checksums.",
+            remedies=[Remedy(REBUILD, index_path)],
         ) from None
     except OSError as exc:
         raise IndexDamagedError(f"{path}: cannot read ({exc.strerror})") from exc
@@ -104,8 +105,8 @@ def read_manifest(generation: Path, index_path: Path) -> tuple[dict[str, FileRec
         parsed = json.loads(data.decode("utf-8"))
         if not isinstance(parsed, dict) or "format" not in parsed:
             raise IndexVersionError(
-                f"{path} records no checksums: it was built by an older procsearch. "
-                f"Rebuild with: procsearch --index {index_path} index --rebuild"
+                f"{path} records no checksums: it was built by an older procsearch.",
+                remedies=[Remedy(REBUILD, index_path)],
             )
         records = {
             str(name): FileRecord(int(entry["size"]), str(entry["sha256"])) for name, entry in parsed["files"].items()

@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..errors import BUILD, REBUILD, RETRY, ROLLBACK, Remedy
 from .analysis import ANALYZER_SETTINGS
 from .errors import (
     IndexDamagedError,
@@ -114,12 +115,12 @@ def new_meta(document_count: int, sources: dict[str, int], releases: dict[str, s
     )
 
 
-def rebuild_hint(index_path: Path) -> str:
-    return f"procsearch --index {index_path} index --rebuild"
+def rebuild(index_path: Path) -> Remedy:
+    return Remedy(REBUILD, index_path)
 
 
-def rollback_command(index_path: Path) -> str:
-    return f"procsearch --index {index_path} rollback"
+def rollback(index_path: Path) -> Remedy:
+    return Remedy(ROLLBACK, index_path)
 
 
 # --- who may have written the files ------------------------------------------------------------
@@ -176,8 +177,8 @@ def check_generation_safe(generation: Path) -> None:
                 continue
             if not stat.S_ISREG(entry_info.st_mode):
                 raise IndexUnsafeError(
-                    f"Refusing to open {generation}: {entry.name} is not a regular file (a symbolic link?). "
-                    f"Rebuild with: {rebuild_hint(generation.parent)}"
+                    f"Refusing to open {generation}: {entry.name} is not a regular file (a symbolic link?).",
+                    remedies=[rebuild(generation.parent)],
                 )
             refusal = _refusal(Path(entry.path), entry_info, "file")
     if refusal:
@@ -197,19 +198,14 @@ def current_generation(index_path: Path) -> Path:
     except FileNotFoundError:
         if published_generations(index_path):
             raise IndexDamagedError(
-                f"{pointer} is missing, though the index holds published generations. "
-                f"Serve the newest good one with: {rollback_command(index_path)}; "
-                f"or rebuild with: {rebuild_hint(index_path)}"
+                f"{pointer} is missing, though the index holds published generations.",
+                remedies=[rollback(index_path), rebuild(index_path)],
             ) from None
-        raise IndexMissingError(
-            f"No index at {index_path}. Build it with: procsearch --index {index_path} index [CORPUS_DIR]"
-        ) from None
+        raise IndexMissingError(f"No index at {index_path}.", remedies=[Remedy(BUILD, index_path)]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise IndexDamagedError(f"{pointer}: cannot read ({exc}). Fix: {fix_hint(index_path, None)}") from exc
+        raise damaged(index_path, None, f"{pointer}: cannot read ({exc}).") from exc
     if not name.startswith(GEN_PREFIX) or "/" in name or not (index_path / name).is_dir():
-        raise IndexDamagedError(
-            f"{pointer} names a missing generation {name[:80]!r}. Fix: {fix_hint(index_path, None)}"
-        )
+        raise damaged(index_path, None, f"{pointer} names a missing generation {name[:80]!r}.")
     return index_path / name
 
 
@@ -232,27 +228,30 @@ def read_meta(generation: Path, index_path: Path) -> IndexMeta:
         meta = IndexMeta(**data)
     except FileNotFoundError:
         raise IndexVersionError(
-            f"{generation} has no {META}: it was not built by this version of procsearch. "
-            f"Rebuild with: {rebuild_hint(index_path)}"
+            f"{generation} has no {META}: it was not built by this version of procsearch.",
+            remedies=[rebuild(index_path)],
         ) from None
     except (ValueError, TypeError) as exc:
-        raise IndexDamagedError(
-            f"{generation / META} is damaged ({exc}). Fix: {fix_hint(index_path, generation)}"
-        ) from exc
+        raise damaged(index_path, generation, f"{generation / META} is damaged ({exc}).") from exc
     if meta.schema_version != SCHEMA_VERSION or meta.analyzer != ANALYZER_SETTINGS:
         raise IndexVersionError(
             f"The index at {index_path} was built by procsearch {meta.package_version} "
             f"(schema {meta.schema_version}); this is procsearch {package_version()} "
-            f"(schema {SCHEMA_VERSION}). Rebuild with: {rebuild_hint(index_path)}"
+            f"(schema {SCHEMA_VERSION}).",
+            remedies=[rebuild(index_path)],
         )
     return meta
 
 
 def damaged_error(index_path: Path, generation: Path | None, problem: str) -> IndexDamagedError:
-    """The damage error: what is wrong, and the command that repairs it."""
-    return IndexDamagedError(
-        f"The index at {index_path} is damaged ({problem}). Fix: {fix_hint(index_path, generation)}"
-    )
+    """The damage error: what is wrong, and what repairs it."""
+    return damaged(index_path, generation, f"The index at {index_path} is damaged ({problem}).")
+
+
+def damaged(index_path: Path, generation: Path | None, message: str) -> IndexDamagedError:
+    """An IndexDamagedError saying ``message``, with the remedies of :func:`repairs`."""
+    remedies, why = repairs(index_path, generation)
+    return IndexDamagedError(f"{message.removesuffix('.')}; {why}" if why else message, remedies=remedies)
 
 
 @dataclass(frozen=True)
@@ -292,7 +291,7 @@ def check_generation_files(generation: Path, index_path: Path, *, full: bool, pr
     try:
         records, digest = read_manifest(generation, index_path)
     except IndexDamagedError as exc:
-        return [str(exc)]
+        return [exc.message]
     recorded = read_published(index_path).get(generation.name)
     if recorded is not None and recorded != digest:
         return [f"{MANIFEST} changed since the generation was published"]
@@ -453,24 +452,18 @@ def rollback_target(index_path: Path, current: Path | None, *, progress: Any = N
     return None
 
 
-def fix_hint(index_path: Path, current: Path | None) -> str:
-    """The command that repairs a damaged index: a rollback when an earlier generation reads
-    cleanly, else a rebuild (and why)."""
+def repairs(index_path: Path, current: Path | None) -> tuple[tuple[Remedy, ...], str]:
+    """What repairs a damaged index: a rollback when an earlier generation reads cleanly, else a
+    rebuild; and, when earlier generations exist but cannot help, a sentence saying why."""
     try:
         target = rollback_target(index_path, current)
     except (IndexStoreError, OSError):
         target = None
     if target is not None:
-        return (
-            f"roll back to the previous generation with: {rollback_command(index_path)}; "
-            f"or rebuild with: {rebuild_hint(index_path)}"
-        )
+        return (rollback(index_path), rebuild(index_path)), ""
     if any(g != current for g in generations(index_path)):
-        return (
-            f"no earlier generation reads cleanly either (they share the damaged files), so "
-            f"rebuild with: {rebuild_hint(index_path)}"
-        )
-    return f"rebuild with: {rebuild_hint(index_path)}"
+        return (rebuild(index_path),), "no earlier generation reads cleanly either (they share the damaged files)."
+    return (rebuild(index_path),), ""
 
 
 def clean_leftovers(index_path: Path, *, keep: int = KEEP_GENERATIONS) -> list[Path]:
@@ -579,7 +572,8 @@ def writer_lock(index_path: Path, timeout: float = 0.0) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     raise IndexLockedError(
                         f"Another procsearch process is writing the index at {index_path}; "
-                        f"gave up after {timeout:g} s. Try again later or raise --lock-timeout."
+                        f"gave up after {timeout:g} s.",
+                        remedies=[Remedy(RETRY, index_path)],
                     ) from None
                 time.sleep(0.1)
         with _held_lock:

@@ -18,6 +18,7 @@ from typing import Any
 
 from whoosh.writing import MERGE_SMALL
 
+from ..errors import REBUILD, ROLLBACK, Remedy
 from ..ingest.blocks import PageBlocks
 from ..ingest.coverage import PageCoverage, ParseReport, page_coverage
 from ..ingest.errors import PageSkipped, StrictModeError
@@ -39,7 +40,7 @@ from .build import (
     cancel_writer,
     text_bytes,
 )
-from .documents import GENERATED_SOURCES, PAGES, to_fields
+from .documents import GENERATED_SOURCES, PAGES, SOURCES, to_fields
 from .errors import IndexDamagedError, IndexMissingError, IndexVersionError
 from .manifest import linked_records, read_manifest
 from .pagetable import read_page_table, write_page_table
@@ -237,9 +238,9 @@ def reindex(
     except (IndexMissingError, IndexVersionError) as exc:  # nothing to update, or an older schema: build anew
         if isinstance(exc, IndexVersionError) and recorded_sources(index_path) is None:
             raise IndexDamagedError(
-                f"{exc} Its metadata and files cannot be read, so it is unknown which sources it held; "
-                f"rebuild every one of them, for example: procsearch --index {index_path} index --rebuild "
-                f"--source pages --source icd10pcs {corpus_dir}"
+                f"{exc.message} Its metadata and files cannot be read, so it is unknown which sources it held; "
+                f"rebuild every one of them.",
+                remedies=[Remedy(REBUILD, index_path, corpus_dir, SOURCES)],
             ) from exc
         report = build_index(
             corpus_dir,
@@ -280,9 +281,8 @@ def reindex(
             indexed = indexed_pages(generation)
         except Exception as exc:
             raise IndexDamagedError(
-                f"The index at {index_path} cannot be read ({type(exc).__name__}: {exc}). "
-                f"Roll back with: procsearch --index {index_path} rollback; or rebuild with: "
-                f"procsearch --index {index_path} index --rebuild"
+                f"The index at {index_path} cannot be read ({type(exc).__name__}: {exc}).",
+                remedies=[Remedy(ROLLBACK, index_path), Remedy(REBUILD, index_path)],
             ) from exc
         table = read_page_table(generation) or ({}, frozenset())
         scan = scan_pages(corpus_dir)
@@ -301,7 +301,7 @@ def reindex(
         skipped[:0] = [SkippedPage(skip.source, skip.reason, skip.detail) for skip in scan.skipped]
         if strict and skipped:
             listed = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5])
-            raise StrictModeError(f"{len(skipped)} page(s) skipped, index left unchanged (--strict): {listed}")
+            raise StrictModeError(f"{len(skipped)} page(s) skipped, index left unchanged (strict mode): {listed}")
         removed_sources = set(plan.update) | set(plan.delete) | {d.source for d in docs}
         removed_sources |= {s.source for s in skipped if s.source in indexed}
         new_sources = {d.source for d in docs}

@@ -7,19 +7,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import LIST_GENERATIONS, REINDEX, ROLLBACK, Remedy, describe_remedies
 from .documents import from_fields
 from .errors import IndexDamagedError, IndexStoreError, RollbackError
 from .store import (
     META,
     check_generation_files,
     current_generation,
-    fix_hint,
     generations,
     is_rolled_back,
     open_whoosh,
     point_current,
     published_generations,
     read_meta,
+    rebuild,
+    repairs,
     rollback_target,
     rolled_back_marker,
     writer_lock,
@@ -38,7 +40,8 @@ class VerifyReport:
     missing: tuple[str, ...] = ()
     extra: tuple[str, ...] = ()
     stale: tuple[str, ...] = ()
-    fix: str = ""
+    remedies: tuple[Remedy, ...] = ()
+    """What fixes the damage or the drift, first the one to try first."""
     checked_corpus: bool = field(default=False)
 
     @property
@@ -49,6 +52,11 @@ class VerifyReport:
     def drifted(self) -> bool:
         return bool(self.missing or self.extra or self.stale)
 
+    @property
+    def fix(self) -> str:
+        """The remedies in plain words ("" when the index is sound and matches the folder)."""
+        return describe_remedies(self.remedies)
+
     def to_dict(self) -> dict[str, object]:
         return {
             "index": str(self.index_path),
@@ -58,6 +66,7 @@ class VerifyReport:
             "damaged": self.damaged,
             "damage": list(self.damage),
             "fix": self.fix,
+            "remedies": [remedy.to_dict() for remedy in self.remedies],
             "drifted": self.drifted,
             "missing": list(self.missing),
             "extra": list(self.extra),
@@ -83,7 +92,7 @@ def check_generation(
     try:
         meta = read_meta(generation, index_path)
     except IndexStoreError as exc:
-        return 0, 0, [str(exc)]
+        return 0, 0, [exc.message]
     damage: list[str] = []
     documents = terms = 0
     try:
@@ -126,10 +135,9 @@ def verify_index(
     """Check the current generation; with ``corpus_dir``, also list missing, extra and stale pages."""
     generation = current_generation(index_path)
     documents, terms, damage = check_generation(generation, index_path, progress=progress)
-    fix = ""
     if damage:
-        fix = fix_hint(index_path, generation)
-        return VerifyReport(index_path, generation.name, documents, terms, tuple(damage), fix=fix)
+        remedies, _ = repairs(index_path, generation)
+        return VerifyReport(index_path, generation.name, documents, terms, tuple(damage), remedies=remedies)
     if corpus_dir is None:
         return VerifyReport(index_path, generation.name, documents, terms)
     from .update import file_hashes, indexed_pages
@@ -140,9 +148,8 @@ def verify_index(
     missing = tuple(sorted(s for s in files if s not in indexed and _would_index(files[s][0], s, codes)))
     extra = tuple(sorted(s for s in indexed if s not in files))
     stale = tuple(sorted(s for s in files if s in indexed and indexed[s][1] != files[s][1]))
-    if missing or extra or stale:
-        fix = f"procsearch --index {index_path} reindex {corpus_dir}"
-    return VerifyReport(index_path, generation.name, documents, terms, (), missing, extra, stale, fix, True)
+    remedies = (Remedy(REINDEX, index_path, corpus_dir),) if missing or extra or stale else ()
+    return VerifyReport(index_path, generation.name, documents, terms, (), missing, extra, stale, remedies, True)
 
 
 LATEST = "latest"
@@ -192,27 +199,23 @@ def _previous_generation(
     files are all as published."""
     earlier = [g for g in reversed(existing) if current is None or g.name < current.name]
     if not earlier and current is None:
-        raise IndexDamagedError(
-            f"{index_path} has no generation to serve. Rebuild with: procsearch --index {index_path} index --rebuild"
-        )
+        raise IndexDamagedError(f"{index_path} has no generation to serve.", remedies=[rebuild(index_path)])
     if not earlier:
         assert current is not None
         later = [g.name for g in existing if is_rolled_back(g)]
         if later:
             raise RollbackError(
-                f"Nothing older to roll back to: {current.name} is the oldest generation of {index_path}. "
-                f"To serve a newer one again: procsearch --index {index_path} rollback --to {later[0]}"
+                f"Nothing older to roll back to: {current.name} is the oldest generation of {index_path}.",
+                remedies=[Remedy(ROLLBACK, index_path, generation=later[0])],
             )
         raise RollbackError(
             f"Nothing to roll back to: {index_path} has one generation, {current.name}, which it serves. "
-            f"Each index or reindex that changes the index keeps the generation it replaces."
+            f"Each index or reindex that changes the index keeps the generation it replaces.",
+            index_path=index_path,
         )
     target = rollback_target(index_path, current, progress=progress)
     if target is None:
-        raise IndexDamagedError(
-            f"No earlier generation of {index_path} reads cleanly. "
-            f"Rebuild with: procsearch --index {index_path} index --rebuild"
-        )
+        raise IndexDamagedError(f"No earlier generation of {index_path} reads cleanly.", remedies=[rebuild(index_path)])
     return target
 
 
@@ -221,18 +224,19 @@ def _named_generation(index_path: Path, name: str, current: Path | None, existin
     if name == LATEST:
         published = published_generations(index_path)
         if not published:
-            raise RollbackError(f"{index_path} has no published generation to serve.")
+            raise RollbackError(f"{index_path} has no published generation to serve.", index_path=index_path)
         return published[-1]
     found = next((g for g in existing if g.name == name), None)
     if found is None:
         listed = ", ".join(g.name for g in existing) or "none"
         raise RollbackError(
-            f"{index_path} has no generation {name!r} (it has: {listed}; "
-            f"procsearch --index {index_path} generations lists them)."
+            f"{index_path} has no generation {name!r} (it has: {listed}).",
+            remedies=[Remedy(LIST_GENERATIONS, index_path)],
         )
     if found not in published_generations(index_path):
         raise RollbackError(
-            f"{name} was never published by this index (or its files changed since); it cannot be served."
+            f"{name} was never published by this index (or its files changed since); it cannot be served.",
+            index_path=index_path,
         )
     return found
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..errors import ProcsearchError
 
-class IngestError(Exception):
+
+class IngestError(ProcsearchError):
     """Base class for ingest errors."""
 
 

@@ -5,12 +5,16 @@ The library mirrors the CLI one to one::
     from procsearch import SearchEngine, build_index, parse_page
 
     report = build_index(corpus_dir, index_path)          # procsearch index CORPUS_DIR
+    report = reindex(corpus_dir, index_path)              # procsearch reindex CORPUS_DIR
+    report = verify_index(index_path, corpus_dir)         # procsearch verify CORPUS_DIR
+    name = rollback_index(index_path)                     # procsearch rollback
     engine = SearchEngine(index_path)
     results = engine.search("spinal cord stimulator", limit=5, section=None)   # procsearch search
     doc = engine.get("63685")                                                  # procsearch show
     parsed = parse_page_report(html, source="page.html")                       # procsearch parse
     stats = engine.stats()                                                     # procsearch stats
 
+Every error procsearch raises is a ``ProcsearchError``; its ``remedies`` say what fixes it.
 Names are imported lazily, so ``import procsearch`` stays fast. Imported from a clone of the
 repository, the subpackages are found in its top-level folders (``ingest/``, ``search/``, ...)
 whatever was installed: see :mod:`procsearch.sourcetree`.
@@ -43,6 +47,11 @@ __all__ = [
     "parse_page",
     "parse_page_report",
     "ParseReport",
+    "ProcsearchError",
+    "Remedy",
+    "reindex",
+    "rollback_index",
+    "verify_index",
 ]
 
 _WHERE = {
@@ -61,6 +70,11 @@ _WHERE = {
     "SearchResults": "procsearch.search.results",
     "Snippet": "procsearch.search.results",
     "bundled_corpus": "procsearch.corpus",
+    "ProcsearchError": "procsearch.errors",
+    "Remedy": "procsearch.errors",
+    "reindex": "procsearch.index.update",
+    "rollback_index": "procsearch.index.verify",
+    "verify_index": "procsearch.index.verify",
 }
 
 
@@ -77,8 +91,11 @@ def __getattr__(name: str) -> object:
 
 if TYPE_CHECKING:
     from .corpus import bundled_corpus
+    from .errors import ProcsearchError, Remedy
     from .index.build import IndexReport, build_index
     from .index.store import default_index_path
+    from .index.update import reindex
+    from .index.verify import rollback_index, verify_index
     from .ingest.coverage import ParseReport
     from .ingest.pages import load_pages
     from .ingest.parse import parse_page, parse_page_report

@@ -39,10 +39,6 @@ class Deadline:
     def __init__(self, seconds: float) -> None:
         self.end = time.monotonic() + seconds
 
-    @property
-    def passed(self) -> bool:
-        return time.monotonic() > self.end
-
     def check(self) -> None:
         """Raise Whoosh's ``TimeLimit`` once the deadline has passed."""
         if time.monotonic() > self.end:

@@ -16,6 +16,7 @@ from whoosh.collectors import FilterCollector, TermsCollector, TimeLimit, TopCol
 from whoosh.query import And, Not, Or, Query, Term
 from whoosh.searching import Searcher
 
+from ..errors import SEARCH, Remedy
 from ..index.damage import as_damage
 from ..index.documents import from_fields
 from ..index.errors import IndexStoreError
@@ -27,6 +28,7 @@ from ..ingest.sections import section_label
 from .budget import Deadline, check_cost, timed
 from .codeset import code_docs
 from .errors import NotFoundError, QueryError, SearchError
+from .limits import MAX_LIMIT
 from .query import (
     FieldParser,
     ParsedQuery,
@@ -52,7 +54,6 @@ if TYPE_CHECKING:
     from .evaluate import EvalQuery, EvalReport
 
 T = TypeVar("T")
-MAX_LIMIT = 1000
 MAX_MEANINGS = 4
 """At most this many meanings of one expanded term are searched (each costs a sub-query)."""
 COUNT_CAP = 1000
@@ -561,7 +562,7 @@ class SearchEngine:
         stored = searcher.document(code=normalize_code(code)) or searcher.document(code=code.strip())
         if stored is None:
             raise NotFoundError(
-                f"No document with code {code!r} in the index. Search for it with: procsearch search {code!r}"
+                f"No document with code {code!r} in the index.", remedies=[Remedy(SEARCH, self.index_path, query=code)]
             )
         return from_fields(stored)
 

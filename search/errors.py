@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..errors import ProcsearchError
 
-class SearchError(Exception):
+
+class SearchError(ProcsearchError):
     """Base class for search errors."""
 
 

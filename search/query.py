@@ -13,7 +13,7 @@ from whoosh.fields import Schema
 from whoosh.query import And, Not, NullQuery, Or, Prefix, Query, Term, TermRange
 
 from ..index.schema import TEXT_FIELDS
-from ..ingest.codes import CODE_SYSTEMS, normalize_code, system_of
+from ..ingest.codes import CODE_SYSTEMS, normalize_code
 from ..ingest.sections import SECTION_NAMES, match_heading
 from .errors import QueryError
 
@@ -327,17 +327,6 @@ def system_name(name: str) -> str:
         if key == system.lower():
             return system
     raise QueryError(f"Unknown code system {name!r}. Choose from: {', '.join(CODE_SYSTEMS)}.")
-
-
-def codes_query(parts: Sequence[CodePart]) -> Query | None:
-    """One query matching any of the typed codes, prefixes and ranges."""
-    if not parts:
-        return None
-    return Or([part.to_query() for part in parts]) if len(parts) > 1 else parts[0].to_query()
-
-
-def looks_like_code(token: str) -> bool:
-    return bool(system_of(token)) and any(ch.isdigit() for ch in token)
 
 
 _PARTIAL_CODE = re.compile(r"(?<![\w:*-])(\d[0-9A-Za-z]{2,5})(?![\w:*-])")

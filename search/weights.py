@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from ..errors import UsageError
 from ..index.schema import NAMES, SIMILAR, TEXT_FIELDS, TITLE
 from ..ingest.sections import OTHER, OTHER_WEIGHT, SECTIONS
 
@@ -29,13 +30,13 @@ Summary and Purpose above Alternatives, Risks and Similar Codes."""
 
 def resolve_weights(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
     """The default weights with ``overrides`` applied; unknown fields, and weights that are negative,
-    infinite or not a number, raise ValueError."""
+    infinite or not a number, raise UsageError (a ValueError)."""
     weights = dict(DEFAULT_WEIGHTS)
     for name, value in (overrides or {}).items():
         if name not in weights:
-            raise ValueError(f"unknown field {name!r} in weights; fields are: {', '.join(TEXT_FIELDS)}")
+            raise UsageError(f"unknown field {name!r} in weights; fields are: {', '.join(TEXT_FIELDS)}")
         if not math.isfinite(value) or value < 0:
-            raise ValueError(f"weight for {name!r} must be a finite number, zero or more, not {value}")
+            raise UsageError(f"weight for {name!r} must be a finite number, zero or more, not {value}")
         weights[name] = float(value)
     return weights
 
@@ -50,5 +51,5 @@ def parse_weight_option(text: str) -> dict[str, float]:
                 raise ValueError
             weights[name.strip()] = float(value)
         except ValueError:
-            raise ValueError(f"cannot read weight {part!r}: write FIELD=NUMBER, e.g. title=8,alternatives=0") from None
+            raise UsageError(f"cannot read weight {part!r}: write FIELD=NUMBER, e.g. title=8,alternatives=0") from None
     return weights

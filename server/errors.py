@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import ProcsearchError, UsageError
 
-class ServerError(Exception):
+
+class ServerError(ProcsearchError):
     """The server cannot start (its address is taken or not allowed); the message says what to change."""
 
 
@@ -54,15 +56,16 @@ def api_error(status: int, kind: str, message: str) -> ApiError:
 
 def from_library(exc: Exception) -> ApiError:
     """The answer for an error the library raised (anything else is a bug: see INTERNAL)."""
-    from ..index.errors import IndexStoreError
+    from ..cli.errors import error_message
+    from ..index.errors import UNUSABLE_INDEX_ERRORS
     from ..search.errors import NotFoundError, SearchError
 
     if isinstance(exc, ApiError):
         return exc
-    if isinstance(exc, IndexStoreError):
-        return api_error(503, INDEX_UNAVAILABLE, str(exc))
+    if isinstance(exc, UNUSABLE_INDEX_ERRORS):  # the operator's fix, as the command to run
+        return api_error(503, INDEX_UNAVAILABLE, error_message(exc))
     if isinstance(exc, NotFoundError):
-        return api_error(404, NOT_FOUND, str(exc))
-    if isinstance(exc, (SearchError, ValueError)):
-        return api_error(400, BAD_QUERY, str(exc))
+        return api_error(404, NOT_FOUND, exc.message)
+    if isinstance(exc, (SearchError, UsageError)):
+        return api_error(400, BAD_QUERY, exc.message)
     return api_error(500, INTERNAL, "The server failed to answer this request.")

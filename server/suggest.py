@@ -32,7 +32,6 @@ from typing import Any
 from ..search.spelling import edit_distance
 
 TITLE, ABBREVIATION, NAME, CODE = "title", "abbreviation", "name", "code"
-KIND_ORDER = (TITLE, ABBREVIATION, NAME)
 MAX_SUGGESTIONS = 20
 MAX_QUERY = 100
 """Longer input is not typing a prefix: it is cut to this many characters."""

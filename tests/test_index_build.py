@@ -11,6 +11,8 @@ from procsearch.index.store import CURRENT, META, current_generation
 from procsearch.ingest.errors import StrictModeError
 from procsearch.search.engine import SearchEngine
 
+from procsearch.errors import BUILD, REBUILD, Remedy
+
 
 @pytest.fixture()
 def small_corpus(tmp_path: Path, fixtures: Path) -> Path:
@@ -72,8 +74,10 @@ def test_interrupted_build_leaves_the_previous_index_serving(small_corpus: Path,
 
 
 def test_missing_index_says_how_to_build_it(tmp_path: Path) -> None:
-    with pytest.raises(IndexMissingError, match=r"procsearch --index .* index"):
+    with pytest.raises(IndexMissingError, match=r"No index at .*nothing-here") as caught:
         SearchEngine(tmp_path / "nothing-here")
+    assert caught.value.remedies == (Remedy(BUILD, tmp_path / "nothing-here"),)
+    assert "procsearch" not in str(caught.value), "the library names no command: the CLI does"
 
 
 def test_index_from_another_schema_version_names_the_rebuild_command(small_corpus: Path, tmp_path: Path) -> None:
@@ -87,8 +91,9 @@ def test_index_from_another_schema_version_names_the_rebuild_command(small_corpu
     from procsearch.index.manifest import PUBLISHED, write_manifest
 
     (index / PUBLISHED).write_text(json.dumps({meta_path.parent.name: write_manifest(meta_path.parent)}))
-    with pytest.raises(IndexVersionError, match=r"index --rebuild"):
+    with pytest.raises(IndexVersionError, match=r"schema 999") as caught:
         SearchEngine(index)
+    assert caught.value.remedies == (Remedy(REBUILD, index),)
 
 
 def test_refuses_an_index_directory_others_can_write(small_corpus: Path, tmp_path: Path) -> None:

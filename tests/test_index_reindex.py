@@ -36,6 +36,7 @@ from procsearch.search.engine import SearchEngine
 from whoosh import index as whoosh_index
 
 from procsearch.cli import EXIT_INDEX, EXIT_LOCKED, EXIT_OK, EXIT_SKIPPED
+from procsearch.errors import REBUILD, ROLLBACK, Remedy
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROCSEARCH = [sys.executable, "-m", "procsearch.cli"]
@@ -898,9 +899,8 @@ def test_damaged_newest_generation_is_reported_and_rollback_restores_service(
     previous = next(g for g in generations(index) if g != damaged)
     damage(damaged)
 
-    message = str(open_damaged(index))
-    assert f"procsearch --index {index} rollback" in message
-    assert f"procsearch --index {index} index --rebuild" in message
+    error = open_damaged(index)
+    assert set(error.remedies) == {Remedy(ROLLBACK, index), Remedy(REBUILD, index)}
 
     result = run_cli("--index", index, "verify")
     assert result.returncode == EXIT_INDEX, result.stderr

@@ -28,6 +28,7 @@ from procsearch.search.engine import SearchEngine
 from whoosh.filedb.structfile import StructFile
 
 from procsearch.cli import EXIT_INDEX, EXIT_OK
+from procsearch.errors import REBUILD, ROLLBACK, Remedy
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAGES = ("seed-63685.html", "variants-47562.html", "missing-sections-99213.html")
@@ -160,7 +161,7 @@ def test_a_toc_rewritten_in_place_with_a_payload_is_refused_and_never_runs(
 
     with pytest.raises(IndexDamagedError, match=r"_MAIN_\d+\.toc does not match its checksum") as caught:
         SearchEngine(index)
-    assert f"procsearch --index {index} rollback" in str(caught.value)
+    assert [r.action for r in caught.value.remedies] == [ROLLBACK, REBUILD] and caught.value.index_path == index
     refused_everywhere(index, corpus, marker, expect="does not match its checksum")
     # Read past the checksums (as a plain Whoosh open would): the restricted unpickler refuses it.
     from procsearch.index.unpickler import install
@@ -196,7 +197,7 @@ def test_a_crafted_postings_block_header_never_runs(
         pytest.raises(IndexDamagedError, match=rf"{postings.name} does not match its checksum") as caught,
     ):
         engine.search(term.decode())
-    assert "rollback" in str(caught.value)
+    assert caught.value.remedies[0] == Remedy(ROLLBACK, index)
     assert not marker.exists()
     result = run_cli("--index", index, "verify")
     assert result.returncode == EXIT_INDEX and "does not match its checksum" in result.stderr, result.stderr
@@ -303,7 +304,7 @@ def test_verify_finds_a_flipped_byte_anywhere_in_any_file(index: Path) -> None:
             shutil.copytree(pristine, index)
             flip(index / generation / name, offset)
             report = verify_index(index)
-            if not report.damaged or "rollback" not in report.fix:
+            if not report.damaged or report.remedies[0].action != ROLLBACK:
                 missed.append((name, offset))
     assert missed == []
 
@@ -322,9 +323,10 @@ def test_a_flipped_byte_in_the_stored_fields_is_damage_when_searching_and_showin
     # On a large index the stored fields are not hashed at open: reading them finds the damage.
     monkeypatch.setattr(manifest, "OPEN_CHECK_BYTES", 0)
     with SearchEngine(index) as engine:
-        with pytest.raises(IndexDamagedError, match="_stored.col does not match its checksum.*rollback"):
+        with pytest.raises(IndexDamagedError, match="_stored.col does not match its checksum.*roll back") as caught:
             engine.get("63685")
-        with pytest.raises(IndexDamagedError, match="rollback"):
+        assert caught.value.remedies[0] == Remedy(ROLLBACK, index)
+        with pytest.raises(IndexDamagedError, match="roll back to the previous generation"):
             engine.search("stimulator")
 
 

@@ -135,3 +135,16 @@ def test_the_readme_library_example_runs_from_the_clone_root_after_a_regular_ins
     )
     assert done.returncode == 0, done.stderr
     assert "63685" in done.stdout
+
+
+def test_every_exported_name_resolves_and_the_library_mirrors_the_write_commands() -> None:
+    for name in procsearch.__all__:
+        assert getattr(procsearch, name) is not None, name
+    assert {"build_index", "reindex", "verify_index", "rollback_index", "ProcsearchError"} <= set(procsearch.__all__)
+
+
+def test_python_dash_m_runs_the_cli_package() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "procsearch.cli", "--version"], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0 and done.stdout.startswith("procsearch, version"), done.stderr
