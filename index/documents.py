@@ -11,14 +11,6 @@ from ..ingest.record import ProcedureDoc, SimilarCode
 from ..ingest.sections import SECTION_NAMES
 from .schema import NAMES, SIMILAR, SPELL, TITLE
 
-PAGES = "pages"
-ICD10PCS = "icd10pcs"
-SOURCES = (PAGES, ICD10PCS)
-"""The sources an index can hold: pages from a folder, and the generated ICD-10-PCS records."""
-
-GENERATED_SOURCES = ("icd10pcs:",)
-"""Source prefixes of generated records: rebuilt as a whole, never re-indexed page by page."""
-
 _WORD = re.compile(r"[^\W\d_]{4,30}")
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import click
 
+from .ingest.sources import SOURCE_NAMES
 from .output import json_object, json_text
 
 EXIT_OK = 0
@@ -314,7 +315,7 @@ Examples:
     "--source",
     "sources",
     multiple=True,
-    type=click.Choice(["pages", "icd10pcs"]),
+    type=click.Choice(SOURCE_NAMES),
     help="What to index; repeat for both (icd10pcs needs procsearch[icd10pcs]). "
     "Default: pages, plus every other source the index holds.",
 )
