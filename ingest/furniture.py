@@ -74,7 +74,6 @@ _COOKIE_NOTICE = re.compile(
     r"(?i)\b(?:(?:uses?|use of|accept(?: all)?|we use|store) cookies|cookies? (?:policy|settings|preferences|notice))\b"
 )
 _CITATION_TEXT = re.compile(r"^\[\s*(\d{1,3}|[a-z]|note \d+|citation needed)\s*\]$", re.I)
-_WORD = re.compile(r"\w+")
 _CODE_LIKE = re.compile(r"\b(?:\d{5}|[A-V]\d{4}|\d{4}[FTU]|(?=[0-9A-Z]{0,6}\d)[0-9B-HX][0-9A-Z]{6})\b")
 """A CPT, HCPCS or ICD-10-PCS code shape in a list of links."""
 
@@ -266,10 +265,6 @@ def main_region(
         if not title_path or id(candidate) in title_path:
             return candidate
     return None
-
-
-def word_count(text: str) -> int:
-    return len(_WORD.findall(text))
 
 
 _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(

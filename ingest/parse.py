@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from ..words import word_count
 from . import extract
 from .blocks import Block, PageBlocks, read_blocks
 from .boilerplate import fingerprint, site_of
@@ -25,7 +26,7 @@ from .codes import LABELLED_CODE, system_from_label
 from .coverage import Coverage, DroppedBlock, ParseReport, SectionOrigin
 from .decode import page_markup, text_to_html
 from .errors import PageSkipped
-from .furniture import phrase_reason, word_count
+from .furniture import phrase_reason
 from .outline import LEAD, PREAMBLE, Part, outline, resolve_headings
 from .record import ProcedureDoc
 from .sections import NAMES, OTHER, SECTION_NAMES, SIMILAR, SKIP, drop_reason
