@@ -53,7 +53,7 @@ from harness.queries import MAX_WORDS, MIN_QUERIES, BenchQuery, query_mix, read_
 from harness.records import CODE_WEIGHT, field_weights
 from harness.report import Row, figure_table, ratio_of
 from harness.timing import LatencyFigures, measure_cold, measure_latency
-from procsearch.index.documents import SOURCES  # the default builds every one
+from procsearch.ingest.sources import SOURCE_NAMES as SOURCES  # the default builds every one
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results"

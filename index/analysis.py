@@ -7,8 +7,7 @@ from typing import Any
 from whoosh.analysis import Analyzer, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.formats import Positions
 
-TOKEN_PATTERN = r"\w+(?:[&'.]\w+)*"
-"""Words, keeping "d&c", "i&d" and "o'brien" whole; the tokenizer and the query side share it."""
+from ..words import TOKEN_PATTERN
 
 MIN_TOKEN = 1
 MAX_TOKEN = 40

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from ..ingest.record import ProcedureDoc, SimilarCode
 from ..ingest.sections import SECTION_NAMES
+from ..words import SPELLING_WORD
 from .schema import NAMES, SIMILAR, SPELL, TITLE
-
-PAGES = "pages"
-ICD10PCS = "icd10pcs"
-SOURCES = (PAGES, ICD10PCS)
-"""The sources an index can hold: pages from a folder, and the generated ICD-10-PCS records."""
-
-GENERATED_SOURCES = ("icd10pcs:",)
-"""Source prefixes of generated records: rebuilt as a whole, never re-indexed page by page."""
-
-_WORD = re.compile(r"[^\W\d_]{4,30}")
 
 
 def to_fields(doc: ProcedureDoc, spelled: set[str] | None = None) -> dict[str, Any]:
@@ -77,4 +67,4 @@ def from_fields(stored: Mapping[str, Any]) -> ProcedureDoc:
 def spelling_words(doc: ProcedureDoc) -> list[str]:
     """The distinct lower-case words of a record, for typo correction."""
     text = " ".join([doc.title, *doc.common_names, *doc.sections.values(), *doc.other.values()])
-    return sorted({word.lower() for word in _WORD.findall(text)})
+    return sorted({word.lower() for word in SPELLING_WORD.findall(text)})

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from .documents import PAGES, SOURCES
+from ..ingest.sources import PAGES, SOURCE_NAMES
 from .errors import DeletionLimitError, DiskFullError, IndexStoreError
-from .store import META, check_safe, current_generation, generations, read_meta
+from .safety import check_safe
+from .store import META, current_generation, generations, read_meta
 
 MAX_DELETE_SHARE = 0.5
 """Unless told otherwise, a run may remove at most this share of the documents the index serves:
@@ -51,7 +52,7 @@ def check_deletions(
 
 
 def recorded_sources(index_path: Path) -> tuple[str, ...] | None:
-    """The sources the index at ``index_path`` holds documents of, in :data:`SOURCES` order.
+    """The sources the index at ``index_path`` holds documents of, in :data:`.sources.SOURCES` order.
 
     Read from the metadata of the current generation, whatever version wrote it; if that is lost,
     from the ``source`` terms of its files; then from the metadata of its other generations.
@@ -71,7 +72,7 @@ def recorded_sources(index_path: Path) -> tuple[str, ...] | None:
         found = _meta_sources(other)
     if found is None:
         return None
-    return tuple(name for name in SOURCES if name in found)
+    return tuple(name for name in SOURCE_NAMES if name in found)
 
 
 def _meta_sources(generation: Path) -> set[str] | None:
@@ -98,8 +99,8 @@ def _term_sources(generation: Path) -> set[str] | None:
             found = set()
             for term in reader.lexicon("source"):
                 name = term.decode("utf-8").partition(":")[0]
-                found.add(name if name in SOURCES and name != PAGES else PAGES)
-                if len(found) == len(SOURCES):
+                found.add(name if name in SOURCE_NAMES and name != PAGES else PAGES)
+                if len(found) == len(SOURCE_NAMES):
                     break
             return found
     except Exception:

@@ -1,41 +1,29 @@
-"""The Whoosh schema, derived from the canonical sections."""
+"""The Whoosh schema, derived from the field table (:mod:`procsearch.fields`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh import fields as whoosh_fields
 
-from ..ingest.sections import OTHER, SECTION_NAMES
+from ..fields import FIELDS, ID, NAMES, SIMILAR, SNIPPET_FIELDS, SPELL, STORED, TEXT, TEXT_FIELDS, TITLE, WORDS, Field
 from .analysis import text_analyzer
+
+__all__ = ["NAMES", "SCHEMA_VERSION", "SIMILAR", "SNIPPET_FIELDS", "SPELL", "TEXT_FIELDS", "TITLE", "build_schema"]
 
 SCHEMA_VERSION = 2
 """Bumped whenever the schema or the analysis changes: older indexes must then be rebuilt."""
 
-TITLE = "title"
-NAMES = "names"
-SIMILAR = "similar"
-SPELL = "spell"
-TEXT_FIELDS: tuple[str, ...] = (TITLE, NAMES, *SECTION_NAMES, OTHER, SIMILAR)
-"""Every field a free-text query searches, in display order."""
 
-SNIPPET_FIELDS: tuple[str, ...] = (*SECTION_NAMES, OTHER, SIMILAR)
-"""Fields a snippet may come from (the title and names are shown anyway)."""
-
-
-def build_schema() -> Schema:
-    """One stemmed, stored TEXT field per section, plus the code and the record's other parts."""
+def build_schema() -> whoosh_fields.Schema:
+    """One stemmed, stored TEXT field per searched field (each section, the title, ...), plus
+    the code and the record's other parts, each as the field table says."""
     analyzer = text_analyzer()
-    fields: dict[str, Any] = {
-        "code": ID(stored=True, unique=True),
-        "code_system": ID(stored=True),
-        "group": ID(stored=True),
-        "source": ID(stored=True),
-        "content_hash": STORED(),  # read back, never searched
-        "extra": STORED(),  # JSON: the "other" headings and the similar codes' labels
-        # Every distinct unstemmed word of the document: the vocabulary typo correction draws on.
-        SPELL: KEYWORD(lowercase=True, scorable=False),
+    kinds: dict[str, Callable[[Field], Any]] = {
+        ID: lambda f: whoosh_fields.ID(stored=True, unique=f.unique),
+        STORED: lambda f: whoosh_fields.STORED(),
+        WORDS: lambda f: whoosh_fields.KEYWORD(lowercase=True, scorable=False),
+        TEXT: lambda f: whoosh_fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
     }
-    for name in TEXT_FIELDS:
-        fields[name] = TEXT(analyzer=analyzer, stored=True, phrase=True)
-    return Schema(**fields)
+    return whoosh_fields.Schema(**{f.name: kinds[f.kind](f) for f in FIELDS})

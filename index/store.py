@@ -1,4 +1,5 @@
-"""The index on disk: generations, the CURRENT pointer, the metadata file, the writer lock.
+"""The index on disk, as read: the layout, the CURRENT pointer, the metadata file, opening a
+generation after its checks, and the published generations a rollback can go back to.
 
 Layout of an index directory::
 
@@ -7,50 +8,41 @@ Layout of an index directory::
     INDEX/gen-<stamp>/     a complete Whoosh index plus procsearch.json and MANIFEST.json
 
 A rebuild writes a new generation next to the current one, flushes it to disk, and then swaps
-CURRENT; the previous generation is kept, so there is always a good index to serve or roll
-back to. The one process writing holds an flock on the index directory itself.
+CURRENT (:mod:`.generations`); the previous generation is kept, so there is always a good index
+to serve or roll back to. The one process writing holds an flock on the index directory itself
+(:mod:`.lock`).
 
 Every file of an index is checked before it is read: the directories and files must belong to
-the user (or root) and be writable by nobody else, the manifest's checksums must match, and
-Whoosh's pickles are read through a restricted unpickler (see unpickler.py).
+the user (or root) and be writable by nobody else (:mod:`.safety`), the manifest's checksums
+must match, and Whoosh's pickles are read through a restricted unpickler (see unpickler.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
-import shutil
-import stat
-import threading
-import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import BUILD, REBUILD, RETRY, ROLLBACK, Remedy
+from ..errors import BUILD, Remedy
 from .analysis import ANALYZER_SETTINGS
 from .errors import (
     IndexDamagedError,
-    IndexLockedError,
     IndexMissingError,
     IndexStoreError,
-    IndexUnsafeError,
     IndexVersionError,
 )
+from .hints import rebuild, rollback
 from .manifest import (
     MANIFEST,
-    PUBLISHED,
-    FileRecord,
     check_files,
     read_manifest,
     read_published,
-    write_manifest,
-    write_published,
 )
+from .safety import check_generation_safe, check_safe
 from .schema import SCHEMA_VERSION
 
 CURRENT = "CURRENT"
@@ -113,76 +105,6 @@ def new_meta(document_count: int, sources: dict[str, int], releases: dict[str, s
         sources=sources,
         releases=dict(releases or {}),
     )
-
-
-def rebuild(index_path: Path) -> Remedy:
-    return Remedy(REBUILD, index_path)
-
-
-def rollback(index_path: Path) -> Remedy:
-    return Remedy(ROLLBACK, index_path)
-
-
-# --- who may have written the files ------------------------------------------------------------
-
-
-def _refusal(path: Path, info: os.stat_result, what: str) -> str | None:
-    """Why ``path`` must not be read (None if it is safe): owned by another user, or writable
-    by others."""
-    if info.st_uid not in (os.getuid(), 0):
-        return (
-            f"Refusing to open {path}: it is owned by another user (uid {info.st_uid}), who could change "
-            f"what the index holds. Make it yours (chown -R {os.getuid()} {path}) or rebuild the index elsewhere."
-        )
-    if info.st_mode & (stat.S_IWOTH | stat.S_IWGRP):
-        return (
-            f"Refusing to open {path}: it is writable by other users, who could change what the index "
-            f"holds. Use an index {what} only you can write (chmod go-w {path}), or rebuild it elsewhere."
-        )
-    return None
-
-
-def check_safe(path: Path) -> None:
-    """Refuse a directory (or file) another user owns or others can write."""
-    if not hasattr(os, "getuid"):
-        return
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return
-    refusal = _refusal(path, info, "directory" if stat.S_ISDIR(info.st_mode) else "file")
-    if refusal:
-        raise IndexUnsafeError(refusal)
-
-
-def check_generation_safe(generation: Path) -> None:
-    """Refuse a generation that is a symbolic link, or holds anything but regular files that
-    are the user's (or root's) and writable by nobody else."""
-    if not hasattr(os, "getuid"):
-        return
-    try:
-        info = generation.lstat()
-    except FileNotFoundError:
-        return
-    if not stat.S_ISDIR(info.st_mode):
-        raise IndexUnsafeError(f"Refusing to open {generation}: it is not a directory (a symbolic link?).")
-    refusal = _refusal(generation, info, "directory")
-    with os.scandir(generation) as entries:
-        for entry in entries:
-            if refusal:
-                break
-            try:
-                entry_info = entry.stat(follow_symlinks=False)
-            except FileNotFoundError:
-                continue
-            if not stat.S_ISREG(entry_info.st_mode):
-                raise IndexUnsafeError(
-                    f"Refusing to open {generation}: {entry.name} is not a regular file (a symbolic link?).",
-                    remedies=[rebuild(generation.parent)],
-                )
-            refusal = _refusal(Path(entry.path), entry_info, "file")
-    if refusal:
-        raise IndexUnsafeError(refusal)
 
 
 # --- the current generation --------------------------------------------------------------------
@@ -337,78 +259,6 @@ def _moved_on(index_path: Path, generation: Path) -> bool:
     return not generation.is_dir() or current_name(index_path) not in (None, generation.name)
 
 
-# --- publishing ----------------------------------------------------------------------------------
-
-
-def new_generation_dir(index_path: Path) -> Path:
-    """A fresh temporary directory for a generation being built."""
-    index_path.mkdir(parents=True, exist_ok=True, mode=0o755)
-    # Zero-padded nanoseconds: generation names sort in the order they were built.
-    path = index_path / f"{TMP_PREFIX}{time.time_ns():020d}-{os.getpid()}"
-    path.mkdir(mode=0o755)
-    return path
-
-
-def fsync_tree(path: Path) -> None:
-    """Flush every file in a directory, then the directory itself, to disk."""
-    for child in path.iterdir():
-        if child.is_file():
-            with open(child, "rb") as handle:
-                os.fsync(handle.fileno())
-    fsync_dir(path)
-
-
-def fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):  # some file systems cannot fsync a directory
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def write_meta(generation: Path, meta: IndexMeta) -> None:
-    """Write procsearch.json by replacing it: the old file may be a hard link into another generation."""
-    temporary = generation / f"{META}.tmp"
-    temporary.write_text(json.dumps(meta.to_dict(), indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, generation / META)
-
-
-def publish(index_path: Path, built: Path, known: dict[str, FileRecord] | None = None) -> Path:
-    """Make a built temporary directory the current generation, atomically and durably, and
-    record it as published. ``known``: records of files linked from the previous generation."""
-    digest = write_manifest(built, known)
-    _restrict_modes(built)
-    fsync_tree(built)
-    final = index_path / (GEN_PREFIX + built.name[len(TMP_PREFIX) :])
-    os.replace(built, final)
-    point_current(index_path, final)
-    published = read_published(index_path)
-    published[final.name] = digest
-    write_published(index_path, published, keep=[g.name for g in generations(index_path)])
-    return final
-
-
-def _restrict_modes(directory: Path) -> None:
-    """Make a generation and its files writable by their owner only (whatever the umask): an
-    index readers refuse when others can write it must not be written that way."""
-    for path in [directory, *directory.iterdir()]:
-        mode = path.stat().st_mode
-        if mode & (stat.S_IWGRP | stat.S_IWOTH):
-            path.chmod(stat.S_IMODE(mode) & ~(stat.S_IWGRP | stat.S_IWOTH))
-
-
-def point_current(index_path: Path, generation: Path) -> None:
-    """Atomically and durably make CURRENT name ``generation``."""
-    pointer_tmp = index_path / f"{CURRENT}.tmp-{os.getpid()}"
-    pointer_tmp.write_text(generation.name + "\n", encoding="utf-8")
-    pointer_tmp.chmod(0o644)
-    with open(pointer_tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(pointer_tmp, index_path / CURRENT)
-    fsync_dir(index_path)
-
-
 def generations(index_path: Path) -> list[Path]:
     """Every generation directory, oldest first (their names sort by build time)."""
     return sorted(p for p in index_path.glob(GEN_PREFIX + "*") if p.is_dir())
@@ -464,128 +314,6 @@ def repairs(index_path: Path, current: Path | None) -> tuple[tuple[Remedy, ...],
     if any(g != current for g in generations(index_path)):
         return (rebuild(index_path),), "no earlier generation reads cleanly either (they share the damaged files)."
     return (rebuild(index_path),), ""
-
-
-def clean_leftovers(index_path: Path, *, keep: int = KEEP_GENERATIONS) -> list[Path]:
-    """Remove what crashed runs left (temporary directories of writers no longer alive, pointer
-    files, generations never published), generations set aside by a rollback, and generations
-    older than the last ``keep``. Call it holding the writer lock."""
-    try:
-        current = current_generation(index_path).name
-    except (IndexMissingError, IndexDamagedError):
-        current = ""
-    try:
-        published = read_published(index_path)
-    except IndexDamagedError:
-        published = {}
-    removed: list[Path] = []
-    existing = generations(index_path)
-    # A generation never recorded as published was left by a writer that died before the swap.
-    # One a rollback moved away from stays restorable (rollback --to) until a newer one is
-    # published: then it is not wanted any more.
-    rolled_back = {p for p in existing if is_rolled_back(p)}
-    unpublished = [p for p in existing if p.name != current and p.name not in published]
-    unpublished += [p for p in existing if current and p.name < current and p in rolled_back and p not in unpublished]
-    kept = [p for p in existing if p not in unpublished]
-    before = [p for p in kept if not current or p.name < current]  # what rollback goes back to
-    old = before[: max(0, len(before) - (keep - 1 if current else keep))]
-    leftovers = [
-        *(p for p in index_path.glob(TMP_PREFIX + "*") if not _writer_alive(p)),
-        *index_path.glob(BAD_PREFIX + "*"),
-        *index_path.glob(CURRENT + ".tmp-*"),
-        *index_path.glob(PUBLISHED + ".tmp-*"),
-        *([index_path / LEGACY_LOCK] if (index_path / LEGACY_LOCK).is_file() else []),
-    ]
-    names = {p.name for p in existing}
-    markers = [m for m in index_path.glob(ROLLED_BACK + "-*") if m.name[len(ROLLED_BACK) + 1 :] not in names]
-    for path in [*leftovers, *unpublished, *old]:
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-            rolled_back_marker(path).unlink(missing_ok=True)
-        else:
-            path.unlink(missing_ok=True)
-        removed.append(path)
-    for marker in markers:  # of a generation removed some other way
-        marker.unlink(missing_ok=True)
-    if published:
-        with contextlib.suppress(OSError):
-            write_published(index_path, published, keep=[g.name for g in generations(index_path)])
-    return removed
-
-
-def _writer_alive(temporary: Path) -> bool:
-    """Whether the process that made a temporary generation (its pid ends the name) still runs."""
-    try:
-        pid = int(temporary.name.rsplit("-", 1)[1])
-    except (IndexError, ValueError):
-        return False
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
-# --- one writer at a time ------------------------------------------------------------------------
-
-LEGACY_LOCK = "write.lock"
-"""The lock file of earlier versions (a file can be deleted, and with it the lock): removed."""
-_held: dict[str, int] = {}
-_held_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def writer_lock(index_path: Path, timeout: float = 0.0) -> Iterator[None]:
-    """Hold the index's writer lock; wait up to ``timeout`` seconds for another writer.
-
-    The lock is an flock on the index directory itself, which no clean-up (or operator clearing a
-    "stale lock") deletes; the kernel releases it when its process dies, so a killed writer never
-    blocks the next run. Re-entrant within a thread (``ensure_index`` holds it around a build).
-    """
-    index_path.mkdir(parents=True, exist_ok=True, mode=0o755)
-    check_safe(index_path)
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; one writer is the user's responsibility
-        yield
-        return
-    key = os.path.realpath(index_path)
-    with _held_lock:
-        reentered = _held.get(key) == threading.get_ident()
-    if reentered:
-        yield
-        return
-    fd = os.open(index_path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise IndexLockedError(
-                        f"Another procsearch process is writing the index at {index_path}; "
-                        f"gave up after {timeout:g} s.",
-                        remedies=[Remedy(RETRY, index_path)],
-                    ) from None
-                time.sleep(0.1)
-        with _held_lock:
-            _held[key] = threading.get_ident()
-        try:
-            yield
-        finally:
-            with _held_lock:
-                _held.pop(key, None)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
 
 
 def default_index_path() -> Path:

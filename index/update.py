@@ -1,6 +1,7 @@
 """Incremental re-indexing by content hash, into a new generation swapped in atomically.
 
-Planning is a pure function (:func:`plan_changes`); applying the plan copies the current
+Planning is a pure function (:func:`.changes.plan_changes`, with what the folder and the index
+hold now and the changed pages read in :mod:`.changes`); applying the plan copies the current
 generation by hard links (Whoosh never rewrites a segment file, so the copy is free and the old
 generation stays intact for readers), applies deletions and additions in one commit, flushes it
 to disk, and swaps the CURRENT pointer.
@@ -11,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,75 +19,29 @@ from typing import Any
 from whoosh.writing import MERGE_SMALL
 
 from ..errors import REBUILD, ROLLBACK, Remedy
-from ..ingest.blocks import PageBlocks
-from ..ingest.coverage import PageCoverage, ParseReport, page_coverage
-from ..ingest.errors import PageSkipped, StrictModeError
+from ..ingest.coverage import PageCoverage, page_coverage
 from ..ingest.pages import (
     DEFAULT_MAX_BYTES,
-    find_pages,
-    page_blocks_from_bytes,
-    read_page_bytes,
     scan_pages,
 )
-from ..ingest.pageset import PageEntry, finish_page, settle
-from ..ingest.parse import assemble
 from ..ingest.record import ProcedureDoc
-from .build import (
-    COMPOUND,
-    ProgressCallback,
-    SkippedPage,
-    build_index,
-    cancel_writer,
-    text_bytes,
-)
-from .documents import GENERATED_SOURCES, PAGES, SOURCES, to_fields
+from ..ingest.skips import SkippedPage, check_strict
+from ..ingest.sources import PAGES, SOURCE_NAMES
+from ..progress import ProgressCallback
+from .build import build_index
+from .changes import indexed_pages, plan_changes, read_changed, read_files
+from .documents import to_fields
 from .errors import IndexDamagedError, IndexMissingError, IndexVersionError
+from .generations import clean_leftovers, new_generation_dir, publish, write_meta
+from .lock import writer_lock
 from .manifest import linked_records, read_manifest
 from .pagetable import read_page_table, write_page_table
 from .publishing import check_deletions, recorded_sources, reporting_full_disk
-from .store import (
-    check_generation_files,
-    clean_leftovers,
-    current_generation,
-    damaged_error,
-    new_generation_dir,
-    new_meta,
-    open_whoosh,
-    publish,
-    read_meta,
-    write_meta,
-    writer_lock,
-)
+from .store import check_generation_files, current_generation, damaged_error, new_meta, open_whoosh, read_meta
+from .writing import COMPOUND, cancel_writer, text_bytes
 
 METADATA_BYTES = 64 * 1024
 """Room for a generation's table of contents, metadata and manifest (a few KB each)."""
-
-PAGE_SOURCE_PREFIXES_EXCLUDED = GENERATED_SOURCES
-"""Documents from other sources are never touched by a pages re-index."""
-
-
-@dataclass(frozen=True)
-class ChangePlan:
-    """What a re-index will do, by source path."""
-
-    add: tuple[str, ...] = ()
-    update: tuple[str, ...] = ()
-    delete: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.add or self.update or self.delete)
-
-
-def plan_changes(indexed: Mapping[str, str], current: Mapping[str, str]) -> ChangePlan:
-    """Compare indexed (source -> hash) with the folder now (source -> hash)."""
-    return ChangePlan(
-        add=tuple(sorted(s for s in current if s not in indexed)),
-        update=tuple(sorted(s for s in current if s in indexed and indexed[s] != current[s])),
-        delete=tuple(sorted(s for s in indexed if s not in current)),
-        unchanged=tuple(sorted(s for s in current if indexed.get(s) == current[s])),
-    )
 
 
 @dataclass(frozen=True)
@@ -131,88 +85,6 @@ class ReindexReport:
         }
 
 
-@dataclass(frozen=True)
-class PageFile:
-    """One candidate file of the folder, read once: its hash, and its bytes when they are to be
-    parsed (a file that cannot be read as a page has the hash "" and the skip that says why)."""
-
-    path: Path
-    digest: str
-    data: bytes | None = None
-    skip: PageSkipped | None = None
-
-
-def read_files(
-    corpus_dir: Path,
-    paths: list[Path] | None = None,
-    *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    keep: Callable[[str, str], bool] = lambda source, digest: False,
-    progress: ProgressCallback | None = None,
-) -> dict[str, PageFile]:
-    """source (path relative to the folder) -> :class:`PageFile` for every candidate file (or for
-    ``paths``, the candidates of a :func:`scan_pages` of the folder). Each file is opened and read
-    once (:func:`read_page_bytes`); its bytes are kept when ``keep(source, digest)`` says so, and
-    what is parsed later is exactly what was hashed."""
-    root = corpus_dir.resolve()
-    paths = find_pages(root) if paths is None else paths
-    result: dict[str, PageFile] = {}
-    for done, path in enumerate(paths, 1):
-        source = path.relative_to(root).as_posix()
-        try:
-            data, digest = read_page_bytes(path, root=root, max_bytes=max_bytes, source=source)
-            result[source] = PageFile(path, digest, data if keep(source, digest) else None)
-        except PageSkipped as skip:
-            result[source] = PageFile(path, "", skip=skip)
-        if progress and (done % 100 == 0 or done == len(paths)):
-            progress("hashing pages", done, len(paths))
-    return result
-
-
-def file_hashes(
-    corpus_dir: Path, paths: list[Path] | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES
-) -> dict[str, tuple[Path, str]]:
-    """source -> (path, SHA-256 of the bytes) for every candidate file (see :func:`read_files`);
-    a file that is too large or cannot be read gets the hash "" (read_page reports it)."""
-    return {
-        source: (file.path, file.digest) for source, file in read_files(corpus_dir, paths, max_bytes=max_bytes).items()
-    }
-
-
-def indexed_pages(generation: Path) -> dict[str, tuple[str, str]]:
-    """source -> (code, content hash) of every page document in a generation.
-
-    Walks the ``source`` terms rather than every stored document, and jumps over the terms of
-    generated records (``icd10pcs:...``), so tens of thousands of ICD-10-PCS documents next to
-    the pages cost nothing.
-    """
-    ix = open_whoosh(generation)
-    try:
-        with ix.searcher() as searcher:
-            found: dict[str, tuple[str, str]] = {}
-            for source in _page_sources(searcher.reader()):
-                for docnum in searcher.document_numbers(source=source):
-                    stored = searcher.reader().stored_fields(docnum)
-                    found[source] = (stored["code"], stored.get("content_hash", ""))
-            return found
-    finally:
-        ix.close()
-
-
-def _page_sources(reader: Any) -> Iterator[str]:
-    """The ``source`` terms in order, without the ranges of the generated sources' prefixes."""
-    start = ""
-    for prefix in [*sorted(PAGE_SOURCE_PREFIXES_EXCLUDED), None]:
-        for fieldname, term in reader.terms_from("source", start):
-            source = term.decode("utf-8") if isinstance(term, bytes) else term
-            if fieldname != "source" or (prefix is not None and source >= prefix):
-                break
-            yield source
-        if prefix is None:
-            return
-        start = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # the first text after every prefix + ...
-
-
 def reindex(
     corpus_dir: Path,
     index_path: Path,
@@ -240,7 +112,7 @@ def reindex(
             raise IndexDamagedError(
                 f"{exc.message} Its metadata and files cannot be read, so it is unknown which sources it held; "
                 f"rebuild every one of them.",
-                remedies=[Remedy(REBUILD, index_path, corpus_dir, SOURCES)],
+                remedies=[Remedy(REBUILD, index_path, corpus_dir, SOURCE_NAMES)],
             ) from exc
         report = build_index(
             corpus_dir,
@@ -295,13 +167,11 @@ def reindex(
             progress=progress,
         )
         plan = plan_changes(hashes, {source: file.digest for source, file in files.items()})
-        docs, skipped, entries, boilerplate, reports = _read_changed(
+        docs, skipped, entries, boilerplate, reports = read_changed(
             corpus_dir, plan, files, indexed, table, max_bytes=max_bytes, progress=progress
         )
-        skipped[:0] = [SkippedPage(skip.source, skip.reason, skip.detail) for skip in scan.skipped]
-        if strict and skipped:
-            listed = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5])
-            raise StrictModeError(f"{len(skipped)} page(s) skipped, index left unchanged (strict mode): {listed}")
+        skipped[:0] = scan.skipped
+        check_strict(skipped, strict)
         removed_sources = set(plan.update) | set(plan.delete) | {d.source for d in docs}
         removed_sources |= {s.source for s in skipped if s.source in indexed}
         new_sources = {d.source for d in docs}
@@ -358,102 +228,6 @@ def reindex(
         changed_codes=tuple(sorted(d.code for d in docs)),
         pages=page_coverage(reports),
     )
-
-
-def _read_changed(
-    corpus_dir: Path,
-    plan: ChangePlan,
-    files: Mapping[str, PageFile],
-    indexed: Mapping[str, tuple[str, str]],
-    table: tuple[Mapping[str, PageEntry], frozenset[str]],
-    *,
-    max_bytes: int,
-    progress: ProgressCallback | None,
-) -> tuple[list[ProcedureDoc], list[SkippedPage], dict[str, PageEntry], frozenset[str], dict[str, ParseReport]]:
-    """Parse new and changed files (from the bytes they were hashed from), and the unchanged
-    ones that the set-wide rules now read differently (a block became or stopped being site
-    boilerplate, an id had to grow); apply the duplicate rule of a full build (the path that
-    sorts first keeps the code). Returns the documents, the skips, the new page table with its
-    boilerplate, and how each page was read."""
-    stored, old_boilerplate = table
-    root = corpus_dir.resolve()
-    todo = sorted({*plan.add, *plan.update})
-    pages: dict[str, PageBlocks] = {}
-    first: dict[str, ParseReport] = {}
-    skipped: list[SkippedPage] = []
-
-    def read(sources: list[str]) -> None:
-        for done, source in enumerate(sources, 1):
-            file = files[source]
-            try:
-                if file.skip is not None:
-                    raise file.skip
-                data = file.data
-                if data is None:  # an unchanged file, read again because the rules changed
-                    data, _digest = read_page_bytes(file.path, root=root, max_bytes=max_bytes, source=source)
-                page = page_blocks_from_bytes(data, source=source, suffix=file.path.suffix)
-                first[source] = assemble(page, source=source)
-                pages[source] = page
-            except PageSkipped as skip:
-                skipped.append(SkippedPage(skip.source, skip.reason, skip.detail))
-            finally:
-                if progress:
-                    progress("reading pages", done, len(sources))
-
-    read(todo)
-    entries = {
-        s: entry for s, entry in stored.items() if s in files and s in indexed and s not in first and s not in todo
-    }
-    entries.update((source, PageEntry.of(report)) for source, report in first.items())
-    settled = settle(entries)
-    flipped = old_boilerplate ^ settled.boilerplate
-    again = sorted(
-        source
-        for source, entry in entries.items()
-        if source not in first and (entry.fingerprints & flipped or settled.ids[source] != indexed[source][0])
-    )
-    read(again)
-
-    owners = {
-        code: source
-        for source, (code, _) in indexed.items()
-        if source not in plan.update and source not in plan.delete and source not in first
-    }
-    # Two files are one page when they carry the same code or the same canonical URL (as in a full build).
-    by_url = {
-        entry.canonical.rstrip("/"): source
-        for source, entry in entries.items()
-        if entry.canonical and source not in first and source in indexed
-    }
-    finished: dict[str, ParseReport] = {}
-    docs: list[ProcedureDoc] = []
-    for source in sorted(first):
-        try:
-            report = finish_page(pages[source], first[source], source, settled.boilerplate, settled.ids[source])
-        except PageSkipped as skip:  # nothing but the site's boilerplate on it
-            skipped.append(SkippedPage(skip.source, skip.reason, skip.detail))
-            continue
-        finished[source] = report
-        doc = report.doc
-        reason = "duplicate code" if doc.code_system else "duplicate page"
-        url = report.canonical_url.rstrip("/")
-        holder = owners.get(doc.code)
-        same = f"{doc.code} is also in"
-        if holder is None and url and by_url.get(url, source) != source:
-            holder, reason, same = by_url[url], "duplicate page", "the same canonical URL as"
-        if holder is not None and holder != source:
-            if holder < source:
-                skipped.append(SkippedPage(source, reason, f"{same} {holder}, which is kept"))
-                continue
-            # The new file sorts first: it takes the code, and the old holder is dropped.
-            skipped.append(SkippedPage(holder, reason, f"{same} {source}, which is kept"))
-            docs = [d for d in docs if d.source != holder]
-        owners[doc.code] = source
-        if url:
-            by_url[url] = source
-        docs.append(doc)
-    kept = {doc.source for doc in docs}
-    return docs, skipped, entries, settled.boilerplate, {s: r for s, r in finished.items() if s in kept}
 
 
 def _link_copy(source: Path, target: Path) -> None:

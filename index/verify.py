@@ -10,6 +10,8 @@ from pathlib import Path
 from ..errors import LIST_GENERATIONS, REINDEX, ROLLBACK, Remedy, describe_remedies
 from .documents import from_fields
 from .errors import IndexDamagedError, IndexStoreError, RollbackError
+from .generations import point_current
+from .lock import writer_lock
 from .store import (
     META,
     check_generation_files,
@@ -17,14 +19,12 @@ from .store import (
     generations,
     is_rolled_back,
     open_whoosh,
-    point_current,
     published_generations,
     read_meta,
     rebuild,
     repairs,
     rollback_target,
     rolled_back_marker,
-    writer_lock,
 )
 
 
@@ -140,7 +140,7 @@ def verify_index(
         return VerifyReport(index_path, generation.name, documents, terms, tuple(damage), remedies=remedies)
     if corpus_dir is None:
         return VerifyReport(index_path, generation.name, documents, terms)
-    from .update import file_hashes, indexed_pages
+    from .changes import file_hashes, indexed_pages
 
     files = file_hashes(corpus_dir)
     indexed = indexed_pages(generation)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .parse import parse_page, parse_page_report
     from .record import ProcedureDoc, SimilarCode
     from .sections import SECTION_NAMES, SECTIONS, Section, match_heading
+    from .skips import SkippedPage, SkipReason
 
 __all__ = [
     "SECTIONS",
@@ -23,6 +24,8 @@ __all__ = [
     "ProcedureDoc",
     "Section",
     "SimilarCode",
+    "SkipReason",
+    "SkippedPage",
     "SourceUnavailableError",
     "StrictModeError",
     "load_pages",
@@ -43,5 +46,6 @@ __getattr__ = lazy_attributes(
         "ParseReport": ".coverage",
         **dict.fromkeys(("ProcedureDoc", "SimilarCode"), ".record"),
         **dict.fromkeys(("SECTION_NAMES", "SECTIONS", "Section", "match_heading"), ".sections"),
+        **dict.fromkeys(("SkipReason", "SkippedPage"), ".skips"),
     },
 )

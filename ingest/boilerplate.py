@@ -10,11 +10,12 @@ incremental re-index of the same pages agree.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 from urllib.parse import urlparse
+
+from ..words import WORD
 
 MIN_PAGES = 4
 """A block is boilerplate only when it is on at least this many pages of its site..."""
@@ -23,13 +24,11 @@ MIN_SHARE = 0.5
 MIN_WORDS = 3
 """Shorter blocks ("Overview", "Read more") are left to the other rules."""
 
-_WORD = re.compile(r"\w+")
-
 
 def fingerprint(text: str) -> str:
     """A short digest of a block's words, ignoring case, punctuation and spacing; "" for a block
     too short to judge."""
-    words = _WORD.findall(text.casefold())
+    words = WORD.findall(text.casefold())
     if len(words) < MIN_WORDS:
         return ""
     return hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=8).hexdigest()

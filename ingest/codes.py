@@ -9,19 +9,26 @@ HCPCS = "HCPCS"
 ICD10PCS = "ICD-10-PCS"
 CODE_SYSTEMS = (CPT, HCPCS, ICD10PCS)
 
+# The shape of each code system's codes, in either case: the one definition ingest and query share.
+CPT_SHAPE = r"\d{4}[\dFTUftu]"
+"""CPT: five digits, or four digits and F/T/U (category II/III codes, PLA codes)."""
+HCPCS_SHAPE = r"[A-Va-v]\d{4}"
+"""HCPCS Level II: a letter A-V and four digits."""
+ICD10PCS_SHAPE = r"[0-9B-DFGHXb-dfghx][0-9A-HJ-NP-Za-hj-np-z]{6}"
+"""ICD-10-PCS: seven characters from digits and letters other than I and O (the first one of
+the section characters)."""
+
 _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    # CPT: five digits, or four digits and F/T/U (category II/III codes, PLA codes).
-    (CPT, re.compile(r"\d{4}[\dFTU]")),
-    # HCPCS Level II: a letter A-V and four digits.
-    (HCPCS, re.compile(r"[A-V]\d{4}")),
-    # ICD-10-PCS: seven characters from digits and letters other than I and O, with a digit first.
-    (ICD10PCS, re.compile(r"[0-9B-DFGHX][0-9A-HJ-NP-Z]{6}")),
+    (CPT, re.compile(CPT_SHAPE)),
+    (HCPCS, re.compile(HCPCS_SHAPE)),
+    (ICD10PCS, re.compile(ICD10PCS_SHAPE)),
 )
 
-CODE_TOKEN = (
-    r"(?<![\w-])(?:\d{4}[\dFTUftu]|[A-Va-v]\d{4}"
-    r"|(?=[A-Za-z]*\d)[0-9B-DFGHXb-dfghx][0-9A-HJ-NP-Za-hj-np-z]{6})(?![\w-])"
-)
+CODE = rf"(?:{CPT_SHAPE}|{HCPCS_SHAPE}|{ICD10PCS_SHAPE})"
+"""A regular expression for a code of any system, with no boundaries (the query syntax puts it
+inside ranges and system prefixes: ``63650-63688``, ``cpt:63685``)."""
+
+CODE_TOKEN = rf"(?<![\w-])(?:{CPT_SHAPE}|{HCPCS_SHAPE}|(?=[A-Za-z]*\d){ICD10PCS_SHAPE})(?![\w-])"
 """A regular expression for anything shaped like a code, as a standalone token.
 
 In running text an ICD-10-PCS code must hold a digit, so seven-letter words ("bladder") are not codes.

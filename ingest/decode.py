@@ -13,6 +13,7 @@ from html import escape
 from .encoding import clean_text, decode_html
 from .errors import PageSkipped
 from .sections import match_heading
+from .skips import SkipReason
 
 MAX_TAGS = 200_000
 """A page with more tags than this is skipped as too complex: real procedure pages have a few
@@ -36,7 +37,7 @@ def page_markup(html: str | bytes, *, source: str = "") -> tuple[str, str]:
         text = text_to_html(text)
     tags = sum(1 for _ in _TAG.finditer(text))
     if tags > MAX_TAGS:
-        raise PageSkipped("too complex", source, f"{tags:,} tags; the limit is {MAX_TAGS:,}")
+        raise PageSkipped(SkipReason.TOO_COMPLEX, source, f"{tags:,} tags; the limit is {MAX_TAGS:,}")
     return text, hashlib.sha256(raw).hexdigest()
 
 

@@ -75,7 +75,6 @@ _COOKIE_NOTICE = re.compile(
     r"(?i)\b(?:(?:uses?|use of|accept(?: all)?|we use|store) cookies|cookies? (?:policy|settings|preferences|notice))\b"
 )
 _CITATION_TEXT = re.compile(r"^\[\s*(\d{1,3}|[a-z]|note \d+|citation needed)\s*\]$", re.I)
-_WORD = re.compile(r"\w+")
 _CODE_LIKE = re.compile(r"\b(?:\d{5}|[A-V]\d{4}|\d{4}[FTU]|(?=[0-9A-Z]{0,6}\d)[0-9B-HX][0-9A-Z]{6})\b")
 """A CPT, HCPCS or ICD-10-PCS code shape in a list of links."""
 
@@ -297,15 +296,6 @@ def main_region(
         if not title_path or id(candidate) in title_path:
             return candidate
     return None
-
-
-def words(text: str) -> list[str]:
-    """The words of a text, as coverage counts them."""
-    return _WORD.findall(text)
-
-
-def word_count(text: str) -> int:
-    return len(words(text))
 
 
 _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(

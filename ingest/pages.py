@@ -7,15 +7,17 @@ import hashlib
 import multiprocessing
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..progress import ProgressCallback
 from .errors import PageSkipped
 from .processes import die_with_parent
 from .record import ProcedureDoc
+from .skips import SkippedPage, SkipReason
 
 if TYPE_CHECKING:
     from .blocks import PageBlocks
@@ -45,16 +47,13 @@ _BINARY_MAGIC = (
     (b"\x7fELF", "executable"),
 )
 
-ProgressCallback = Callable[[int, int, str], None]
-"""Called as ``progress(done, total, item)`` while long work runs."""
-
 
 @dataclass
 class PageBatch:
     """The documents read from a folder, and every file skipped with its reason."""
 
     docs: list[ProcedureDoc] = field(default_factory=list)
-    skipped: list[PageSkipped] = field(default_factory=list)
+    skipped: list[SkippedPage] = field(default_factory=list)
     reports: dict[str, ParseReport] = field(default_factory=dict)
     """source -> how the page was read (coverage, dropped blocks), for every document kept."""
     boilerplate: frozenset[str] = frozenset()
@@ -69,7 +68,7 @@ class PageScan:
     cannot be pages, each with its reason (a link loop, a FIFO, a name that is not UTF-8, ...)."""
 
     paths: list[Path] = field(default_factory=list)
-    skipped: list[PageSkipped] = field(default_factory=list)
+    skipped: list[SkippedPage] = field(default_factory=list)
 
 
 def find_pages(corpus_dir: Path) -> list[Path]:
@@ -88,7 +87,7 @@ def scan_pages(corpus_dir: Path) -> PageScan:
 
     def unreadable(error: OSError) -> None:
         where = display_name(os.path.relpath(error.filename, root)) if error.filename else "."
-        scan.skipped.append(PageSkipped("cannot read folder", where, error.strerror or str(error)))
+        scan.skipped.append(SkippedPage(where, SkipReason.CANNOT_READ_FOLDER, error.strerror or str(error)))
 
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unreadable):
         real = os.path.realpath(dirpath)
@@ -96,7 +95,9 @@ def scan_pages(corpus_dir: Path) -> PageScan:
             dirnames[:] = []
             continue
         if not _inside(Path(real), root):
-            scan.skipped.append(PageSkipped("link leaves the folder", display_name(os.path.relpath(dirpath, root))))
+            scan.skipped.append(
+                SkippedPage(display_name(os.path.relpath(dirpath, root)), SkipReason.LINK_LEAVES_FOLDER)
+            )
             dirnames[:] = []
             continue
         seen_dirs.add(real)
@@ -115,25 +116,25 @@ def scan_pages(corpus_dir: Path) -> PageScan:
     return scan
 
 
-def _entry_skip(path: Path, relative: str, root: Path) -> PageSkipped | None:
+def _entry_skip(path: Path, relative: str, root: Path) -> SkippedPage | None:
     """Why a directory entry cannot be a page, or None when it is a candidate file."""
     if relative != display_name(relative):
-        return PageSkipped("file name is not UTF-8", display_name(relative))
+        return SkippedPage(display_name(relative), SkipReason.NAME_NOT_UTF8)
     try:
         if path.is_symlink():
             real = Path(os.path.realpath(path))
             os.stat(path)  # a loop or a missing target raises here
             if not _inside(real, root):
-                return PageSkipped("link leaves the folder", relative)
+                return SkippedPage(relative, SkipReason.LINK_LEAVES_FOLDER)
         info = os.stat(path)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            return PageSkipped("symbolic link loop", relative)
+            return SkippedPage(relative, SkipReason.LINK_LOOP)
         if exc.errno == errno.ENOENT:
-            return PageSkipped("broken symbolic link", relative)
-        return PageSkipped("cannot read file", relative, exc.strerror or str(exc))
+            return SkippedPage(relative, SkipReason.BROKEN_LINK)
+        return SkippedPage(relative, SkipReason.CANNOT_READ_FILE, exc.strerror or str(exc))
     if not stat.S_ISREG(info.st_mode):
-        return PageSkipped("not a regular file", relative, _file_kind(info.st_mode))
+        return SkippedPage(relative, SkipReason.NOT_REGULAR_FILE, _file_kind(info.st_mode))
     return None
 
 
@@ -187,7 +188,7 @@ def _open_below(root: Path | None, path: Path, name: str) -> int:
         raise PageSkipped("file changed while read", name, exc.strerror or str(exc)) from exc
     relative = os.path.relpath(real, base)
     if relative == os.curdir or relative.split(os.sep)[0] == os.pardir:
-        raise PageSkipped("link leaves the folder", name)
+        raise PageSkipped(SkipReason.LINK_LEAVES_FOLDER, name)
     try:
         if not _NOFOLLOW or os.open not in os.supports_dir_fd:  # no openat (Windows): open by path
             return os.open(real, _READ_FLAGS)
@@ -203,30 +204,30 @@ def _open_below(root: Path | None, path: Path, name: str) -> int:
             os.close(fd)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # a link was swapped in after the scan
-            raise PageSkipped("file changed while read", name, "it became a symbolic link") from exc
-        raise PageSkipped("cannot read file", name, exc.strerror or str(exc)) from exc
+            raise PageSkipped(SkipReason.CHANGED_WHILE_READ, name, "it became a symbolic link") from exc
+        raise PageSkipped(SkipReason.CANNOT_READ_FILE, name, exc.strerror or str(exc)) from exc
 
 
 def _read_descriptor(fd: int, name: str, max_bytes: int) -> tuple[bytes, str]:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise PageSkipped("not a regular file", name, _file_kind(info.st_mode))
+            raise PageSkipped(SkipReason.NOT_REGULAR_FILE, name, _file_kind(info.st_mode))
         if info.st_size > max_bytes:
-            raise PageSkipped("file too large", name, f"{info.st_size:,} bytes; the limit is {max_bytes:,}")
+            raise PageSkipped(SkipReason.TOO_LARGE, name, f"{info.st_size:,} bytes; the limit is {max_bytes:,}")
         digest = hashlib.sha256()
         chunks: list[bytes] = []
         size = 0
         while chunk := os.read(fd, READ_CHUNK):
             size += len(chunk)
             if size > max_bytes:
-                raise PageSkipped("file too large", name, f"over {max_bytes:,} bytes (it grew while read)")
+                raise PageSkipped(SkipReason.TOO_LARGE, name, f"over {max_bytes:,} bytes (it grew while read)")
             digest.update(chunk)
             chunks.append(chunk)
     except OSError as exc:
-        raise PageSkipped("cannot read file", name, exc.strerror or str(exc)) from exc
+        raise PageSkipped(SkipReason.CANNOT_READ_FILE, name, exc.strerror or str(exc)) from exc
     if not size:
-        raise PageSkipped("empty file", name)
+        raise PageSkipped(SkipReason.EMPTY, name)
     return b"".join(chunks), digest.hexdigest()
 
 
@@ -259,9 +260,9 @@ def check_page_bytes(data: bytes, *, source: str, suffix: str) -> bytes:
     """``data``, unless it is no page: a binary file, or a file of another kind without markup."""
     kind = binary_kind(data)
     if kind:
-        raise PageSkipped("not an HTML page", source, kind)
+        raise PageSkipped(SkipReason.NOT_HTML, source, kind)
     if suffix.lower() not in PAGE_SUFFIXES and b"<" not in data[:65536]:
-        raise PageSkipped("not an HTML page", source, f"{suffix or 'no'} file without markup")
+        raise PageSkipped(SkipReason.NOT_HTML, source, f"{suffix or 'no'} file without markup")
     return data
 
 
@@ -298,7 +299,7 @@ def load_pages(
     for done, (relative, page) in enumerate(_read_all(jobs), 1):
         read.append((relative, page))
         if progress:
-            progress(done, len(paths), relative)
+            progress("reading pages", done, len(paths))
     from .pageset import assemble_pages
 
     batch = assemble_pages(read)

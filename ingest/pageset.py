@@ -15,10 +15,12 @@ from dataclasses import dataclass, replace
 from .blocks import PageBlocks
 from .boilerplate import find_boilerplate
 from .coverage import ParseReport
+from .duplicates import Duplicates, page_url
 from .errors import PageSkipped
 from .extract import page_id
 from .pages import PageBatch
 from .parse import assemble
+from .skips import SkippedPage
 
 MAX_ID_PARTS = 8
 """How many parts of a path an id may take before two pages are called the same page."""
@@ -113,54 +115,42 @@ def _clashes(ids: Mapping[str, str], entries: Mapping[str, PageEntry]) -> list[l
 
 def identity(source: str, entry: PageEntry) -> str:
     """What makes two pages the same page: the canonical URL, else the file."""
-    return entry.canonical.rstrip("/") or source
+    return page_url(entry.canonical) or source
 
 
 def assemble_pages(read: list[tuple[str, PageBlocks | PageSkipped]]) -> PageBatch:
     """Records from pages read into blocks, under the set-wide rules of :mod:`.pageset`: site
-    boilerplate is dropped from every page, ids are made unique, and two pages are one (the path
-    that sorts first is kept, the other reported as skipped) only when they carry the same code
-    or the same canonical URL."""
+    boilerplate is dropped from every page, ids are made unique, and two pages are one only when
+    they carry the same code or the same canonical URL (:mod:`.duplicates`)."""
     batch = PageBatch()
     first: dict[str, ParseReport] = {}
     pages: dict[str, PageBlocks] = {}
     for relative, page in read:
         if isinstance(page, PageSkipped):
-            batch.skipped.append(page)
+            batch.skipped.append(SkippedPage.of(page))
             continue
         try:
             first[relative] = assemble(page, source=relative)
             pages[relative] = page
         except PageSkipped as skip:
-            batch.skipped.append(skip)
+            batch.skipped.append(SkippedPage.of(skip))
     batch.entries = {source: PageEntry.of(report) for source, report in first.items()}
     settled = settle(batch.entries)
     batch.boilerplate = settled.boilerplate
-    by_code: dict[str, str] = {}
-    by_url: dict[str, str] = {}
+    duplicates = Duplicates()
     for relative, report in sorted(first.items()):
         try:
             report = finish_page(pages[relative], report, relative, settled.boilerplate, settled.ids[relative])
         except PageSkipped as skip:  # nothing but the site's boilerplate on it
-            batch.skipped.append(skip)
+            batch.skipped.append(SkippedPage.of(skip))
             continue
         doc = report.doc
-        url = report.canonical_url.rstrip("/")
-        if doc.code in by_code and doc.code_system:
-            detail = f"{doc.code} is also in {by_code[doc.code]}, which is kept"
-            batch.skipped.append(PageSkipped("duplicate code", relative, detail))
-        elif url and url in by_url:
-            detail = f"the same canonical URL as {by_url[url]}, which is kept"
-            batch.skipped.append(PageSkipped("duplicate page", relative, detail))
-        elif doc.code in by_code:
-            detail = f"the same id {doc.code} as {by_code[doc.code]}, which is kept"
-            batch.skipped.append(PageSkipped("duplicate page", relative, detail))
-        else:
-            by_code[doc.code] = relative
-            if url:
-                by_url[url] = relative
-            batch.docs.append(doc)
-            batch.reports[relative] = report
+        duplicate = duplicates.admit(relative, doc.code, bool(doc.code_system), report.canonical_url)
+        if duplicate is not None:  # in path order, the holder always sorts first
+            batch.skipped.append(duplicate)
+            continue
+        batch.docs.append(doc)
+        batch.reports[relative] = report
     return batch
 
 

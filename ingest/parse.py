@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from ..words import word_count, words
 from . import extract
 from .blocks import Block, PageBlocks, read_blocks
 from .boilerplate import fingerprint, site_of
@@ -26,7 +27,7 @@ from .codes import LABELLED_CODE, system_from_label
 from .coverage import Coverage, DroppedBlock, ParseReport, SectionOrigin
 from .decode import page_markup, text_to_html
 from .errors import PageSkipped
-from .furniture import phrase_reason, word_count, words
+from .furniture import phrase_reason
 from .outline import LEAD, PREAMBLE, Part, outline, resolve_headings
 from .record import ProcedureDoc
 from .sections import NAMES, OTHER, SECTION_NAMES, SECTIONS, SIMILAR, SKIP, drop_reason, is_alias

@@ -1,7 +1,8 @@
-"""The canonical sections of a procedure document: the one place that defines them.
+"""The heading rules of the canonical sections: which page headings map to which section, to
+the common names, to the similar codes, to page furniture, or to no section (``other``).
 
-Everything else derives from :data:`SECTIONS`: the parser maps page headings onto it, the
-index schema gets one field per section, and search takes its default weights from it.
+The sections themselves (their names, labels and default weights) are fields of the field table,
+:mod:`procsearch.fields`; :data:`SECTIONS` pairs each with its heading aliases and patterns.
 """
 
 from __future__ import annotations
@@ -10,25 +11,47 @@ import functools
 import re
 from dataclasses import dataclass
 
+from ..fields import BY_NAME, NAMES, OTHER, SECTION_NAMES, SIMILAR, label
+
+__all__ = [
+    "NAMES",
+    "OTHER",
+    "SECTIONS",
+    "SECTION_NAMES",
+    "SIMILAR",
+    "SKIP",
+    "Section",
+    "drop_reason",
+    "is_alias",
+    "match_heading",
+    "normalize_heading",
+    "section_label",
+]
+
 
 @dataclass(frozen=True)
 class Section:
-    """One canonical section: its field name, display label, default weight and heading aliases."""
+    """One canonical section: its field name and heading aliases (its label and default weight
+    are the field table's)."""
 
     name: str
-    label: str
-    weight: float
     aliases: tuple[str, ...]
     # Regular expressions tried (in SECTIONS order) on a normalised heading that is no exact alias:
     # they catch question-style headings such as "What happens during a laparoscopy?".
     patterns: tuple[str, ...] = ()
 
+    @property
+    def label(self) -> str:
+        return label(self.name)
+
+    @property
+    def weight(self) -> float:
+        return BY_NAME[self.name].weight
+
 
 SECTIONS: tuple[Section, ...] = (
     Section(
         "summary",
-        "Summary",
-        2.0,
         (
             "summary",
             "overview",
@@ -49,8 +72,6 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "purpose",
-        "Purpose",
-        1.6,
         (
             "purpose",
             "why its done",
@@ -74,8 +95,6 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "indications",
-        "Indications",
-        1.3,
         (
             "indications",
             "who needs it",
@@ -96,8 +115,6 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "preparation",
-        "Preparation",
-        1.0,
         (
             "preparation",
             "how to prepare",
@@ -111,8 +128,6 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "procedure",
-        "Procedure Description",
-        1.2,
         (
             "procedure description",
             "procedure",
@@ -147,15 +162,11 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "duration",
-        "Duration",
-        0.6,
         ("duration", "how long it takes", "how long does it take", "time required", "length", "how long will it take"),
         (r"^how long\b", r"\bduration\b"),
     ),
     Section(
         "setting",
-        "Setting",
-        0.5,
         (
             "setting",
             "where its done",
@@ -169,15 +180,11 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "personnel",
-        "Personnel",
-        0.5,
         ("personnel", "who performs it", "who does it", "care team", "who is involved", "healthcare team", "staff"),
         (r"^who (performs|does|will do|is involved|carries out)\b", r"\bpersonnel\b", r"\bcare team\b"),
     ),
     Section(
         "risks",
-        "Risks and Complications",
-        0.6,
         (
             "risks and complications",
             "risks",
@@ -194,15 +201,11 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "benefits",
-        "Benefits",
-        0.7,
         ("benefits", "advantages", "expected benefits", "outcomes", "results and benefits"),
         (r"\bbenefits?\b", r"\badvantages?\b"),
     ),
     Section(
         "recovery",
-        "Recovery",
-        0.6,
         (
             "recovery",
             "aftercare",
@@ -226,8 +229,6 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "alternatives",
-        "Alternatives",
-        0.4,
         (
             "alternatives",
             "other options",
@@ -244,8 +245,6 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "experience",
-        "Patient Experience",
-        0.5,
         (
             "patient experience",
             "what to expect",
@@ -265,12 +264,8 @@ SECTIONS: tuple[Section, ...] = (
 )
 """The canonical sections in page order."""
 
-SECTION_NAMES: tuple[str, ...] = tuple(section.name for section in SECTIONS)
-
-OTHER = "other"
-"""Field for headings that match no canonical section: kept, never dropped."""
-
-OTHER_WEIGHT = 0.3
+"""The canonical sections in page order: the section fields of :mod:`procsearch.fields`, in the
+same order (a test checks they agree)."""
 
 # Headings that are not sections but structure the page: the names paragraph and the list of
 # similar codes. They live here so every heading rule stays in one file.
@@ -329,8 +324,6 @@ OTHER_HEADING_PATTERNS = (
     r"^(how (does|do|can|will|should)|what (do|does|if|about|should|can)|can (i|you)|is (it|there)|are there|do (i|you))\b.*\?$",
 )
 
-NAMES = "names"
-SIMILAR = "similar"
 SKIP = "skip"
 
 _ALIASES: dict[str, str] = {alias: section.name for section in SECTIONS for alias in section.aliases}
@@ -413,11 +406,5 @@ def drop_reason(text: str) -> str:
     return ""
 
 
-def section_label(name: str) -> str:
-    """The display label of a section name ("risks" -> "Risks and Complications")."""
-    for section in SECTIONS:
-        if section.name == name:
-            return section.label
-    if name == OTHER:
-        return "Other"
-    raise KeyError(name)
+section_label = label
+"""The display label of a section name ("risks" -> "Risks and Complications")."""

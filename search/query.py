@@ -13,9 +13,16 @@ from whoosh.fields import Schema
 from whoosh.query import And, Not, NullQuery, Or, Prefix, Query, Term, TermRange
 
 from ..index.schema import TEXT_FIELDS
+from ..ingest.codes import CODE as _CODE
 from ..ingest.codes import CODE_SYSTEMS, normalize_code
 from ..ingest.sections import SECTION_NAMES, match_heading
+from ..words import PLAIN_WORD
 from .errors import QueryError
+
+OPERATORS = ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "REQUIRE")
+"""The operator words of the query syntax (Whoosh's, upper-case only): the one table the parser's
+helpers read."""
+_OPERATOR = "|".join(OPERATORS)
 
 MAX_QUERY_CHARS = 1000
 """Longer queries are cut to this length before parsing (and the result says so)."""
@@ -32,7 +39,6 @@ _SYSTEM_PREFIXES = {
     "pcs": "ICD-10-PCS",
     "icd": "ICD-10-PCS",
 }
-_CODE = r"(?:\d{4}[\dFTUftu]|[A-Va-v]\d{4}|[0-9B-DFGHXb-dfghx][0-9A-HJ-NP-Za-hj-np-z]{6})"
 _CODE_PART = re.compile(
     rf"(?<![\w:*-])(?:(?P<system>{'|'.join(map(re.escape, _SYSTEM_PREFIXES))}):)?"
     rf"(?:(?P<lo>{_CODE})-(?P<hi>{_CODE})|(?P<prefix>[0-9A-Za-z]{{2,6}})\*|(?P<code>{_CODE}))(?![\w*-])",
@@ -175,7 +181,7 @@ class FieldParser:
     def parse(self, text: str) -> Query:
         """The query for ``text`` (Whoosh's parser errors propagate, as from ``parser.parse``)."""
         words = text.split()
-        if all(_PLAIN_WORD.fullmatch(word) and word not in _OPERATOR_WORDS for word in words):
+        if all(PLAIN_WORD.fullmatch(word) and word not in OPERATORS for word in words):
             return self._plain(words)
         if self._parser is None:
             self._parser = make_parser(self.schema, self._weights, self._fields, conjunctive=self.conjunctive)
@@ -257,14 +263,12 @@ def exclusions(query: Query) -> Query:
 
 MAX_ANALYSED = 50_000
 """(field, word) analyses a :class:`FieldParser` keeps."""
-_PLAIN_WORD = re.compile(r"[^\W_]+")
-_OPERATOR_WORDS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "REQUIRE"}
 
 MAX_NESTING = 16
 MIN_PREFIX = 3
 _WILDCARD = re.compile(r"[^\s()\"]*\*[^\s()\"]*")
 _ALLOWED_WILDCARD = re.compile(rf"(?:\w+:)?[^\W_]{{{MIN_PREFIX},}}\*")
-_SYNTAX = re.compile(r"[()\"'^:~\[\]{}*]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|REQUIRE)\b")
+_SYNTAX = re.compile(rf"[()\"'^:~\[\]{{}}*]|\b(?:{_OPERATOR})\b")
 
 
 def check_text(text: str) -> str:
@@ -305,7 +309,7 @@ def unscoped_text(text: str) -> str:
 def section_field(name: str) -> str:
     """The field for a --section value: a section name or any heading alias ("complications")."""
     key = name.strip().lower()
-    if key in SECTION_NAMES or key in ("title", "names", "other", "similar"):
+    if key in TEXT_FIELDS:
         return key
     for field_name, words in FIELD_ALIASES.items():
         if key in words:
@@ -351,7 +355,7 @@ def implicit_prefixes(parsed: ParsedQuery, reader: Any) -> ParsedQuery:
 
 
 _FIELD_NAMES = {*TEXT_FIELDS, *(alias for aliases in FIELD_ALIASES.values() for alias in aliases)}
-_SCOPE = re.compile(r"\b(\w+):(?![\"(])(\S+(?:\s+(?!\w+:|(?:AND|OR|NOT|ANDNOT|ANDMAYBE|REQUIRE)\b)[^\s():\"]+)*)")
+_SCOPE = re.compile(rf"\b(\w+):(?![\"(])(\S+(?:\s+(?!\w+:|(?:{_OPERATOR})\b)[^\s():\"]+)*)")
 
 
 def scope_following_words(text: str) -> str:

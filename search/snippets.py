@@ -8,8 +8,8 @@ from typing import Any
 from whoosh.fields import Schema
 from whoosh.highlight import ContextFragmenter, Formatter, highlight
 
-from ..index.schema import SIMILAR, SNIPPET_FIELDS
-from ..ingest.sections import section_label
+from ..fields import label
+from ..index.schema import SNIPPET_FIELDS
 from .results import Snippet
 
 _START, _END = "\x02", "\x03"  # control characters never survive into indexed text
@@ -84,7 +84,7 @@ def _ellipsis(plain: str, spans: tuple[tuple[int, int], ...], whole: str) -> tup
 
 
 def _label(name: str) -> str:
-    return "Similar Codes" if name == SIMILAR else section_label(name)
+    return label(name)
 
 
 def _spans(marked: str) -> tuple[str, tuple[tuple[int, int], ...]]:

@@ -9,16 +9,16 @@ from typing import Any
 
 from whoosh.reading import IndexReader
 
+from ..fields import POPULARITY_FIELDS
 from ..index.schema import SPELL as SPELL_FIELD
+from ..words import CORRECTABLE_WORD
 
-POPULARITY_FIELDS = ("title", "names", "summary")
 """Where a candidate's use is counted, to choose among equally close words."""
 MIN_WORD = 5
 """Shorter words are left alone: too many real words are one edit apart."""
 MAX_WORD = 40
 """Longer "words" are not words (the index drops them too), and correcting them would be costly."""
 
-_WORD = re.compile(r"(?<![\w:&'-])[A-Za-z]+(?![\w:&'*-])")
 _FIELD_TERM = re.compile(r"\b\w+:(\"[^\"]*\"|\S+)")
 
 
@@ -131,11 +131,11 @@ def correct_text(text: str, speller: Speller, known: set[str] | None = None) -> 
     pieces: list[str] = []
     position = 0
     for scoped in _FIELD_TERM.finditer(text):
-        pieces.append(_WORD.sub(fix, text[position : scoped.start()]))
+        pieces.append(CORRECTABLE_WORD.sub(fix, text[position : scoped.start()]))
         name, _, value = scoped.group(0).partition(":")
-        pieces.append(name + ":" + _WORD.sub(fix, value))
+        pieces.append(name + ":" + CORRECTABLE_WORD.sub(fix, value))
         position = scoped.end()
-    pieces.append(_WORD.sub(fix, text[position:]))
+    pieces.append(CORRECTABLE_WORD.sub(fix, text[position:]))
     return "".join(pieces), tuple(corrections)
 
 

@@ -13,20 +13,19 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
+from ..words import VOCABULARY_WORD
 from .errors import SearchError
 from .results import Expansion
 
 KINDS = ("abbreviation", "synonym", "root", "suffix")
 MAX_PHRASE_WORDS = 5
 MIN_WORD_PART_STEM = 3
-_WORD = re.compile(r"[a-z0-9]+(?:[&'][a-z0-9]+)*")
 
 
 class VocabularyError(SearchError):
@@ -35,7 +34,7 @@ class VocabularyError(SearchError):
 
 def words_of(text: str) -> list[str]:
     """Lower-case words as the vocabulary matches them ("D&C" -> ["d&c"], "A1c" -> ["a1c"])."""
-    return _WORD.findall(text.lower().replace("\u2019", "'"))
+    return VOCABULARY_WORD.findall(text.lower().replace("\u2019", "'"))
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Section weights: how much a match in each field counts. Applied at query time."""
+"""Field weights: how much a match in each field counts (defaults from the field table), applied at
+query time."""
 
 from __future__ import annotations
 
@@ -6,26 +7,12 @@ import math
 from collections.abc import Mapping
 
 from ..errors import UsageError
-from ..index.schema import NAMES, SIMILAR, TEXT_FIELDS, TITLE
-from ..ingest.sections import OTHER, OTHER_WEIGHT, SECTIONS
+from ..fields import DEFAULT_WEIGHTS, EXPANSION_FIELDS, TEXT_FIELDS
 
-TITLE_WEIGHT = 6.0
-NAMES_WEIGHT = 5.0
-SIMILAR_WEIGHT = 0.3
+__all__ = ["DEFAULT_WEIGHTS", "EXPANSION_FIELDS", "EXPANSION_WEIGHT", "parse_weight_option", "resolve_weights"]
+
 EXPANSION_WEIGHT = 0.5
 """Vocabulary expansions count at half the weight of the words the user typed."""
-EXPANSION_FIELDS = (TITLE, NAMES, "summary")
-"""Where expansions are looked for: the fields that name and define the procedure."""
-
-DEFAULT_WEIGHTS: Mapping[str, float] = {
-    TITLE: TITLE_WEIGHT,
-    NAMES: NAMES_WEIGHT,
-    **{section.name: section.weight for section in SECTIONS},
-    OTHER: OTHER_WEIGHT,
-    SIMILAR: SIMILAR_WEIGHT,
-}
-"""The default weight of every searched field: title and common names far above the sections,
-Summary and Purpose above Alternatives, Risks and Similar Codes."""
 
 
 def resolve_weights(overrides: Mapping[str, float] | None = None) -> dict[str, float]:

@@ -11,6 +11,7 @@ from procsearch.corpus import bundled_corpus
 from procsearch.index.build import IndexReport, build_index
 from procsearch.index.update import reindex
 from procsearch.search.engine import SearchEngine
+from support.reindex import kill_corpora, kill_index, small_corpus  # noqa: F401  (fixtures of the test_index_* files)
 
 from procsearch.cli import cli
 

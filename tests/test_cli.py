@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from procsearch.ingest.skips import SkipReason
 
 from procsearch.cli import EXIT_INDEX, EXIT_SKIPPED, cli
 
@@ -96,9 +97,7 @@ def test_index_command_reports_skips_with_exit_code(run, tmp_path: Path, fixture
     assert result.exit_code == EXIT_SKIPPED
     data = json.loads(result.stdout)
     assert data["documents"] == 1
-    assert data["skipped"] == [
-        {"source": "no-title.html", "reason": "no title and no recognisable content", "detail": ""}
-    ]
+    assert data["skipped"] == [{"source": "no-title.html", "reason": SkipReason.NO_TITLE_OR_CONTENT, "detail": ""}]
 
 
 def test_first_search_builds_the_default_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -124,9 +123,11 @@ def test_parse_shows_how_a_page_was_read(run, fixtures: Path) -> None:  # type: 
 
     data = json.loads(run("parse", str(page), "--json", index=None).stdout)
     assert data["id"] == "hemoglobin-a1c" and data["code"] == ""
-    assert {
-        key: value for key, value in data["sections"][3].items() if key != "text"
-    } == {"field": "purpose", "heading": "Why Get Tested?", "how": "label class field--name-field-section-title"}
+    assert {key: value for key, value in data["sections"][3].items() if key != "text"} == {
+        "field": "purpose",
+        "heading": "Why Get Tested?",
+        "how": "label class field--name-field-section-title",
+    }
     coverage = data["coverage"]
     assert coverage["kept"] + sum(coverage["dropped"].values()) == coverage["words"]
 

@@ -220,7 +220,7 @@ def test_ensure_index_says_why_it_builds(small_corpus: Path, tmp_path: Path) -> 
 def test_a_crashed_build_worker_exits_1_and_the_served_index_is_intact(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from procsearch.index import build
+    from procsearch.index import writing as build
     from procsearch.ingest.pages import load_pages
 
     index = tmp_path / "ix"

@@ -87,7 +87,9 @@ def test_stats_and_search_use_the_same_names(run) -> None:  # type: ignore[no-un
 def test_index_and_reindex_reports_validate_with_each_pages_coverage(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     pages = tmp_path / "pages"
     pages.mkdir()
-    (pages / "knee.html").write_text("<html><body><h1>Knee scope</h1><p>A camera looks inside the knee.</p></body></html>")
+    (pages / "knee.html").write_text(
+        "<html><body><h1>Knee scope</h1><p>A camera looks inside the knee.</p></body></html>"
+    )
     index = tmp_path / "ix"
     built = json.loads(run("index", str(pages), "--json", index=index).stdout)
     validate(built, "index_report")

@@ -14,6 +14,7 @@ from procsearch.index.build import build_index
 from procsearch.ingest.errors import PageSkipped
 from procsearch.ingest.pages import load_pages
 from procsearch.ingest.parse import parse_page
+from procsearch.ingest.skips import SkipReason
 from procsearch.search.engine import SearchEngine
 from procsearch.search.errors import QueryError
 
@@ -31,10 +32,10 @@ def test_large_binary_and_truncated_pages(tmp_path: Path) -> None:
     batch = load_pages(pages)
     reasons = {skip.source: skip.reason for skip in batch.skipped}
     assert reasons == {
-        "huge.html": "file too large",
-        "photo.html": "not an HTML page",
-        "scan.pdf": "not an HTML page",
-        "random.bin": "not an HTML page",
+        "huge.html": SkipReason.TOO_LARGE,
+        "photo.html": SkipReason.NOT_HTML,
+        "scan.pdf": SkipReason.NOT_HTML,
+        "random.bin": SkipReason.NOT_HTML,
     }
     (doc,) = batch.docs
     assert doc.code == "63685" and "summary" in doc.sections  # a truncated page keeps what it has

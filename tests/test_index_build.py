@@ -9,6 +9,7 @@ from procsearch.index.build import build_index
 from procsearch.index.errors import IndexMissingError, IndexUnsafeError, IndexVersionError
 from procsearch.index.store import CURRENT, META, current_generation
 from procsearch.ingest.errors import StrictModeError
+from procsearch.ingest.skips import SkipReason
 from procsearch.search.engine import SearchEngine
 
 from procsearch.errors import BUILD, REBUILD, Remedy
@@ -49,7 +50,7 @@ def test_skips_are_reported_and_strict_leaves_the_index_unchanged(
     assert current_generation(index) == before
     report = build_index(small_corpus, index)
     assert report.indexed == 4
-    assert report.skipped_by_reason() == {"no title and no recognisable content": 1}
+    assert report.skipped_by_reason() == {SkipReason.NO_TITLE_OR_CONTENT: 1}
 
 
 def test_interrupted_build_leaves_the_previous_index_serving(small_corpus: Path, tmp_path: Path) -> None:
@@ -118,16 +119,16 @@ def test_a_parallel_build_holds_the_same_documents_and_ranking_as_a_single_proce
     tmp_path: Path, corpus_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from procsearch.corpus import bundled_corpus
-    from procsearch.index import build
+    from procsearch.index import writing
     from procsearch.ingest.pages import load_pages
 
     # Large builds fork one worker per core, each writing segments of at most CHUNK_CHARS
     # characters; make the sample corpus large enough for that: 4 segments, 2 workers at a time.
-    monkeypatch.setattr(build, "PARALLEL_THRESHOLD", 100)
+    monkeypatch.setattr(writing, "PARALLEL_THRESHOLD", 100)
     monkeypatch.setattr(
-        build, "CHUNK_CHARS", sum(build._text_size(doc) for doc in load_pages(bundled_corpus()).docs) // 4 + 1
+        writing, "CHUNK_CHARS", sum(writing._text_size(doc) for doc in load_pages(bundled_corpus()).docs) // 4 + 1
     )
-    monkeypatch.setattr(build, "MAX_WORKERS", 2)
+    monkeypatch.setattr(writing, "MAX_WORKERS", 2)
     index = tmp_path / "parallel"
     report = build_index(bundled_corpus(), index)
     assert report.indexed == 140
@@ -140,16 +141,16 @@ def test_a_parallel_build_holds_the_same_documents_and_ranking_as_a_single_proce
 
 
 def test_parallel_chunks_cover_every_document_once_with_about_equal_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    from procsearch.index import build
+    from procsearch.index import writing
 
-    monkeypatch.setattr(build, "CHUNK_CHARS", 1000)
+    monkeypatch.setattr(writing, "CHUNK_CHARS", 1000)
     sizes = [100] * 25 + [900] + [50] * 40
-    ranges = build._chunks(sizes, 2)
+    ranges = writing._chunks(sizes, 2)
     assert ranges[0][0] == 0 and ranges[-1][1] == len(sizes)
     assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
     texts = [sum(sizes[start:stop]) for start, stop in ranges]
     assert len(ranges) == 6 and max(texts) <= 1000 + 900 and sum(texts) == sum(sizes)
-    assert build._chunks([10] * 3, 8) == [(0, 1), (1, 2), (2, 3)]  # never more ranges than documents
-    assert build._chunks([1, 1, 1, 100], 2) == [(0, 4)]  # never an empty range
-    monkeypatch.setattr(build, "CHUNK_CHARS", 10**9)
-    assert build._chunks([10] * 10, 2) == [(0, 5), (5, 10)]  # small: one range a worker
+    assert writing._chunks([10] * 3, 8) == [(0, 1), (1, 2), (2, 3)]  # never more ranges than documents
+    assert writing._chunks([1, 1, 1, 100], 2) == [(0, 4)]  # never an empty range
+    monkeypatch.setattr(writing, "CHUNK_CHARS", 10**9)
+    assert writing._chunks([10] * 10, 2) == [(0, 5), (5, 10)]  # small: one range a worker

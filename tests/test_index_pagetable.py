@@ -7,8 +7,10 @@ import shutil
 from pathlib import Path
 
 from procsearch.index.build import build_index
+from procsearch.index.changes import indexed_pages
 from procsearch.index.store import current_generation
-from procsearch.index.update import indexed_pages, reindex
+from procsearch.index.update import reindex
+from procsearch.ingest.skips import SkipReason
 from procsearch.search.engine import SearchEngine
 from test_ingest_markup import BODIES, PROMO, write_site
 
@@ -84,5 +86,5 @@ def test_reindex_treats_two_files_with_one_canonical_url_as_one_page_like_a_full
     build_index(corpus, index)
     (corpus / "a.html").write_text(page.format(code="29881"))
     report = reindex(corpus, index, max_delete=1)  # a.html sorts first: it replaces b.html
-    assert [(skip.source, skip.reason) for skip in report.skipped] == [("b.html", "duplicate page")]
+    assert [(skip.source, skip.reason) for skip in report.skipped] == [("b.html", SkipReason.DUPLICATE_PAGE)]
     assert records(index) == full_build(corpus, tmp_path)

@@ -25,7 +25,7 @@ from procsearch.index.store import META, current_generation, generations
 from procsearch.index.update import reindex
 from procsearch.index.verify import rollback_index
 from procsearch.search.engine import SearchEngine
-from test_index_reindex import SMALL_FIXTURES, expected_docs, make_corpus, run_cli, served_docs, write_synthetic
+from support.reindex import SMALL_FIXTURES, expected_docs, make_corpus, run_cli, served_docs, write_synthetic
 
 from procsearch.cli import EXIT_DISK_FULL, EXIT_ERROR, EXIT_INDEX, EXIT_OK, cli
 

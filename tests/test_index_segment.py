@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from procsearch.index.analysis import index_terms
-from procsearch.index.build import COMPOUND, document_fields
 from procsearch.index.schema import TEXT_FIELDS, build_schema
 from procsearch.index.segment import MEMO_VALUES, BulkSegmentWriter
+from procsearch.index.writing import COMPOUND, document_fields
 from procsearch.ingest.icd10pcs import INSTALL_HINT
 from procsearch.ingest.pages import load_pages
 from procsearch.ingest.record import ProcedureDoc

@@ -424,7 +424,7 @@ def test_a_reader_slow_between_current_and_opening_retries_on_the_new_generation
 LOCK_HOLDER = r"""
 import sys
 from pathlib import Path
-from procsearch.index.store import writer_lock
+from procsearch.index.lock import writer_lock
 
 with writer_lock(Path(sys.argv[1])):
     print("locked", flush=True)

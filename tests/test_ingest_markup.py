@@ -13,6 +13,7 @@ import pytest
 from procsearch.ingest.coverage import ParseReport
 from procsearch.ingest.pages import load_pages
 from procsearch.ingest.parse import parse_page, parse_page_report
+from procsearch.ingest.skips import SkipReason
 
 MARKUP = Path(__file__).parent / "fixtures" / "markup"
 
@@ -186,7 +187,7 @@ def test_pages_with_the_same_generic_last_path_part_get_different_ids(tmp_path: 
     ]
     # Only the same canonical URL makes two files one page; the report says which is kept.
     assert [(s.source, s.reason, s.detail) for s in batch.skipped] == [
-        ("c/saved-copy.html", "duplicate page", "the same canonical URL as b/Introduction.aspx, which is kept")
+        ("c/saved-copy.html", SkipReason.DUPLICATE_PAGE, "the same canonical URL as b/Introduction.aspx, which is kept")
     ]
 
 
@@ -266,7 +267,7 @@ def test_a_page_with_nothing_but_site_boilerplate_is_skipped_and_the_run_goes_on
     )
     batch = load_pages(tmp_path / "site")
     assert len(batch.docs) == 5
-    assert [(skip.source, skip.reason) for skip in batch.skipped] == [("stub.html", "no recognisable content")]
+    assert [(skip.source, skip.reason) for skip in batch.skipped] == [("stub.html", SkipReason.NO_CONTENT)]
 
 
 def test_paths_that_slug_alike_still_get_different_ids(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from procsearch.ingest.pages import find_pages, load_pages
+from procsearch.ingest.skips import SkipReason
 
 PAGE = """<html><head><meta charset="{charset}"><title>t</title></head><body>
 <h1>{title}</h1><p>CPT code {code}</p><h2>Summary</h2><p>{summary}</p></body></html>"""
@@ -33,12 +34,12 @@ def test_bad_files_are_skipped_with_reasons_and_the_run_goes_on(tmp_path: Path) 
     assert [doc.code for doc in batch.docs] == ["27447"]
     reasons = {skip.source: skip.reason for skip in batch.skipped}
     assert reasons == {
-        "big.html": "file too large",
-        "empty.html": "empty file",
-        "image.html": "not an HTML page",
-        "noise.html": "not an HTML page",
-        "nothing.html": "no title and no recognisable content",
-        "report.pdf": "not an HTML page",
+        "big.html": SkipReason.TOO_LARGE,
+        "empty.html": SkipReason.EMPTY,
+        "image.html": SkipReason.NOT_HTML,
+        "noise.html": SkipReason.NOT_HTML,
+        "nothing.html": SkipReason.NO_TITLE_OR_CONTENT,
+        "report.pdf": SkipReason.NOT_HTML,
     }
 
 
@@ -48,7 +49,7 @@ def test_duplicate_codes_keep_the_first_path_in_sorted_order(tmp_path: Path) -> 
     batch = load_pages(tmp_path)
     assert [doc.title for doc in batch.docs] == ["First copy"]
     (skip,) = batch.skipped
-    assert (skip.source, skip.reason) == ("b/knee.html", "duplicate code")
+    assert (skip.source, skip.reason) == ("b/knee.html", SkipReason.DUPLICATE_CODE)
     assert "a/knee.html" in skip.detail
 
 
@@ -105,14 +106,14 @@ def test_many_pages_are_parsed_in_parallel_with_the_same_result(
     serial = load_pages(tmp_path)
     monkeypatch.setattr("procsearch.ingest.pages.PARALLEL_PAGES", 2)
     monkeypatch.setattr("procsearch.ingest.pages.os.cpu_count", lambda: 2)
-    seen: list[str] = []
-    parallel = load_pages(tmp_path, progress=lambda done, total, item: seen.append(item))
+    seen: list[tuple[str, int, int]] = []
+    parallel = load_pages(tmp_path, progress=lambda phase, done, total: seen.append((phase, done, total)))
     assert parallel.docs == serial.docs and len(parallel.docs) == 30
     assert [(s.source, s.reason, s.detail) for s in parallel.skipped] == [
         (s.source, s.reason, s.detail) for s in serial.skipped
     ]
-    assert {s.reason for s in parallel.skipped} == {"empty file", "duplicate code"}
-    assert seen == sorted(seen) and len(seen) == 32
+    assert {s.reason for s in parallel.skipped} == {SkipReason.EMPTY, SkipReason.DUPLICATE_CODE}
+    assert seen == [("reading pages", done, 32) for done in range(1, 33)]
 
 
 def bad_entries(folder: Path) -> dict[str, str]:
@@ -127,13 +128,13 @@ def bad_entries(folder: Path) -> dict[str, str]:
     os.mkfifo(folder / "x.html")
     write(folder, "evil\nskipped good.html: forged.html", b"")
     return {
-        "caf\\xe9.html": "file name is not UTF-8",
-        "dangling.html": "broken symbolic link",
-        "evil\nskipped good.html: forged.html": "empty file",
-        "loop-a.html": "symbolic link loop",
-        "loop-b.html": "symbolic link loop",
-        "self.html": "symbolic link loop",
-        "x.html": "not a regular file",
+        "caf\\xe9.html": SkipReason.NAME_NOT_UTF8,
+        "dangling.html": SkipReason.BROKEN_LINK,
+        "evil\nskipped good.html: forged.html": SkipReason.EMPTY,
+        "loop-a.html": SkipReason.LINK_LOOP,
+        "loop-b.html": SkipReason.LINK_LOOP,
+        "self.html": SkipReason.LINK_LOOP,
+        "x.html": SkipReason.NOT_REGULAR_FILE,
     }
 
 
@@ -147,7 +148,7 @@ def test_link_loops_fifos_and_undecodable_names_are_skips_and_the_run_goes_on(tm
 
 @pytest.mark.parametrize("command", ["index", "reindex"])
 def test_the_cli_lists_each_bad_entry_on_one_escaped_line(command: str, tmp_path: Path) -> None:
-    from test_index_reindex import run_cli
+    from support.reindex import run_cli
 
     from procsearch.cli import EXIT_SKIPPED
 
@@ -172,7 +173,7 @@ def test_reindex_skips_an_oversized_file_before_reading_it(tmp_path: Path) -> No
     import resource
     import subprocess
 
-    from test_index_reindex import CLI_CWD, CLI_ENV, PROCSEARCH
+    from support.reindex import CLI_CWD, CLI_ENV, PROCSEARCH
 
     from procsearch.cli import EXIT_SKIPPED
 
@@ -215,7 +216,7 @@ def test_page_bytes_come_with_their_hash_and_within_the_limit(tmp_path: Path) ->
     import hashlib
 
     assert data == path.read_bytes() and digest == hashlib.sha256(data).hexdigest()
-    with pytest.raises(PageSkipped, match="file too large"):
+    with pytest.raises(PageSkipped, match=SkipReason.TOO_LARGE):
         read_page_bytes(path, max_bytes=len(data) - 1)
 
 
@@ -238,7 +239,7 @@ def test_a_link_swapped_in_after_the_scan_never_indexes_a_file_outside(tmp_path:
     import subprocess
     import sys
 
-    from procsearch.index.update import read_files
+    from procsearch.index.changes import read_files
 
     corpus, outside = tmp_path / "corpus", tmp_path / "outside"
     write(corpus, "a.html", page("27447"))
@@ -271,7 +272,7 @@ def test_a_link_that_leaves_the_folder_after_the_scan_is_not_followed(tmp_path: 
     assert read_page(alias, root=corpus).code == "27447"
     (corpus / "alias.html").unlink()
     (corpus / "alias.html").symlink_to(secret)
-    with pytest.raises(PageSkipped, match="link leaves the folder"):
+    with pytest.raises(PageSkipped, match=SkipReason.LINK_LEAVES_FOLDER):
         read_page(alias, root=corpus)
 
 

@@ -7,6 +7,7 @@ from procsearch.ingest.errors import PageSkipped
 from procsearch.ingest.parse import parse_page
 from procsearch.ingest.record import SimilarCode
 from procsearch.ingest.sections import SECTION_NAMES
+from procsearch.ingest.skips import SkipReason
 
 
 def parse(fixtures: Path, name: str):  # type: ignore[no-untyped-def]
@@ -89,7 +90,7 @@ def test_page_with_missing_sections(fixtures: Path) -> None:
 def test_page_with_no_title_and_no_content_is_skipped_with_reason(fixtures: Path) -> None:
     with pytest.raises(PageSkipped) as info:
         parse(fixtures, "no-title.html")
-    assert info.value.reason == "no title and no recognisable content"
+    assert info.value.reason == SkipReason.NO_TITLE_OR_CONTENT
     assert info.value.source == "no-title.html"
 
 

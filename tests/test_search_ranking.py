@@ -169,8 +169,7 @@ def test_a_search_out_of_time_returns_partial_results(corpus_index) -> None:  # 
 
 
 def test_when_no_document_holds_every_word_of_an_expansion_most_of_them_will_do(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from procsearch.index.build import write_docs
-    from procsearch.index.store import new_generation_dir, new_meta, publish, write_meta
+    from procsearch.index.build import build_index
     from procsearch.ingest.record import ProcedureDoc
     from procsearch.search.engine import RELAXED_NOTICE
     from procsearch.search.vocabulary import Vocabulary
@@ -180,10 +179,14 @@ def test_when_no_document_holds_every_word_of_an_expansion_most_of_them_will_do(
         "0DTJ0ZZ": "Resection of Appendix, Open Approach",
         "0SRC0J9": "Replacement of Right Knee Joint with Synthetic Substitute, Open Approach",
     }
-    generation = new_generation_dir(tmp_path)
-    write_docs(generation, [ProcedureDoc(code=code, code_system="ICD-10-PCS", title=t) for code, t in titles.items()])
-    write_meta(generation, new_meta(len(titles), {"icd10pcs": len(titles)}))
-    publish(tmp_path, generation)
+    build_index(
+        None,
+        tmp_path,
+        records=[
+            ProcedureDoc(code=code, code_system="ICD-10-PCS", title=t, source=f"icd10pcs:{code}")
+            for code, t in titles.items()
+        ],
+    )
     vocabulary = Vocabulary()
     vocabulary.add("CABG", ["coronary artery bypass graft"], "abbreviation")
     with SearchEngine(tmp_path, vocabulary=vocabulary) as engine:

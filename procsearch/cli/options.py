@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..index.documents import SOURCES
+from ..ingest.sources import SOURCE_NAMES
 from ..ingest.pages import DEFAULT_MAX_BYTES
 from ..search.limits import MAX_LIMIT
 
@@ -65,7 +65,7 @@ def source_option(function: Callable[..., Any]) -> Callable[..., Any]:
         "--source",
         "sources",
         multiple=True,
-        type=click.Choice(SOURCES),
+        type=click.Choice(SOURCE_NAMES),
         help="What to index; repeat for both (icd10pcs needs procsearch[icd10pcs]). "
         "Default: pages, plus every other source the index holds.",
     )(function)
