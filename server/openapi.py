@@ -55,7 +55,7 @@ SCHEMAS: dict[str, Any] = {
             "error": _object(
                 {"kind": {"type": "string"}, "message": {"type": "string"}, "hint": {"type": "string"}},
                 required=["kind", "message", "hint"],
-            )
+            ),
         },
         required=["error"],
     ),

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from ..ingest.sources import SOURCE_NAMES
 from ..ingest.pages import DEFAULT_MAX_BYTES
+from ..ingest.sources import SOURCE_NAMES
 from ..search.limits import MAX_LIMIT
 
 
