@@ -29,16 +29,19 @@ from ..index.store import current_name, open_current
 from ..ingest.codes import normalize_code
 from ..ingest.record import ProcedureDoc
 from .budget import Deadline
-from .errors import NotFoundError, QueryError, SearchError
+from .errors import NotFoundError, SearchError
 from .execution import (
     COUNT_CAP,
+    MAX_LIMIT,
     PARTIAL_NOTICE,
     RELAXED_NOTICE,
     STOP_WORDS_NOTICE,
     TIMED_OUT_NOTICE,
     PlanRun,
+    check_page,
     run_plan,
 )
+from .explanation import Explanation, explain_run, explained_options
 from .facets import count_facets
 from .plan import ParserCache, QueryPlan, plan_query, relaxed_query, resolved_weights
 from .ranking import PostingCache
@@ -63,17 +66,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-MAX_LIMIT = 1000
 DEFAULT_TIME_BUDGET = 1.0
 """Seconds a search may run before it returns what it has, marked partial."""
-
-
-def check_page(limit: int, offset: int) -> None:
-    """Raise QueryError for a page the engine does not serve."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
-    if offset < 0:
-        raise QueryError(f"offset must be zero or more, not {offset}")
 
 
 def _guard(method: Callable[..., T]) -> Callable[..., T]:
@@ -256,8 +250,73 @@ class SearchEngine:
         plan = self._plan(searcher, query, section, system, group, weights, expand, correct)
         return self._run(searcher, plan, limit, offset, facets, deadline).results
 
+    @_guard
+    def explain(self, query: str, code: str, **options: Any) -> Explanation:
+        """Why ``code`` is where it is in :meth:`search`'s ranking for ``query`` with these
+        ``options`` (limit, offset, section, system, group, weights, expand, correct): its rank
+        and score, and each term's part of the score, from the ranking's own sums; for a code not
+        on the page, what it lacks and how far it is behind the last hit shown. Raises
+        NotFoundError for a code not in the index."""
+        return self._explain(query, code, **options)[1][0]
+
+    @_guard
+    def explain_page(self, query: str, **options: Any) -> tuple[SearchResults, tuple[Explanation, ...]]:
+        """:meth:`search`'s results for ``query`` and ``options``, and an explanation of every hit
+        on the page (``search --explain``)."""
+        return self._explain(query, None, **options)
+
+    def _explain(
+        self,
+        query: str,
+        code: str | None,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        section: str | None = None,
+        system: str | None = None,
+        group: str | None = None,
+        weights: Mapping[str, float] | None = None,
+        expand: bool = True,
+        correct: bool = True,
+    ) -> tuple[SearchResults, tuple[Explanation, ...]]:
+        """The results and the explanations of ``code`` (None: of every hit on the page)."""
+        check_page(limit, offset)
+        searcher = self._current()
+        options = explained_options(section, system, group, weights, expand, correct, limit, offset)
+        plan = self._plan(searcher, query, section, system, group, weights, expand, correct)
+        if code is not None:
+            docnums = [self._docnum(searcher, code)]
+        else:  # the page first, to know whose scores to trace
+            page = self._run(searcher, plan, limit, offset, False, Deadline(self.time_budget)).results
+            docnums = [self._docnum(searcher, hit.code) for hit in page.hits]
+        deadline = Deadline(self.time_budget)
+        run = self._run(searcher, plan, limit, offset, False, deadline, trace=set(docnums))
+        explanations = tuple(
+            explain_run(searcher, plan, run, docnum, deadline=deadline, postings=self._postings, options=options)
+            for docnum in docnums
+        )
+        return run.results, explanations
+
+    @staticmethod
+    def _docnum(searcher: Searcher, code: str) -> int:
+        docnum = searcher.document_number(code=normalize_code(code))
+        if docnum is None:
+            docnum = searcher.document_number(code=code.strip())
+        if docnum is None:
+            raise NotFoundError(
+                f"No document with code {code!r} in the index. Search for it with: procsearch search {code!r}"
+            )
+        return int(docnum)
+
     def _run(
-        self, searcher: Searcher, plan: QueryPlan, limit: int, offset: int, facets: bool, deadline: Deadline
+        self,
+        searcher: Searcher,
+        plan: QueryPlan,
+        limit: int,
+        offset: int,
+        facets: bool,
+        deadline: Deadline,
+        trace: set[int] | None = None,
     ) -> PlanRun:
         return run_plan(
             searcher,
@@ -269,6 +328,7 @@ class SearchEngine:
             postings=self._postings,
             relax=lambda: relaxed_query(searcher, plan, self._parsers),
             index_path=self.index_path,
+            trace=trace,
         )
 
     # --- documents -----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from whoosh.searching import Searcher
 from ..ingest.codes import ICD10PCS, system_of
 from .budget import Deadline, check_cost, timed
 from .codeset import code_docs
+from .errors import QueryError
 from .facets import facets_of
 from .hits import build_hit, whoosh_hit
 from .plan import QueryPlan
@@ -30,6 +31,8 @@ from .ranking.whoosh_internals import NullQuery
 from .results import SearchHit, SearchResults
 from .snippets import words_by_field
 
+MAX_LIMIT = 1000
+"""The most hits one page holds."""
 COUNT_CAP = 1000
 """Counting stops here ("1000+ results"): an exact count of a broad query costs more than the search."""
 
@@ -75,10 +78,12 @@ def run_plan(
     postings: PostingCache,
     relax: Callable[[], Query | None],
     index_path: Any = None,
+    trace: set[int] | None = None,
 ) -> PlanRun:
     """Rank ``plan``: the hits are ranks ``offset + 1`` to ``offset + limit``.
 
-    ``relax`` builds the relaxed main query when the retry needs it."""
+    ``relax`` builds the relaxed main query when the retry needs it; ``trace`` names documents
+    whose score contributions the term-at-a-time scorer records (for an explanation)."""
     window = offset + limit
     parsed, text, main = plan.parsed, plan.text, plan.main
     exact = exact_docs(searcher, parsed, plan.filters)
@@ -95,6 +100,8 @@ def run_plan(
             (d for d in coded if d not in exact and (allowed is None or d in allowed)), key=coded.__getitem__
         )
     first = [*exact, *listed]
+    if trace is not None:
+        trace = trace | set(first)  # an explanation places a document among the code matches too
     partial = capped = False
     found: set[int] = set()
     ranked: list[SearchHit] = []
@@ -105,14 +112,20 @@ def run_plan(
     ranking = None
     if main is not None:
         ranking = rank(
-            searcher, main, limit=window + len(first), allowed=allowed, deadline=deadline.end, cache=postings
+            searcher,
+            main,
+            limit=window + len(first),
+            allowed=allowed,
+            deadline=deadline.end,
+            cache=postings,
+            trace=trace,
         )
         if ranking is not None and not ranking.matching and not ranking.partial and not first and plan.expansions:
             # Nothing holds every word of an expansion ("coronary artery bypass graft", where
             # titles say "Bypass Coronary Artery"): rank by how many of its words they hold.
             loose = relax()
             loose_ranking = (
-                rank(searcher, loose, limit=window, allowed=allowed, deadline=deadline.end, cache=postings)
+                rank(searcher, loose, limit=window, allowed=allowed, deadline=deadline.end, cache=postings, trace=trace)
                 if loose is not None
                 else None
             )
@@ -186,6 +199,14 @@ def run_plan(
         facets=facets_of(reader, {*first, *found}) if facets else {},
     )
     return PlanRun(results, main, relaxed, first, exact, best, ranking, allowed)
+
+
+def check_page(limit: int, offset: int) -> None:
+    """Raise QueryError for a page the engine does not serve."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    if offset < 0:
+        raise QueryError(f"offset must be zero or more, not {offset}")
 
 
 def exact_docs(searcher: Searcher, parsed: ParsedQuery, filters: Query | None) -> list[int]:
