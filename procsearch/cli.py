@@ -457,6 +457,7 @@ Examples:
   procsearch search knee --system CPT --facets
   procsearch search --weights title=10,alternatives=0 "physical therapy"
   procsearch search --batch queries.txt --json     # one query per line, JSON lines out
+  procsearch search "tubes tied" --limit 3 --explain   # why each hit scores what it does
 """,
 )
 @click.argument("query", required=False)
@@ -473,10 +474,19 @@ Examples:
     "print one JSON object per line, each with its line number. A line that fails gives its error "
     "record and the rest still run; exit 1 if any line failed.",
 )
+@click.option("--explain", is_flag=True, help="Explain every hit's score (see 'procsearch explain').")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @pass_context
 def search_command(
-    ctx: Context, query: str | None, limit: int, offset: int, facets: bool, batch: Any, as_json: bool, **options: Any
+    ctx: Context,
+    query: str | None,
+    limit: int,
+    offset: int,
+    facets: bool,
+    batch: Any,
+    explain: bool,
+    as_json: bool,
+    **options: Any,
 ) -> None:
     """Search the index. QUERY may hold words, "phrases", section:word terms, codes, code
     prefixes (636*) and ranges (63650-63688). NOT word (or -word, -"a phrase") leaves out every
@@ -493,6 +503,12 @@ def search_command(
     engine = _engine(ctx)
     if batch is not None:
         _run_batch(engine, batch, limit=limit, offset=offset, facets=facets, as_json=as_json, **kwargs)
+        return
+    assert query is not None
+    if explain:
+        from .explain_cli import explain_page
+
+        explain_page(engine, query, limit=limit, offset=offset, as_json=as_json, **kwargs)
         return
     with library_errors():
         results = engine.search(query, limit=limit, offset=offset, facets=facets, **kwargs)
@@ -1049,6 +1065,12 @@ def serve_command(ctx: Context, host: str, port: int, workers: int, vocabulary_f
         raise CliError(str(exc)) from exc
 
 
+if __name__ == "procsearch.cli":  # run as a script (or re-run by a worker), the package's module registers it
+    from .explain_cli import explain_command  # noqa: E402  (it builds on the helpers above)
+
+    cli.add_command(explain_command)
+
+
 def _index_after_command(click_ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
     if value is not None:
         ctx = click_ctx.find_object(Context)
@@ -1098,5 +1120,7 @@ def main() -> None:
         sys.exit(EXIT_ERROR)
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m procsearch.cli: run the package's module, not a second copy
+    from procsearch.cli import main as package_main
+
+    package_main()
