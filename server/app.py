@@ -34,6 +34,7 @@ from ..ingest.sections import SECTIONS
 from ..output import json_object
 from ..search.engine import SearchEngine
 from ..search.errors import NotFoundError
+from ..search.explanation import Explanation, field_label
 from ..search.query import MAX_QUERY_CHARS
 from ..search.results import IndexStats, SearchResults, SimilarEntry, Snippet
 from .errors import BAD_PARAMETER, METHOD_NOT_ALLOWED, NOT_FOUND, QUERY_TOO_LONG, ApiError, api_error, from_library
@@ -304,6 +305,26 @@ async def api_search(request: Request) -> Response:
     return _json(results.to_dict())
 
 
+def _explain(engine: SearchEngine, query: str, code: str, *, offset: int, limit: int, **options: Any) -> Explanation:
+    """Why ``code`` is where it is, against the page of ranks ``offset + 1`` to ``offset + limit``."""
+    if offset + limit > MAX_RESULTS:
+        raise api_error(400, BAD_PARAMETER, f"offset + limit must be at most {MAX_RESULTS}, not {offset + limit}.")
+    return engine.explain(query, code, limit=limit, offset=offset, **options)
+
+
+@answers
+async def api_explain(request: Request) -> Response:
+    service = _service(request)
+    query = _text(request, "q")
+    code = _text(request, "code").strip()
+    if not code:
+        raise api_error(400, BAD_PARAMETER, "'code' is missing: give the code to explain (code=63685).")
+    limit = _int(request, "limit", 10, 1, MAX_PAGE_SIZE)
+    offset = _int(request, "offset", 0, 0, MAX_RESULTS - 1)
+    explanation = await service.run(_explain, query, code, offset=offset, limit=limit, **_search_options(request))
+    return _json(explanation.to_dict())
+
+
 @answers
 async def api_suggest(request: Request) -> Response:
     service = _service(request)
@@ -388,13 +409,14 @@ def text_blocks(text: str) -> list[tuple[str, list[str]]]:
     return blocks
 
 
-def _page_url(state: Mapping[str, str], **changes: object) -> str:
-    """The URL of the search page for ``state`` with ``changes`` (an empty value drops a parameter)."""
+def _page_url(state: Mapping[str, str], path: str = "/", **changes: object) -> str:
+    """The URL of the search page (or of ``path``) for ``state`` with ``changes`` (an empty value
+    drops a parameter)."""
     merged = {**state, **changes}
     if str(merged.get("page", 1)) == "1":
         merged.pop("page", None)
     kept = {name: str(value) for name, value in merged.items() if value not in (None, "")}
-    return "/?" + urlencode(kept) if kept else "/"
+    return f"{path}?" + urlencode(kept) if kept else path
 
 
 @answers
@@ -403,14 +425,7 @@ async def search_page(request: Request) -> Response:
     query = _text(request, "q").strip()
     page = _int(request, "page", 1, 1, MAX_RESULTS // PAGE_SIZE)
     options = _search_options(request)
-    state = {
-        "q": query,
-        "system": options["system"] or "",
-        "group": options["group"] or "",
-        "section": options["section"] or "",
-        "correct": "" if options["correct"] else "0",
-        "expand": "" if options["expand"] else "0",
-    }
+    state = _search_state(query, options)
     context: dict[str, Any] = {"query": query, "state": state, "page": page, "url": _page_url, "results": None}
     if query:
         offset = (page - 1) * PAGE_SIZE
@@ -427,6 +442,58 @@ async def search_page(request: Request) -> Response:
                 results=results, pages=pages, highlighted=highlighted, systems=CODE_SYSTEMS, max_faceted=MAX_FACETED
             )
     return _render(request, "search.html", context)
+
+
+def _search_state(query: str, options: Mapping[str, Any]) -> dict[str, str]:
+    """What the search page's URL holds besides the page number."""
+    return {
+        "q": query,
+        "system": options["system"] or "",
+        "group": options["group"] or "",
+        "section": options["section"] or "",
+        "correct": "" if options["correct"] else "0",
+        "expand": "" if options["expand"] else "0",
+    }
+
+
+def _options_in_force(explanation: Explanation) -> list[tuple[str, object]]:
+    """The options an explanation was made with that differ from a plain search's."""
+    return [
+        (name, value)
+        for name, value in explanation.options.items()
+        if name not in ("limit", "offset") and value not in (None, {}, True)
+    ]
+
+
+@answers
+async def why_page(request: Request) -> Response:
+    """Why this result: one code's place in the ranking of the results page it was on."""
+    service = _service(request)
+    query = _text(request, "q").strip()
+    code = _text(request, "code").strip()
+    page = _int(request, "page", 1, 1, MAX_RESULTS // PAGE_SIZE)
+    options = _search_options(request)
+    state = {**_search_state(query, options), "page": str(page)}
+    context: dict[str, Any] = {
+        "query": query,
+        "code": code,
+        "state": state,
+        "url": _page_url,
+        "explanation": None,
+        "label": field_label,
+        "options": _options_in_force,
+    }
+    if query and code:
+        try:
+            context["explanation"] = await service.run(
+                _explain, query, code, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, **options
+            )
+        except Exception as exc:
+            error = from_library(exc)
+            if error.status >= 500:
+                raise
+            context["error"] = error
+    return _render(request, "why.html", context)
 
 
 @answers
@@ -509,7 +576,9 @@ def create_app(index_path: Path | str | None = None) -> Starlette:
     routes = [
         Route("/", search_page),
         Route("/code/{code}", code_page),
+        Route("/why", why_page),
         Route("/api/search", api_search),
+        Route("/api/explain", api_explain),
         Route("/api/suggest", api_suggest),
         Route("/api/codes/{code}/similar", api_similar),
         Route("/api/codes/{code}", api_code),
