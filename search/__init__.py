@@ -9,19 +9,26 @@ from ..lazy import lazy_attributes
 if TYPE_CHECKING:
     from .engine import SearchEngine
     from .errors import NotFoundError, QueryError, SearchError
+    from .explanation import Explanation, FieldShare, TermContribution
+    from .plan import QueryPlan, plan_query
     from .results import IndexStats, SearchHit, SearchResults, Snippet
     from .weights import DEFAULT_WEIGHTS
 
 __all__ = [
     "DEFAULT_WEIGHTS",
+    "Explanation",
+    "FieldShare",
     "IndexStats",
     "NotFoundError",
     "QueryError",
+    "QueryPlan",
     "SearchEngine",
     "SearchError",
     "SearchHit",
     "SearchResults",
     "Snippet",
+    "TermContribution",
+    "plan_query",
 ]
 
 # Imported on first use: the CLI reads the search limits and errors without loading the engine.
@@ -30,6 +37,8 @@ __getattr__ = lazy_attributes(
     {
         "DEFAULT_WEIGHTS": ".weights",
         "SearchEngine": ".engine",
+        **dict.fromkeys(("Explanation", "FieldShare", "TermContribution"), ".explanation"),
+        **dict.fromkeys(("QueryPlan", "plan_query"), ".plan"),
         **dict.fromkeys(("NotFoundError", "QueryError", "SearchError"), ".errors"),
         **dict.fromkeys(("IndexStats", "SearchHit", "SearchResults", "Snippet"), ".results"),
     },

@@ -1,74 +1,74 @@
-"""The search engine: open an index once, answer many queries."""
+"""The search engine: open an index once, answer many queries.
+
+:class:`SearchEngine` is the facade: it opens the index and reopens it when a newer generation is
+published, runs one call at a time, turns damage found while reading into IndexDamagedError, and
+its public methods are thin calls into the parts that do the work:
+
+- ``plan``: what a typed query becomes (:func:`~.plan.plan_query`, :class:`~.plan.QueryPlan`);
+- ``execution``: running a plan (ranking, relaxed retry, codes first, totals and caps);
+- ``hits``: the one builder of a :class:`~.results.SearchHit`;
+- ``facets``: counts per code system and group (``search --facets`` and ``stats``);
+- ``similar``: a code's listed and content-based neighbours.
+"""
 
 from __future__ import annotations
 
 import functools
 import threading
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
-from itertools import islice
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from whoosh import scoring
-from whoosh.collectors import FilterCollector, TermsCollector, TimeLimit, TopCollector
-from whoosh.query import And, Not, Or, Query, Term
 from whoosh.searching import Searcher
 
 from ..errors import SEARCH, Remedy
 from ..index.damage import as_damage
 from ..index.documents import from_fields
 from ..index.errors import IndexStoreError
-from ..index.schema import SIMILAR, TEXT_FIELDS
 from ..index.store import current_name, open_current
-from ..ingest.codes import ICD10PCS, normalize_code, system_of
+from ..ingest.codes import normalize_code
 from ..ingest.record import ProcedureDoc
-from ..ingest.sections import section_label
-from .budget import Deadline, check_cost, timed
-from .codeset import code_docs
-from .errors import NotFoundError, QueryError, SearchError
-from .limits import MAX_LIMIT
-from .query import (
-    FieldParser,
-    ParsedQuery,
-    check_text,
-    implicit_prefixes,
-    included_text,
-    plain_text,
-    scope_following_words,
-    section_field,
-    split_query,
-    system_name,
-    unscoped_text,
+from .budget import Deadline
+from .errors import NotFoundError, SearchError
+from .execution import (
+    COUNT_CAP,
+    PARTIAL_NOTICE,
+    RELAXED_NOTICE,
+    STOP_WORDS_NOTICE,
+    TIMED_OUT_NOTICE,
+    PlanRun,
+    check_page,
+    run_plan,
 )
-from .ranking import PostingCache, filter_docs, leaves, matching_docs, rank
-from .ranking.whoosh_internals import NullQuery
-from .results import Expansion, IndexStats, SearchHit, SearchResults, SimilarEntry, SimilarResults, Snippet
-from .snippets import best_snippet, clip, words_by_field
-from .spelling import Correction, Speller, correct_text
+from .explanation import Explanation, explain_run, explained_options
+from .facets import count_facets
+from .limits import MAX_LIMIT
+from .plan import ParserCache, QueryPlan, plan_query, relaxed_query, resolved_weights
+from .ranking import PostingCache
+from .results import IndexStats, SearchResults, SimilarResults
+from .similar import similar_codes
+from .spelling import Speller
 from .vocabulary import Vocabulary, load_vocabulary
-from .weights import EXPANSION_FIELDS, EXPANSION_WEIGHT, resolve_weights
+from .weights import resolve_weights
 
 if TYPE_CHECKING:
     from .evaluate import EvalQuery, EvalReport
 
+__all__ = [
+    "COUNT_CAP",
+    "DEFAULT_TIME_BUDGET",
+    "MAX_LIMIT",
+    "PARTIAL_NOTICE",
+    "RELAXED_NOTICE",
+    "STOP_WORDS_NOTICE",
+    "TIMED_OUT_NOTICE",
+    "SearchEngine",
+]
+
 T = TypeVar("T")
-MAX_MEANINGS = 4
-"""At most this many meanings of one expanded term are searched (each costs a sub-query)."""
-COUNT_CAP = 1000
-"""Counting stops here ("1000+ results"): an exact count of a broad query costs more than the search."""
-MATCH_FIELDS = (*TEXT_FIELDS, "code")
 DEFAULT_TIME_BUDGET = 1.0
 """Seconds a search may run before it returns what it has, marked partial."""
-MORE_LIKE_TERMS = 6
-"""Key terms taken from each field of a document to find its neighbours."""
-
-
-def analysed(schema: Any, fieldname: str, text: str) -> str:
-    """``text`` as the field's analyzer indexes it (a code in the Similar Codes field: "0dtj4zz")."""
-    tokens = [token.text for token in schema[fieldname].analyzer(text)]
-    return tokens[0] if tokens else text.lower()
 
 
 def _guard(method: Callable[..., T]) -> Callable[..., T]:
@@ -100,30 +100,6 @@ def _guarded(engine: SearchEngine, method: Callable[..., T], *args: Any, **kwarg
         raise damage from exc
 
 
-RELAXED_NOTICE = "No document holds all the words of a known name for the query; these hold most of them."
-PARTIAL_NOTICE = "The search ran out of time; these results are partial."
-TIMED_OUT_NOTICE = (
-    "The search ran out of time before it found anything: narrow the query (fewer phrases or NOT terms, "
-    "--section, --system or --group)."
-)
-STOP_WORDS_NOTICE = (
-    "Every word of the query is a common word that is not searched (the, and, of, ...): "
-    "add a word that names the procedure."
-)
-
-
-def _searches_anything(query: Query) -> bool:
-    """Whether a query tree holds anything to match (the analyzer drops stop words: "the and of" is empty)."""
-    if isinstance(query, NullQuery):
-        return False
-    children = list(query.children())
-    return not children or any(_searches_anything(sub) for sub in children)
-
-
-MAX_PARSERS = 16
-"""Parsers (one per set of weights and fields) an engine keeps."""
-
-
 class SearchEngine:
     """Searches one procsearch index.
 
@@ -153,7 +129,7 @@ class SearchEngine:
         self._generation: Path | None = None
         self._searcher: Searcher | None = None
         self._postings = PostingCache()
-        self._parsers: dict[tuple[Any, ...], FieldParser] = {}
+        self._parsers = ParserCache()
         self._spelling: Speller | None = None
         self._open()
 
@@ -207,6 +183,46 @@ class SearchEngine:
     # --- queries -------------------------------------------------------------------------------
 
     @_guard
+    def plan_query(
+        self,
+        query: str,
+        *,
+        section: str | None = None,
+        system: str | None = None,
+        group: str | None = None,
+        weights: Mapping[str, float] | None = None,
+        expand: bool = True,
+        correct: bool = True,
+    ) -> QueryPlan:
+        """What :meth:`search` would run for ``query`` with these options (see :func:`plan_query`)."""
+        return self._plan(self._current(), query, section, system, group, weights, expand, correct)
+
+    def _plan(
+        self,
+        searcher: Searcher,
+        query: str,
+        section: str | None,
+        system: str | None,
+        group: str | None,
+        weights: Mapping[str, float] | None,
+        expand: bool,
+        correct: bool,
+    ) -> QueryPlan:
+        return plan_query(
+            searcher,
+            query,
+            vocabulary=self.vocabulary,
+            weights=resolved_weights(self.weights, weights),
+            speller=self._speller(searcher),
+            parsers=self._parsers,
+            section=section,
+            system=system,
+            group=group,
+            expand=expand,
+            correct=correct,
+        )
+
+    @_guard
     def search(
         self,
         query: str,
@@ -229,328 +245,88 @@ class SearchEngine:
         vocabulary expansions (counted below the typed words); ``correct`` replaces words the
         index has never seen with the closest indexed word.
         """
-        if not 1 <= limit <= MAX_LIMIT:
-            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
-        if offset < 0:
-            raise QueryError(f"offset must be zero or more, not {offset}")
-        window = offset + limit
-        field_weights = resolve_weights({**self.weights, **weights}) if weights else self.weights
+        check_page(limit, offset)
         searcher = self._current()
         deadline = Deadline(self.time_budget)
-        parsed = implicit_prefixes(split_query(query), searcher.reader())
-        text: str = check_text(parsed.text)
-        if not text.strip() and not parsed.codes:
-            raise QueryError(
-                "The query is empty. Type words, a code (63685), a prefix (636*) or a range (63650-63688)."
-            )
-        filters = self._filters(searcher, system, group)
-        fields = (section_field(section),) if section else TEXT_FIELDS
-        if len(fields) == 1:
-            field_weights = {fields[0]: 1.0}
+        plan = self._plan(searcher, query, section, system, group, weights, expand, correct)
+        return self._run(searcher, plan, limit, offset, facets, deadline).results
 
-        corrections: tuple[Correction, ...] = ()
-        if correct and text:
-            text, corrections = correct_text(text, self._speller(searcher), self.vocabulary.known_words())
-        expansions = tuple(self.vocabulary.expand(included_text(unscoped_text(text)))) if expand and text else ()
-        main = self._main_query(searcher, parsed, text, expansions, field_weights, fields)
+    @_guard
+    def explain(self, query: str, code: str, **options: Any) -> Explanation:
+        """Why ``code`` is where it is in :meth:`search`'s ranking for ``query`` with these
+        ``options`` (limit, offset, section, system, group, weights, expand, correct): its rank
+        and score, and each term's part of the score, from the ranking's own sums; for a code not
+        on the page, what it lacks and how far it is behind the last hit shown. Raises
+        NotFoundError for a code not in the index."""
+        return self._explain(query, code, **options)[1][0]
 
-        exact = self._exact_hits(searcher, parsed, filters)
-        # Code prefixes and ranges are sets of documents: with words, the words are ranked within
-        # them; alone, their codes are listed in code order.
-        allowed = filter_docs(searcher, filters) if filters is not None else None
-        ranged = [part for part in parsed.codes if part.kind != "exact"]
-        coded = code_docs(searcher, ranged) if ranged else {}
-        listed: list[int] = []
-        if ranged and text:
-            allowed = set(coded) if allowed is None else allowed & coded.keys()
-        elif ranged:
-            listed = sorted(
-                (d for d in coded if d not in exact and (allowed is None or d in allowed)), key=coded.__getitem__
-            )
-        first = [*exact, *listed]
-        partial = capped = False
-        found: set[int] = set()
-        ranked: list[SearchHit] = []
-        best = 0.0
-        relaxed = False
-        if allowed is not None and not allowed:
-            main = None  # nothing passes the filters
-        ranking = None
-        if main is not None:
-            ranking = rank(
-                searcher, main, limit=window + len(first), allowed=allowed, deadline=deadline.end, cache=self._postings
-            )
-            if ranking is not None and not ranking.matching and not ranking.partial and not first and expansions:
-                # Nothing holds every word of an expansion ("coronary artery bypass graft", where
-                # titles say "Bypass Coronary Artery"): rank by how many of its words they hold.
-                loose = self._main_query(searcher, parsed, text, expansions, field_weights, fields, relaxed=True)
-                loose_ranking = (
-                    rank(searcher, loose, limit=window, allowed=allowed, deadline=deadline.end, cache=self._postings)
-                    if loose is not None
-                    else None
-                )
-                if loose_ranking is not None and loose_ranking.matching:
-                    main, ranking, relaxed = loose, loose_ranking, True
-        if ranking is not None:
-            # The usual case: plain words (and their expansions), scored a posting block at a time.
-            found, partial = ranking.matching, ranking.partial
-            assert main is not None
-            words = words_by_field((term.fieldname, term.text) for term in leaves(main))
-            reader = searcher.reader()
-            best = ranking.top[0][1] if ranking.top else 0.0
-            shown = [item for item in ranking.top if item[0] not in first][
-                max(0, offset - len(first)) : window - len(first)
-            ]
-            for docnum, score in shown:
-                terms = ranking.terms.get(docnum, [])
-                stored = reader.stored_fields(docnum)
-                ranked.append(self._make_hit(stored, score, 0, terms, words, field_weights, searcher.schema))
-        elif main is not None:
-            # Phrases, word prefixes and NOT: Whoosh's own matchers, within the budget.
-            check_cost(main, searcher)
-            results, partial = self._run(searcher, main, window + len(first), allowed, deadline)
-            best = results.top_n[0][0] if results.top_n else 0.0
-            if partial or results.scored_length() < window + len(first):
-                # On a time-out, what was collected is all there was time for.
-                found = {docnum for _, docnum in results.top_n} if partial else set(results.docs())
-            else:
-                found, partial = self._matching(searcher, main, allowed, deadline, cap=None if facets else COUNT_CAP)
-                found.update(results.docs())  # a count cut short still holds what was collected
-                capped = len(found) >= COUNT_CAP and not facets
-            matched = [hit for hit in results if hit.docnum not in first]
-            shown_hits = matched[max(0, offset - len(first)) : window - len(first)]
-            ranked = [self._hit(hit, rank=0, weights=field_weights) for hit in shown_hits]
-        reader = searcher.reader()
-        # A hit found by its code outranks every word match: it scores one more than the best of them.
-        hits = [
-            self._hit_from_stored(reader.stored_fields(d), rank=0, score=best + 1.0, exact=d in exact)
-            for d in first[offset:window]
-        ]
-        hits = [replace(hit, rank=offset + i + 1) for i, hit in enumerate([*hits, *ranked][:limit])]
-        total = max(len(first) + len(found.difference(first)), offset + len(hits) if hits else 0)
-        facet_counts = self._facets(searcher, {*first, *found}) if facets else {}
-        return SearchResults(
-            query=query,
-            hits=tuple(hits),
-            total=total,
-            total_capped=capped,
-            offset=offset,
-            corrected_query=" ".join([text, *(p.label for p in parsed.codes)]).strip() if corrections else None,
-            corrections=corrections,
-            expansions=expansions,
-            partial=partial,
-            notices=parsed.notices
-            + ((RELAXED_NOTICE,) if relaxed else ())
-            + self._absent_system_notice(searcher, parsed, system)
-            + (
-                (STOP_WORDS_NOTICE,)
-                if text and not ranged and not exact and main is not None and not _searches_anything(main)
-                else ()
-            )
-            + (((PARTIAL_NOTICE if hits else TIMED_OUT_NOTICE),) if partial else ()),
-            facets=facet_counts,
+    @_guard
+    def explain_page(self, query: str, **options: Any) -> tuple[SearchResults, tuple[Explanation, ...]]:
+        """:meth:`search`'s results for ``query`` and ``options``, and an explanation of every hit
+        on the page (``search --explain``)."""
+        return self._explain(query, None, **options)
+
+    def _explain(
+        self,
+        query: str,
+        code: str | None,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        section: str | None = None,
+        system: str | None = None,
+        group: str | None = None,
+        weights: Mapping[str, float] | None = None,
+        expand: bool = True,
+        correct: bool = True,
+    ) -> tuple[SearchResults, tuple[Explanation, ...]]:
+        """The results and the explanations of ``code`` (None: of every hit on the page)."""
+        check_page(limit, offset)
+        searcher = self._current()
+        options = explained_options(section, system, group, weights, expand, correct, limit, offset)
+        plan = self._plan(searcher, query, section, system, group, weights, expand, correct)
+        if code is not None:
+            docnums = [self._docnum(searcher, code)]
+        else:  # the page first, to know whose scores to trace
+            page = self._run(searcher, plan, limit, offset, False, Deadline(self.time_budget)).results
+            docnums = [self._docnum(searcher, hit.code) for hit in page.hits]
+        deadline = Deadline(self.time_budget)
+        run = self._run(searcher, plan, limit, offset, False, deadline, trace=set(docnums))
+        explanations = tuple(
+            explain_run(searcher, plan, run, docnum, deadline=deadline, postings=self._postings, options=options)
+            for docnum in docnums
         )
+        return run.results, explanations
+
+    def _docnum(self, searcher: Searcher, code: str) -> int:
+        docnum = searcher.document_number(code=normalize_code(code))
+        if docnum is None:
+            docnum = searcher.document_number(code=code.strip())
+        if docnum is None:
+            raise _not_found(self.index_path, code)
+        return int(docnum)
 
     def _run(
-        self, searcher: Searcher, query: Query, limit: int, allowed: set[int] | None, deadline: Deadline
-    ) -> tuple[Any, bool]:
-        """Run a query through Whoosh until ``deadline``; on time-out, return what was collected so far."""
-        # No pruning (replace=0, no block quality): Whoosh's pruning rescores documents as posting
-        # lists run out, so the scores, and the order, would depend on the limit.
-        collector: Any = TermsCollector(TopCollector(limit, usequality=False, replace=0))
-        if allowed is not None:
-            collector = FilterCollector(collector, allow=allowed)
-        try:
-            with timed(searcher, deadline):
-                searcher.search_with_collector(query, collector)
-        except TimeLimit:
-            return collector.results(), True
-        return collector.results(), False
-
-    def _main_query(
         self,
         searcher: Searcher,
-        parsed: ParsedQuery,
-        text: str,
-        expansions: tuple[Expansion, ...],
-        weights: Mapping[str, float],
-        fields: tuple[str, ...],
-        *,
-        relaxed: bool = False,
-    ) -> Query | None:
-        """The ranked part of a search: the typed words, their expansions, code prefixes and ranges.
-
-        An expansion of several words must match all of them, unless ``relaxed``: then more of
-        its words score higher, as the typed words do."""
-        if not text:
-            # Codes alone: after the codes themselves, the pages that list them as similar codes.
-            related = [Term(SIMILAR, analysed(searcher.schema, SIMILAR, part.value)) for part in parsed.exact_codes]
-            return (Or(related) if len(related) > 1 else related[0]) if related else None
-        parser = self._parser(searcher, weights, fields)
-        typed = self._parse(parser, scope_following_words(text))
-        excluded = None
-        parts: list[Query] = list(getattr(typed, "subqueries", ())) if type(typed) is And else []
-        if parts and isinstance(parts[-1], Not):
-            # What NOT excludes, expansions must not bring back.
-            kept = parts[:-1]
-            typed, excluded = (kept[0] if len(kept) == 1 else And(kept)), parts[-1]
-        if expansions:
-            alternatives = [typed]
-            # Expansions are names for the procedure: they are looked for where names are (title,
-            # common names, summary), which keeps a many-word expansion from touching every field.
-            expansion_fields = tuple(f for f in fields if f in EXPANSION_FIELDS) or fields
-            and_parser = self._parser(searcher, weights, expansion_fields, conjunctive=not relaxed)
-            for expansion in expansions:
-                meanings = [self._parse(and_parser, meaning) for meaning in expansion.expansions[:MAX_MEANINGS]]
-                alternatives.append(Or(meanings, boost=EXPANSION_WEIGHT))
-            typed = Or(alternatives)
-        return And([typed, excluded]) if excluded is not None else typed
-
-    def _parser(
-        self, searcher: Searcher, weights: Mapping[str, float], fields: tuple[str, ...], *, conjunctive: bool = False
-    ) -> FieldParser:
-        """A parser for these weights and fields, kept for the next query (it caches analysed words)."""
-        key = (id(searcher.schema), tuple(sorted(weights.items())), fields, conjunctive)
-        parser = self._parsers.get(key)
-        if parser is None or parser.schema is not searcher.schema:
-            if len(self._parsers) >= MAX_PARSERS:
-                self._parsers.clear()
-            parser = self._parsers[key] = FieldParser(searcher.schema, weights, fields, conjunctive=conjunctive)
-        return parser
-
-    @staticmethod
-    def _parse(parser: Any, text: str) -> Query:
-        """Parse with the full syntax; if Whoosh chokes ("NOT NOT x"), search the plain words."""
-        try:
-            return parser.parse(text)
-        except Exception:  # the Whoosh parser raises assorted errors on odd input
-            words = plain_text(text)
-            try:
-                return parser.parse(words)
-            except Exception as exc:
-                raise QueryError(
-                    f"Cannot understand the query {text!r}. Remove special characters and try again."
-                ) from exc
-
-    def _hit(self, hit: Any, *, rank: int, weights: Mapping[str, float]) -> SearchHit:
-        """A result from a Whoosh hit."""
-        words = words_by_field(hit.results.query_terms(expand=True)) if hit.results else {}
-        return self._make_hit(
-            hit.fields(), float(hit.score or 0.0), rank, hit.matched_terms(), words, weights, hit.searcher.schema
-        )
-
-    @staticmethod
-    def _make_hit(
-        stored: Mapping[str, Any],
-        score: float,
-        rank: int,
-        terms: Iterable[tuple[str, Any]],
-        words: Mapping[str, set[str]],
-        weights: Mapping[str, float],
-        schema: Any,
-    ) -> SearchHit:
-        """A result: the stored record's summary parts, and a snippet where the matched terms are."""
-        matched = Counter(name for name, _ in terms if name in MATCH_FIELDS)
-        return SearchHit(
-            code=stored["code"],
-            code_system=stored.get("code_system", ""),
-            title=stored.get("title", ""),
-            score=score,
-            rank=rank,
-            snippet=best_snippet(stored, words, schema, weights, matched),
-            group=stored.get("group", ""),
-            common_names=tuple(n for n in stored.get("names", "").split("\n") if n),
-            matched_fields=tuple(sorted(matched, key=MATCH_FIELDS.index)),
-        )
-
-    def _exact_hits(self, searcher: Searcher, parsed, filters: Query | None) -> list[int]:  # type: ignore[no-untyped-def]
-        docnums: list[int] = []
-        for part in parsed.exact_codes:
-            query = part.to_query()
-            if filters is not None:
-                query = And([query, filters])
-            docnums.extend(d for d in matching_docs(searcher, query) if d not in docnums)
-        return docnums
-
-    def _absent_system_notice(self, searcher: Searcher, parsed: ParsedQuery, system: str | None) -> tuple[str, ...]:
-        """Say so when the query asks for codes of a system the index holds none of (an
-        ICD-10-PCS code in an index of pages), and how to add them."""
-        wanted = {part.system or system_of(part.value) for part in parsed.codes}
-        if system:
-            wanted.add(system_name(system))
-        reader = searcher.reader()
-        absent = sorted(name for name in wanted if name and ("code_system", name.encode()) not in reader)
-        notices = []
-        for name in absent:
-            hint = (
-                f" Add them with: procsearch --index {self.index_path} index --source pages --source icd10pcs "
-                "(needs procsearch[icd10pcs])."
-                if name == ICD10PCS
-                else ""
-            )
-            notices.append(f"The index holds no {name} codes.{hint}")
-        return tuple(notices)
-
-    @staticmethod
-    def _filters(searcher: Searcher, system: str | None, group: str | None) -> Query | None:
-        """The --system and --group filters; a group is matched ignoring case, and an unknown one
-        is answered with the groups the index holds."""
-        terms: list[Query] = []
-        if system:
-            terms.append(Term("code_system", system_name(system)))
-        if group:
-            groups = {text.decode(): None for text in searcher.reader().lexicon("group")}
-            by_case = {name.casefold(): name for name in groups}
-            wanted = by_case.get(" ".join(group.split()).casefold())
-            if wanted is None:
-                raise QueryError(f"Unknown group {group!r}. Groups in this index: {', '.join(sorted(groups))}.")
-            terms.append(Term("group", wanted))
-        if not terms:
-            return None
-        return terms[0] if len(terms) == 1 else And(terms)
-
-    @staticmethod
-    def _matching(
-        searcher: Searcher, main: Query, allowed: set[int] | None, deadline: Deadline, cap: int | None = None
-    ) -> tuple[set[int], bool]:
-        """The documents matching ``main`` among ``allowed`` (for counts and facets), at most
-        ``cap``, and whether the deadline cut the count short."""
-        found: set[int] = set()
-        docs = matching_docs(searcher, main)
-        if allowed is not None:
-            docs = (docnum for docnum in docs if docnum in allowed)
-        try:
-            with timed(searcher, deadline):
-                found.update(islice(docs, cap))  # lazy, so the cap saves the work
-        except TimeLimit:
-            return found, True
-        return found, False
-
-    @staticmethod
-    def _facets(searcher: Searcher, docnums: set[int]) -> dict[str, dict[str, int]]:
-        """Counts per code system and group over every match."""
-        systems: Counter[str] = Counter()
-        groups: Counter[str] = Counter()
-        for docnum in docnums:
-            stored = searcher.reader().stored_fields(docnum)
-            systems[stored.get("code_system") or "(none)"] += 1
-            groups[stored.get("group") or "(none)"] += 1
-        return {"code_system": dict(systems.most_common()), "group": dict(groups.most_common())}
-
-    def _hit_from_stored(self, stored: Mapping[str, object], *, rank: int, score: float, exact: bool) -> SearchHit:
-        summary = str(stored.get("summary", ""))
-        snippet = Snippet("summary", section_label("summary"), clip(summary)) if summary else None
-        return SearchHit(
-            code=str(stored["code"]),
-            code_system=str(stored.get("code_system", "")),
-            title=str(stored.get("title", "")),
-            score=score,
-            rank=rank,
-            snippet=snippet,
-            group=str(stored.get("group", "")),
-            common_names=tuple(n for n in str(stored.get("names", "")).split("\n") if n),
-            exact_code_match=exact,
-            matched_fields=("code",),
+        plan: QueryPlan,
+        limit: int,
+        offset: int,
+        facets: bool,
+        deadline: Deadline,
+        trace: set[int] | None = None,
+    ) -> PlanRun:
+        return run_plan(
+            searcher,
+            plan,
+            limit=limit,
+            offset=offset,
+            facets=facets,
+            deadline=deadline,
+            postings=self._postings,
+            relax=lambda: relaxed_query(searcher, plan, self._parsers),
+            index_path=self.index_path,
+            trace=trace,
         )
 
     # --- documents -----------------------------------------------------------------------------
@@ -561,46 +337,14 @@ class SearchEngine:
         searcher = self._current()
         stored = searcher.document(code=normalize_code(code)) or searcher.document(code=code.strip())
         if stored is None:
-            raise NotFoundError(
-                f"No document with code {code!r} in the index.", remedies=[Remedy(SEARCH, self.index_path, query=code)]
-            )
+            raise _not_found(self.index_path, code)
         return from_fields(stored)
 
     @_guard
     def similar(self, code: str, *, limit: int = 10) -> SimilarResults:
         """A code's neighbours: the page's own Similar Codes list first (marking which are in the
         index), then documents whose weighted sections read most alike (more-like-this)."""
-        searcher = self._current()
-        doc = self.get(code)
-        listed = []
-        for similar in doc.similar_codes:
-            stored = searcher.document(code=similar.code)
-            listed.append(
-                SimilarEntry(
-                    similar.code, similar.label, stored is not None, str(stored.get("title", "")) if stored else ""
-                )
-            )
-        docnum = searcher.document_number(code=doc.code)
-        query = self._more_like_query(searcher, doc)
-        neighbours: list[SearchHit] = []
-        if query is not None:
-            results = searcher.search(query, limit=limit + 1, mask=Term("code", doc.code), terms=True)
-            for hit in results:
-                if hit.docnum != docnum and len(neighbours) < limit:
-                    neighbours.append(self._hit(hit, rank=len(neighbours) + 1, weights=self.weights))
-        return SimilarResults(code=doc.code, title=doc.title, listed=tuple(listed), neighbours=tuple(neighbours))
-
-    def _more_like_query(self, searcher: Searcher, doc: ProcedureDoc) -> Query | None:
-        """The document's most telling terms per field, weighted like a search."""
-        terms: list[Query] = []
-        texts = {"title": doc.title, "names": "\n".join(doc.common_names), **doc.sections}
-        for name, text in texts.items():
-            weight = self.weights.get(name, 0.0)
-            if not text or weight <= 0:
-                continue
-            for term, score in searcher.key_terms_from_text(name, text, numterms=MORE_LIKE_TERMS):
-                terms.append(Term(name, term, boost=weight * score))
-        return Or(terms) if terms else None
+        return similar_codes(self._current(), self.get(code), weights=self.weights, limit=limit)
 
     @_guard
     def evaluate(self, queries: Sequence[EvalQuery] | Path | str, **options: Any) -> EvalReport:
@@ -617,19 +361,15 @@ class SearchEngine:
     def stats(self) -> IndexStats:
         """Document counts by code system and group, and what the index says about itself."""
         searcher = self._current()
-        systems: Counter[str] = Counter()
-        groups: Counter[str] = Counter()
-        for stored in searcher.reader().all_stored_fields():
-            systems[stored.get("code_system") or "(none)"] += 1
-            groups[stored.get("group") or "(none)"] += 1
+        counts = count_facets(searcher.reader().all_stored_fields())
         assert self._generation is not None
         size = sum(p.stat().st_size for p in self._generation.iterdir() if p.is_file())
         return IndexStats(
             index_path=str(self.index_path),
             generation=self._generation.name,
             document_count=searcher.doc_count(),
-            by_system=dict(systems.most_common()),
-            by_group=dict(groups.most_common()),
+            by_system=counts["code_system"],
+            by_group=counts["group"],
             schema_version=self.meta.schema_version,
             package_version=self.meta.package_version,
             whoosh_version=self.meta.whoosh_version,
@@ -656,3 +396,9 @@ class SearchEngine:
             for stored in searcher.reader().all_stored_fields()
         ]
         return self._generation.name, rows
+
+
+def _not_found(index_path: Path, code: str) -> NotFoundError:
+    return NotFoundError(
+        f"No document with code {code!r} in the index.", remedies=[Remedy(SEARCH, index_path, query=code)]
+    )

@@ -176,6 +176,30 @@ SCHEMAS: dict[str, Any] = {
         },
         description="The object `procsearch stats --json` prints.",
     ),
+    "Explanation": _object(
+        {
+            "query": {"type": "string"},
+            "code": {"type": "string"},
+            "title": {"type": "string"},
+            "path": {"enum": ["ranking", "whoosh", "code", "none"]},
+            "rank": {"type": ["integer", "null"]},
+            "score": {"type": ["number", "null"]},
+            "on_page": {"type": "boolean"},
+            "broken_down": {"type": "boolean"},
+            "fields": {"type": "array", "items": {"type": "object"}},
+            "contributions": {"type": "array", "items": {"type": "object"}},
+            "coordination": {"type": "number"},
+            "code_rule": {"type": "string"},
+            "code_score": {"type": "number"},
+            "relaxed": {"type": "boolean"},
+            "lacking": STRINGS,
+            "last_shown_score": {"type": ["number", "null"]},
+            "gap": {"type": ["number", "null"]},
+            "options": {"type": "object"},
+            "notes": STRINGS,
+        },
+        description="The object `procsearch explain --json` prints (procsearch/output.schema.json has every field).",
+    ),
     "Health": _object(
         {"status": {"type": "string"}, "generation": {"type": "string"}, "documents": {"type": "integer"}}
     ),
@@ -200,6 +224,27 @@ PATHS: dict[str, Any] = {
                 _query("correct", "Correct misspelled words (default true).", FLAG),
             ],
             "responses": {"200": _ok("Ranked hits.", "SearchResults"), **_errors(400, 413, 503)},
+        }
+    },
+    "/api/explain": {
+        "get": {
+            "summary": "Why a code is where it is in a search's ranking (what `procsearch explain --json` prints)",
+            "parameters": [
+                _query("q", "The query, as for /api/search.", TEXT, True),
+                _query("code", "The code to explain (on the page or not).", TEXT, True),
+                _query(
+                    "limit",
+                    "The page it is compared to.",
+                    {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+                ),
+                _query("offset", "Where that page starts.", {"type": "integer", "minimum": 0, "default": 0}),
+                _query("section", "As for /api/search.", TEXT),
+                _query("system", "As for /api/search.", TEXT),
+                _query("group", "As for /api/search.", TEXT),
+                _query("expand", "As for /api/search.", FLAG),
+                _query("correct", "As for /api/search.", FLAG),
+            ],
+            "responses": {"200": _ok("The explanation.", "Explanation"), **_errors(400, 404, 413, 503)},
         }
     },
     "/api/suggest": {

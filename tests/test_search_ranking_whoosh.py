@@ -7,9 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
-from procsearch.index.schema import TEXT_FIELDS
 from procsearch.search.engine import SearchEngine
-from procsearch.search.query import check_text, implicit_prefixes, split_query
 from procsearch.search.ranking import PostingCache, filter_docs, rank
 from whoosh.collectors import TopCollector
 from whoosh.query import Or, Prefix, Term
@@ -18,11 +16,7 @@ QUERIES = Path(__file__).resolve().parent.parent / "bench" / "queries"
 
 
 def _main_query(engine: SearchEngine, text: str):  # type: ignore[no-untyped-def]
-    searcher = engine._current()
-    parsed = implicit_prefixes(split_query(text), searcher.reader())
-    words = check_text(parsed.text)
-    expansions = tuple(engine.vocabulary.expand(words))
-    return engine._main_query(searcher, parsed, words, expansions, engine.weights, TEXT_FIELDS)
+    return engine.plan_query(text, correct=False).main
 
 
 def _whoosh_top(engine: SearchEngine, query, limit: int) -> list[tuple[int, float]]:  # type: ignore[no-untyped-def]

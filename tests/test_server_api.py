@@ -209,9 +209,9 @@ def test_search_page_pages_and_keeps_its_state_in_the_url(client: TestClient) ->
 def test_search_page_counts_facets_only_for_few_enough_results(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import procsearch.server.app as app_module
+    import procsearch.server.calls as calls
 
-    monkeypatch.setattr(app_module, "MAX_FACETED", 5)
+    monkeypatch.setattr(calls, "MAX_FACETED", 5)
     many = client.get("/", params={"q": "knee"}).text
     assert 'href="/?q=knee&amp;system=ICD-10-PCS"' in many and "Counts per system and group" in many
     assert "(1)" not in many.split('class="facets"')[1].split("</aside>")[0]

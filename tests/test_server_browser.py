@@ -205,3 +205,28 @@ def test_hostile_page_text_runs_no_script(browser, tmp_path: Path) -> None:  # t
         assert page.locator("a[href^='javascript:']").count() == 0
         assert dialogs == []
         context.close()
+
+
+def test_why_this_result_explains_a_hit_and_a_code_below_the_page(page, base_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page.goto(base_url + "/?q=spinal+cord+stimulator")
+    first = page.locator("li.hit").first
+    sync_api.expect(first).to_contain_text("63685")
+    first.get_by_role("link", name="Why this result?").click()
+    page.wait_for_url(re.compile(r"/why\?q=spinal\+cord\+stimulator&code=63685"))
+    sync_api.expect(page.get_by_role("heading", level=1)).to_contain_text("is #1 for")
+    shares = page.locator("table.shares tbody tr")
+    sync_api.expect(shares.first).to_be_visible()
+    sync_api.expect(shares.first.locator("meter")).to_be_visible()
+    sync_api.expect(page.locator("table.terms tbody tr", has_text="typed").first).to_be_visible()
+    sync_api.expect(page.get_by_text("The parts add up to")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "why.png"), full_page=True)
+
+    page.get_by_label("Why isn't another code here?").fill("27447")
+    page.get_by_role("button", name="Explain").click()
+    page.wait_for_url(re.compile(r"code=27447"))
+    sync_api.expect(page.get_by_role("heading", level=1)).to_contain_text("27447")
+    sync_api.expect(page.get_by_text("below the page you saw")).to_be_visible()
+    sync_api.expect(page.get_by_text("It lacks:")).to_be_visible()
+    page.get_by_role("link", name=re.compile("Back to the results")).click()
+    page.wait_for_url(re.compile(r"/\?q=spinal\+cord\+stimulator"))
+    sync_api.expect(page.locator("li.hit").first).to_contain_text("63685")

@@ -15,6 +15,7 @@ import click
 from ..output import json_text
 from .context import Context
 from .errors import EXIT_ERROR, CliError, error_object, unexpected_message
+from .explain import explain_command
 from .index import generations_command, index_command, reindex_command, rollback_command, verify_command
 from .parse import parse_command
 from .search import search_command, show_command, similar_command
@@ -71,6 +72,7 @@ for _command in (
     eval_command,
     stats_command,
     serve_command,
+    explain_command,
 ):
     cli.add_command(_command)
 

@@ -30,6 +30,7 @@ Examples:
   procsearch search knee --system CPT --facets
   procsearch search --weights title=10,alternatives=0 "physical therapy"
   procsearch search --batch queries.txt --json     # one query per line, JSON lines out
+  procsearch search "tubes tied" --limit 3 --explain   # why each hit scores what it does
 """,
 )
 @click.argument("query", required=False)
@@ -46,6 +47,7 @@ Examples:
     "print one JSON object per line, each with its line number. A line that fails gives its error "
     "record and the rest still run; exit 1 if any line failed.",
 )
+@click.option("--explain", is_flag=True, help="Explain every hit's score (see 'procsearch explain').")
 @json_option("results")
 @pass_context
 def search_command(
@@ -55,6 +57,7 @@ def search_command(
     offset: int,
     facets: bool,
     batch: Any,
+    explain: bool,
     as_json: bool,
     vocabulary_files: tuple[Any, ...],
     **options: Any,
@@ -75,6 +78,12 @@ def search_command(
         kwargs = search_kwargs(**options)
     if batch is not None:
         _run_batch(engine, batch, limit=limit, offset=offset, facets=facets, as_json=as_json, **kwargs)
+        return
+    assert query is not None
+    if explain:
+        from .explain import explain_page
+
+        explain_page(engine, query, limit=limit, offset=offset, as_json=as_json, **kwargs)
         return
     with library_errors():
         results = engine.search(query, limit=limit, offset=offset, facets=facets, **kwargs)

@@ -5,7 +5,8 @@ same scores as Whoosh's own matchers; any other query runs through Whoosh (:func
 which by returning None). The parts:
 
 - ``tree``: the query-tree evaluation (:func:`rank`, :class:`Ranking`, :func:`supports`).
-- ``accumulator``: where one node's scores (and matched-term counts) are added.
+- ``accumulator``: where one node's scores (and matched-term counts) are added, and, for an
+  explanation, each term's :class:`Contribution` to a few documents.
 - ``postings``: a term's posting list as one search reads it, with its BM25F scores.
 - ``cache``: the posting cache kept across searches (:class:`PostingCache`).
 - ``filters``: the documents a query matches, unranked (:func:`filter_docs`, :func:`matching_docs`).
@@ -14,7 +15,7 @@ which by returning None). The parts:
 
 from __future__ import annotations
 
-from .accumulator import Accumulator
+from .accumulator import COORDINATION, Accumulator, Contribution
 from .cache import CACHE_POSTINGS, PostingCache
 from .filters import MAX_FILTERS, filter_docs, matching_docs
 from .postings import MAX_FREQUENCIES, PostingReader
@@ -23,9 +24,11 @@ from .whoosh_internals import reader_cache
 
 __all__ = [
     "CACHE_POSTINGS",
+    "COORDINATION",
     "MAX_FILTERS",
     "MAX_FREQUENCIES",
     "Accumulator",
+    "Contribution",
     "PostingCache",
     "PostingReader",
     "Ranking",

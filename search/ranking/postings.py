@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
+from dataclasses import dataclass
 from typing import Any
 
 from whoosh.query import Term
@@ -16,6 +17,24 @@ from .whoosh_internals import decoded_postings, field_b, field_lengths, reader_c
 
 MAX_FREQUENCIES = 100_000
 """Document frequencies an open index remembers for ordering And parts (then it starts afresh)."""
+
+
+@dataclass(frozen=True)
+class TermParts:
+    """The parts of one term's BM25F score in one document: ``idf * tf * (k1 + 1) / (tf + k1 *
+    ((1 - b) + b * length / average_length))``, the field length as Whoosh stores it (one byte)."""
+
+    tf: float
+    length: float
+    average_length: float
+    idf: float
+    k1: float
+    b: float
+
+    @property
+    def score(self) -> float:
+        norm = self.k1 * ((1 - self.b) + self.b * self.length / self.average_length)
+        return self.idf * self.tf * (self.k1 + 1) / (self.tf + norm)
 
 
 class PostingReader:
@@ -113,6 +132,30 @@ class PostingReader:
         self.cache.put(key, (ids, scores))
         self.read[(fieldname, text)] = (ids, scores)
         return ids, scores
+
+    def term_parts(self, fieldname: str, text: bytes, docnum: int) -> TermParts | None:
+        """What a term's BM25F score in one document is made of (for an explanation); None if the
+        document does not hold the term."""
+        segments = [(reader, offset) for reader, offset in self.leaves if offset <= docnum]
+        if not segments:
+            return None
+        reader, offset = segments[-1]
+        local = docnum - offset
+        if (fieldname, text) not in reader:
+            return None
+        ids, weights = decoded_postings(reader, fieldname, text)
+        index = bisect_left(ids, local)
+        if index >= len(ids) or ids[index] != local:
+            return None
+        weighting = self.weighting
+        return TermParts(
+            tf=float(weights[index]),
+            length=float(byte_to_length(field_lengths(reader, fieldname)[local]) or 0),
+            average_length=float(self.searcher.avg_field_length(fieldname) or 1),
+            idf=float(self.searcher.idf(fieldname, text)),
+            k1=float(weighting.K1),
+            b=float(field_b(weighting, fieldname)),
+        )
 
     def matched_terms(self, docnums: list[int]) -> dict[int, list[tuple[str, bytes]]]:
         """Which of the query's terms each of ``docnums`` holds (for snippets and matched fields),

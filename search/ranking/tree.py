@@ -34,7 +34,7 @@ from whoosh.query import And, Or, Query, Term
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
-from .accumulator import Accumulator
+from .accumulator import COORDINATION, Accumulator, Contribution
 from .cache import PostingCache
 from .postings import PostingReader
 from .whoosh_internals import NullQuery
@@ -55,6 +55,12 @@ class Ranking:
     terms: dict[int, list[tuple[str, bytes]]] = field(default_factory=dict)
     """The (field, term) pairs each top document holds."""
     partial: bool = False
+    contributions: dict[int, list[Contribution]] = field(default_factory=dict)
+    """For each traced document that matched: what each term added to its score (explanations)."""
+    scores: dict[int, float] = field(default_factory=dict)
+    """For each traced document that matched: its score."""
+    positions: dict[int, int] = field(default_factory=dict)
+    """For each traced document that matched: its place among every match (1 is the best)."""
 
 
 def supports(query: Query) -> bool:
@@ -76,11 +82,14 @@ def rank(
     allowed: set[int] | None = None,
     deadline: float | None = None,
     cache: PostingCache | None = None,
+    trace: set[int] | None = None,
 ) -> Ranking | None:
     """Score ``query`` over every document; None if the query has nodes only Whoosh can run.
 
     ``allowed`` restricts the result to these documents (filters); ``deadline`` is a
-    ``time.monotonic()`` value after which scoring stops and the ranking is marked partial.
+    ``time.monotonic()`` value after which scoring stops and the ranking is marked partial;
+    ``trace`` names documents whose score the ranking breaks down into contributions, as it adds
+    them up (an explanation; words are then added a field at a time, not from the word cache).
     """
     if not supports(query) or not isinstance(searcher.weighting, BM25F):
         return None
@@ -89,14 +98,33 @@ def rank(
     scores: dict[int, float] = {}
     partial = False
     try:
-        scorer.add(query, Accumulator(scores, restrict=allowed))
+        scorer.add(query, Accumulator(scores, restrict=allowed, trace={d: [] for d in trace} if trace else None))
     except _OutOfTime:
         partial = True
     for docnum in postings.deleted & scores.keys():
         del scores[docnum]
     top = _best(scores, limit)
     terms = postings.matched_terms([docnum for docnum, _ in top])
-    return Ranking(top=top, matching=set(scores), terms=terms, partial=partial)
+    ranking = Ranking(top=top, matching=set(scores), terms=terms, partial=partial)
+    if trace:
+        _traced(ranking, scores, trace, scorer.traced)
+    return ranking
+
+
+def _traced(
+    ranking: Ranking, scores: dict[int, float], trace: set[int], contributions: dict[int, list[Contribution]]
+) -> None:
+    """Note each traced document's contributions, score and place among every match (ties to
+    the lower document number, as :func:`_best` orders them)."""
+    for docnum in trace:
+        score = scores.get(docnum)
+        if score is None:
+            continue
+        ranking.scores[docnum] = score
+        ranking.contributions[docnum] = contributions.get(docnum, [])
+        ranking.positions[docnum] = 1 + sum(
+            1 for other, value in scores.items() if value > score or (value == score and other < docnum)
+        )
 
 
 def _best(scores: dict[int, float], limit: int) -> list[tuple[int, float]]:
@@ -124,8 +152,18 @@ class _Scorer:
     def __init__(self, postings: PostingReader, deadline: float | None) -> None:
         self.postings = postings
         self.deadline = deadline
+        self.traced: dict[int, list[Contribution]] = {}
+        """The contributions to the traced documents, once the root node is scored."""
 
     def add(self, query: Any, into: Accumulator) -> None:
+        """Score the root node (and keep its trace)."""
+        try:
+            self._add(query, into)
+        finally:  # out of time: what was traced so far is what was added
+            if into.trace is not None:
+                self.traced = into.trace
+
+    def _add(self, query: Any, into: Accumulator) -> None:
         """Add the scores of ``query`` into ``into`` (and, if it counts them, how many of the
         query's terms each document holds)."""
         if isinstance(query, NullQuery):
@@ -138,7 +176,7 @@ class _Scorer:
             return
         if len(subs) == 1:
             # Whoosh gives a one-child compound its child's matcher as it is: no boost, no coordination.
-            self.add(subs[0], into)
+            self._add(subs[0], into)
             return
         if type(query) is And:
             self._and(query, into)
@@ -150,7 +188,7 @@ class _Scorer:
                 self._add_run(run, boosted)
             return
         # Whoosh's CoordMatcher: (score + (matching - 1) / (termcount - scale)^2) * (termcount - 1) / termcount
-        own = Accumulator({}, {}, query.boost, into.restrict)
+        own = Accumulator({}, {}, query.boost, into.restrict, into.fresh_trace())
         try:
             for run in _runs(subs):
                 self._add_run(run, own)
@@ -165,14 +203,20 @@ class _Scorer:
                 scores[docnum] = get(docnum, 0.0) + factor * (score + (matched - 1) / spread) * shrink
                 if counts is not None:
                     counts[docnum] = counts.get(docnum, 0) + matched
+            if own.trace is not None and into.trace is not None:
+                for docnum, parts in own.trace.items():
+                    if docnum in own.scores:
+                        into.trace[docnum].extend(part.scaled(factor * shrink) for part in parts)
+                        bonus = (own_counts[docnum] - 1) / spread
+                        into.trace[docnum].append(Contribution(None, factor * shrink, bonus, COORDINATION))
 
     def _add_run(self, run: list[Any], into: Accumulator) -> None:
         """Add the parts of an Or; a run of one word's terms in several fields is added as one
         list per document (its summed scores and how many of its terms each document holds),
         kept in the cache: common words recur across queries, and their field lists overlap."""
-        if len(run) == 1 or into.restrict is not None:
+        if len(run) == 1 or into.restrict is not None or into.trace is not None:
             for sub in run:
-                self.add(sub, into)
+                self._add(sub, into)
             return
         postings = self.postings
         key = (postings.name, "word", *((term.fieldname, term.text, term.boost) for term in run))
@@ -222,9 +266,12 @@ class _Scorer:
         restrict = into.restrict
         total: dict[int, float] = {}
         total_counts: dict[int, int] = {}
+        traces: list[dict[int, list[Contribution]]] = []
         for index, sub in enumerate(subs):
-            part = Accumulator({}, {} if counting else None, 1.0, restrict)
-            self.add(sub, part)
+            part = Accumulator({}, {} if counting else None, 1.0, restrict, into.fresh_trace())
+            self._add(sub, part)
+            if part.trace is not None:
+                traces.append(part.trace)
             part_scores, part_counts = part.scores, part.counts
             if index == 0:
                 total, total_counts = part_scores, part_counts or {}
@@ -243,6 +290,9 @@ class _Scorer:
             scores[docnum] = scores.get(docnum, 0.0) + scale * score
             if counts is not None:
                 counts[docnum] = counts.get(docnum, 0) + total_counts[docnum]
+        if into.trace is not None:
+            for docnum in into.trace.keys() & total.keys():
+                into.trace[docnum].extend(part.scaled(scale) for trace in traces for part in trace[docnum])
 
     def _size(self, query: Query) -> int:
         """Whoosh's ``estimate_size`` (a term's document frequency; the smallest part of an And,
@@ -281,7 +331,20 @@ class _Scorer:
             for docnum, score in pairs:
                 totals[docnum] = get(docnum, 0.0) + boost * score
                 counts[docnum] = counts.get(docnum, 0) + 1
+        if into.trace is not None:
+            self._record(query, ids, scores, boost, into)
         self._check_time()
+
+    @staticmethod
+    def _record(query: Term, ids: array[int], scores: array[float], boost: float, into: Accumulator) -> None:
+        """Note what the term just added to each traced document (only asked for by an explanation)."""
+        assert into.trace is not None
+        for docnum, parts in into.trace.items():
+            if into.restrict is not None and docnum not in into.restrict:
+                continue
+            index = bisect_left(ids, docnum)
+            if index < len(ids) and ids[index] == docnum:
+                parts.append(Contribution(query, boost, scores[index]))
 
     def _check_time(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:

@@ -1,0 +1,406 @@
+"""Explaining a ranking: why a document is where it is, from the numbers the ranking added up.
+
+:func:`explain_run` reads a :class:`~.execution.PlanRun` that was run with the document traced:
+the term-at-a-time scorer recorded each term's contribution as it added it (``search/ranking/``),
+so the parts of an explanation are the ranking's own, not a second computation. This module only
+names them: where each term came from (typed, spelling correction, vocabulary expansion, section
+prefix), the field's weight, and the BM25F parts of the term's score; it groups them by field,
+and for a document that is not on the page says what it lacks and how far it is behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from whoosh.collectors import TimeLimit, TopCollector
+from whoosh.query import Query, Term
+from whoosh.searching import Searcher
+
+from ..ingest.sections import SECTION_NAMES, section_label
+from .budget import Deadline, timed
+from .execution import PlanRun
+from .origins import EXPANSION, TYPED, Origin, term_origins
+from .plan import QueryPlan
+from .ranking import COORDINATION, PostingCache, PostingReader, leaves
+
+RANKING, WHOOSH, CODE, NONE = "ranking", "whoosh", "code", "none"
+PATHS = (RANKING, WHOOSH, CODE, NONE)
+"""How the document was scored: the term-at-a-time ranking (broken down), Whoosh's own matchers
+(not broken down), the code rule, or not at all (it matches nothing)."""
+
+WHOOSH_NOTE = (
+    "This query has phrases, word prefixes or NOT, which Whoosh's own matchers score: the score is "
+    "Whoosh's and is not broken down into terms here (the terms the document holds are listed)."
+)
+FIELD_LABELS = {"title": "title", "names": "common names", "similar": "Similar Codes", "other": "other"}
+
+
+def field_label(name: str) -> str:
+    return section_label(name) if name in SECTION_NAMES else FIELD_LABELS.get(name, name)
+
+
+@dataclass(frozen=True)
+class TermContribution:
+    """What one term in one field added to the score: ``weight * bm25``.
+
+    ``weight`` is every multiplier the query put on the term: the field weight, times an
+    expansion's weight, times the coordination shrink of the Or it sits in. ``tf``, the field's
+    length against the average, and ``idf`` are what ``bm25`` is made of (None when not read)."""
+
+    field: str
+    term: str
+    """The term as indexed (stemmed)."""
+    word: str
+    """The word it was analysed from, as typed, corrected or expanded."""
+    origin: str
+    detail: str
+    field_weight: float
+    weight: float
+    bm25: float
+    value: float
+    share: float
+    tf: float | None = None
+    field_length: float | None = None
+    average_length: float | None = None
+    idf: float | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "field": self.field,
+            "label": field_label(self.field),
+            "term": self.term,
+            "word": self.word,
+            "origin": self.origin,
+            "detail": self.detail,
+            "field_weight": self.field_weight,
+            "weight": self.weight,
+            "tf": self.tf,
+            "field_length": self.field_length,
+            "average_length": self.average_length,
+            "idf": self.idf,
+            "bm25": self.bm25,
+            "value": self.value,
+            "share": self.share,
+        }
+
+
+@dataclass(frozen=True)
+class FieldShare:
+    """One field's part of the score, and the words that matched in it."""
+
+    field: str
+    value: float
+    share: float
+    words: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "field": self.field,
+            "label": field_label(self.field),
+            "value": self.value,
+            "share": self.share,
+            "words": list(self.words),
+        }
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why one document is where it is for one query (``procsearch explain``)."""
+
+    query: str
+    code: str
+    title: str
+    path: str
+    """One of :data:`PATHS`."""
+    rank: int | None
+    """Its place in the whole result list; None if it matches nothing."""
+    score: float | None
+    on_page: bool
+    """Whether it is among the hits shown (ranks ``offset + 1`` to ``offset + limit``)."""
+    broken_down: bool
+    """Whether :attr:`contributions` (with the coordination and code parts) add up to the score."""
+    contributions: tuple[TermContribution, ...] = ()
+    coordination: float = 0.0
+    """The Or's bonus for matching more of the query's terms."""
+    code_rule: str = ""
+    """Why a document found by its code is where it is (empty for a word match)."""
+    code_score: float = 0.0
+    """The score the code rule gives (the best word match's plus one)."""
+    fields: tuple[FieldShare, ...] = ()
+    relaxed: bool = False
+    lacking: tuple[str, ...] = ()
+    """The query's words and expansions it holds none of (an expansion: not every word of it)."""
+    last_shown_score: float | None = None
+    gap: float | None = None
+    """How far its score is below the last hit shown (for a document not on the page)."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def total(self) -> float:
+        """The parts added up (equal to ``score`` when :attr:`broken_down`)."""
+        return sum(part.value for part in self.contributions) + self.coordination + self.code_score
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "query": self.query,
+            "code": self.code,
+            "title": self.title,
+            "path": self.path,
+            "rank": self.rank,
+            "score": self.score,
+            "on_page": self.on_page,
+            "broken_down": self.broken_down,
+            "fields": [share.to_dict() for share in self.fields],
+            "contributions": [part.to_dict() for part in self.contributions],
+            "coordination": self.coordination,
+            "code_rule": self.code_rule,
+            "code_score": self.code_score,
+            "relaxed": self.relaxed,
+            "lacking": list(self.lacking),
+            "last_shown_score": self.last_shown_score,
+            "gap": self.gap,
+            "options": dict(self.options),
+            "notes": list(self.notes),
+        }
+
+
+def explain_run(
+    searcher: Searcher,
+    plan: QueryPlan,
+    run: PlanRun,
+    docnum: int,
+    *,
+    deadline: Deadline,
+    postings: PostingCache,
+    options: Mapping[str, Any],
+) -> Explanation:
+    """Explain document ``docnum`` from ``run``, a run of ``plan`` that traced it."""
+    stored = searcher.reader().stored_fields(docnum)
+    hits = run.results.hits
+    shown = {hit.code: hit for hit in hits}
+    code = str(stored["code"])
+    base: dict[str, Any] = {
+        "query": plan.query,
+        "code": code,
+        "title": str(stored.get("title", "")),
+        "options": options,
+        "relaxed": run.relaxed,
+        "last_shown_score": hits[-1].score if hits else None,
+    }
+    notes = list(run.results.notices)
+    main = run.main
+    reader = PostingReader(searcher, postings)
+    origins = term_origins(searcher, plan, main) if main is not None else {}
+    lacking = _lacking(reader, main, origins, docnum) if main is not None else ()
+    if docnum in run.first:
+        exact = docnum in run.exact
+        rule = (
+            "Its code was typed: a document found by its code comes before every word match"
+            if exact
+            else "Its code is in the typed code prefix or range: these are listed in code order before word matches"
+        )
+        rank = run.first.index(docnum) + 1
+        score = run.best + 1.0
+        return Explanation(
+            **base,
+            path=CODE,
+            rank=rank,
+            score=score,
+            on_page=code in shown,
+            broken_down=True,
+            code_rule=f"{rule}, scoring one more than the best word match ({run.best:.4f} + 1).",
+            code_score=score,
+            notes=tuple(notes),
+        )
+    if run.allowed is not None and docnum not in run.allowed:
+        notes.append("The filters or the typed code prefix or range leave it out.")
+        return Explanation(
+            **base, path=NONE, rank=None, score=None, on_page=False, broken_down=False, notes=tuple(notes)
+        )
+    ranking = run.ranking
+    if ranking is not None:
+        if docnum not in ranking.scores:
+            return _unmatched(base, lacking, notes)
+        score = ranking.scores[docnum]
+        ahead = sum(
+            1
+            for other in run.first
+            if other in ranking.scores
+            and (ranking.scores[other] > score or (ranking.scores[other] == score and other < docnum))
+        )
+        rank = len(run.first) + ranking.positions[docnum] - ahead
+        parts = [
+            _contribution(reader, part, origins, score, docnum) for part in ranking.contributions[docnum] if part.node
+        ]
+        coordination = sum(part.value for part in ranking.contributions[docnum] if part.kind == COORDINATION)
+        if ranking.partial:
+            notes.append("The search ran out of time: the score holds the terms scored before it did.")
+        return Explanation(
+            **base,
+            path=RANKING,
+            rank=rank,
+            score=score,
+            on_page=code in shown,
+            broken_down=True,
+            contributions=tuple(sorted(parts, key=lambda part: -part.value)),
+            coordination=coordination,
+            fields=_by_field(parts, score),
+            lacking=lacking,
+            gap=_gap(hits, score, code in shown),
+            notes=tuple(notes),
+        )
+    if main is None:
+        return _unmatched(base, lacking, notes)
+    place = _whoosh_place(searcher, main, run, docnum, deadline)
+    if place is None:
+        return _unmatched(base, lacking, notes)
+    rank, score = place
+    held = [
+        TermContribution(term.fieldname, term.text, origin.word, origin.origin, origin.detail, term.boost, 0, 0, 0, 0)
+        for term in leaves(main)
+        if (origin := origins.get(id(term))) is not None and _holds(reader, term, docnum)
+    ]
+    return Explanation(
+        **base,
+        path=WHOOSH,
+        rank=rank,
+        score=score,
+        on_page=code in shown,
+        broken_down=False,
+        contributions=tuple(held),
+        lacking=lacking,
+        gap=_gap(hits, score, code in shown),
+        notes=(*notes, WHOOSH_NOTE),
+    )
+
+
+def _unmatched(base: dict[str, Any], lacking: tuple[str, ...], notes: list[str]) -> Explanation:
+    return Explanation(
+        **base,
+        path=NONE,
+        rank=None,
+        score=None,
+        on_page=False,
+        broken_down=False,
+        lacking=lacking,
+        notes=(*notes, "It matches nothing of the query."),
+    )
+
+
+def _gap(hits: Any, score: float, on_page: bool) -> float | None:
+    return None if on_page or not hits else hits[-1].score - score
+
+
+def _contribution(
+    reader: PostingReader, part: Any, origins: Mapping[int, Origin], score: float, docnum: int
+) -> TermContribution:
+    term: Term = part.node
+    origin = origins.get(id(term)) or Origin(TYPED, str(term.text), "", str(term.text))
+    text = reader.term_bytes(term)
+    parts = reader.term_parts(term.fieldname, text, docnum) if text is not None else None
+    return TermContribution(
+        field=term.fieldname,
+        term=str(term.text),
+        word=origin.word,
+        origin=origin.origin,
+        detail=origin.detail,
+        field_weight=float(term.boost),
+        weight=part.weight,
+        bm25=part.score,
+        value=part.value,
+        share=part.value / score if score else 0.0,
+        tf=parts.tf if parts else None,
+        field_length=parts.length if parts else None,
+        average_length=parts.average_length if parts else None,
+        idf=parts.idf if parts else None,
+    )
+
+
+def _by_field(parts: list[TermContribution], score: float) -> tuple[FieldShare, ...]:
+    """The contributions summed per field, biggest first, each with its words."""
+    values: dict[str, float] = {}
+    words: dict[str, list[str]] = {}
+    for part in parts:
+        values[part.field] = values.get(part.field, 0.0) + part.value
+        if part.word not in words.setdefault(part.field, []):
+            words[part.field].append(part.word)
+    return tuple(
+        FieldShare(name, value, value / score if score else 0.0, tuple(words[name]))
+        for name, value in sorted(values.items(), key=lambda item: -item[1])
+    )
+
+
+def _holds(reader: PostingReader, term: Term, docnum: int) -> bool:
+    text = reader.term_bytes(term)
+    return text is not None and reader.term_parts(term.fieldname, text, docnum) is not None
+
+
+def _lacking(reader: PostingReader, main: Query, origins: Mapping[int, Origin], docnum: int) -> tuple[str, ...]:
+    """The query's words (and expansions) the document holds in none of the searched fields; an
+    expansion counts as held when some meaning of it has every word somewhere."""
+    held: dict[str, bool] = {}
+    meanings: dict[tuple[str, str], dict[str, bool]] = {}
+    for term in leaves(main):
+        origin = origins.get(id(term))
+        if origin is None:
+            continue
+        has = _holds(reader, term, docnum)
+        if origin.origin == EXPANSION:
+            held.setdefault(origin.unit, False)
+            words = meanings.setdefault((origin.unit, origin.detail), {})
+            words[origin.word] = words.get(origin.word, False) or has
+        else:
+            held[origin.unit] = held.get(origin.unit, False) or has
+    for (unit, _), words in meanings.items():
+        if all(words.values()):
+            held[unit] = True
+    return tuple(unit for unit, has in held.items() if not has)
+
+
+def _whoosh_place(
+    searcher: Searcher, main: Query, run: PlanRun, docnum: int, deadline: Deadline
+) -> tuple[int, float] | None:
+    """The document's rank and Whoosh score, ranking every match (within the time budget)."""
+    collector = TopCollector(limit=max(1, searcher.doc_count_all()), usequality=False, replace=0)
+    try:
+        with timed(searcher, deadline):
+            searcher.search_with_collector(main, collector)
+    except TimeLimit:
+        pass
+    results = collector.results()
+    first = set(run.first)
+    allowed = run.allowed
+    place = len(run.first)
+    for score, other in results.top_n:
+        if other in first or (allowed is not None and other not in allowed):
+            continue
+        place += 1
+        if other == docnum:
+            return place, float(score)
+    return None
+
+
+def explained_options(
+    section: str | None,
+    system: str | None,
+    group: str | None,
+    weights: Mapping[str, float] | None,
+    expand: bool,
+    correct: bool,
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    """The options of an explained search, as an explanation lists them."""
+    return {
+        "section": section,
+        "system": system,
+        "group": group,
+        "weights": dict(weights or {}),
+        "expand": expand,
+        "correct": correct,
+        "limit": limit,
+        "offset": offset,
+    }
