@@ -42,6 +42,7 @@ from .query import (
 )
 from .ranking import PostingCache, filter_docs, leaves, matching_docs, rank
 from .ranking.whoosh_internals import NullQuery
+from .pcs_order import axis_reading, candidate_limit, load_axes, reorder
 from .results import Expansion, IndexStats, SearchHit, SearchResults, SimilarEntry, SimilarResults, Snippet
 from .snippets import best_snippet, clip, words_by_field
 from .spelling import Correction, Speller, correct_text
@@ -235,6 +236,7 @@ class SearchEngine:
         window = offset + limit
         field_weights = resolve_weights({**self.weights, **weights}) if weights else self.weights
         searcher = self._current()
+        load_axes(searcher)  # the ICD-10-PCS axis data, read once, before the time budget starts
         deadline = Deadline(self.time_budget)
         parsed = implicit_prefixes(split_query(query), searcher.reader())
         text: str = check_text(parsed.text)
@@ -252,6 +254,7 @@ class SearchEngine:
             text, corrections = correct_text(text, self._speller(searcher), self.vocabulary.known_words())
         expansions = tuple(self.vocabulary.expand(included_text(unscoped_text(text)))) if expand and text else ()
         main = self._main_query(searcher, parsed, text, expansions, field_weights, fields)
+        reading = axis_reading(searcher, text, expansions, system)  # ICD-10-PCS axes (pcs_order)
 
         exact = self._exact_hits(searcher, parsed, filters)
         # Code prefixes and ranges are sets of documents: with words, the words are ranked within
@@ -277,7 +280,12 @@ class SearchEngine:
         ranking = None
         if main is not None:
             ranking = rank(
-                searcher, main, limit=window + len(first), allowed=allowed, deadline=deadline.end, cache=self._postings
+                searcher,
+                main,
+                limit=candidate_limit(window + len(first), reading),
+                allowed=allowed,
+                deadline=deadline.end,
+                cache=self._postings,
             )
             if ranking is not None and not ranking.matching and not ranking.partial and not first and expansions:
                 # Nothing holds every word of an expansion ("coronary artery bypass graft", where
@@ -290,6 +298,12 @@ class SearchEngine:
                 )
                 if loose_ranking is not None and loose_ranking.matching:
                     main, ranking, relaxed = loose, loose_ranking, True
+        if ranking is not None and reading and main is not None:
+            ranked_query = main
+            ranking = reorder(
+                searcher, ranking, reading, allowed,
+                lambda docs: rank(searcher, ranked_query, limit=len(docs), allowed=docs, deadline=deadline.end, cache=self._postings),
+            )
         if ranking is not None:
             # The usual case: plain words (and their expansions), scored a posting block at a time.
             found, partial = ranking.matching, ranking.partial
@@ -348,6 +362,7 @@ class SearchEngine:
             )
             + (((PARTIAL_NOTICE if hits else TIMED_OUT_NOTICE),) if partial else ()),
             facets=facet_counts,
+            interpretation=reading,
         )
 
     def _run(
