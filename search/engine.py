@@ -301,7 +301,7 @@ class SearchEngine:
         if ranking is not None and reading and main is not None:
             ranked_query = main
             ranking = reorder(
-                searcher, ranking, reading, allowed,
+                searcher, ranking, reading, allowed, window,
                 lambda docs: rank(searcher, ranked_query, limit=len(docs), allowed=docs, deadline=deadline.end, cache=self._postings),
             )
         if ranking is not None:

@@ -10,7 +10,7 @@ and codes together is ordered as before between the two.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from whoosh.searching import Searcher
@@ -19,18 +19,20 @@ from ..ingest.codes import ICD10PCS
 from .codeset import code_docs
 from .pcs_axes import Interpretation, interpret, merged, pcs_lexicon
 from .query import CodePart
-from .ranking import Ranking
+from .ranking import Ranking, reader_cache
 from .results import Expansion
 
-CANDIDATES = 300
+CANDIDATES = 150
 """How many of the best text matches are reordered by their axes."""
+RESCORED = 20
+"""Added family codes that may reach this far below the page are scored for real."""
 MAX_FAMILY_CODES = 600
 """At most this many codes are added from the families the reading points to."""
 _SYSTEM_TERM = ("code_system", ICD10PCS.encode())
 
 
 def load_axes(searcher: Searcher) -> None:
-    """Read the axis data now if the index holds ICD-10-PCS codes (once a process; about 0.4 s)."""
+    """Read the axis data now if the index holds ICD-10-PCS codes (once a process)."""
     if _SYSTEM_TERM in searcher.reader():
         pcs_lexicon()
 
@@ -58,41 +60,62 @@ def reorder(
     ranking: Ranking,
     reading: Interpretation,
     allowed: set[int] | None,
+    window: int,
     score_text: Callable[[set[int]], Ranking | None],
 ) -> Ranking:
     """``ranking`` with its ICD-10-PCS documents ordered by text and axes (see the module).
 
-    ``score_text`` gives the text scores of a set of documents (the same query, restricted).
+    ``score_text`` gives the text scores and matched words of a set of documents (the same query,
+    restricted); it is asked only about added codes that may reach the first ``window`` places.
     """
-    reader = searcher.reader()
-    codes: dict[int, str] = {}
-    for docnum, _ in ranking.top:
-        stored = reader.stored_fields(docnum)
-        if stored.get("code_system") == ICD10PCS:
-            codes[docnum] = str(stored.get("code", ""))
+    codes = _codes_of(searcher, (docnum for docnum, _ in ranking.top))
     added = _family_docs(searcher, reading, allowed, exclude={d for d, _ in ranking.top})
+    if not codes and not added:
+        return ranking
     scores = dict(ranking.top)
     terms = dict(ranking.terms)
-    if added:
-        extra = score_text(set(added))
-        if extra is not None:
-            scores.update(extra.top)
-            terms.update(extra.terms)
-        codes.update(added)
-    if not codes:
-        return ranking
-    best = max((scores.get(d, 0.0) for d in codes), default=0.0) or 1.0
-    combined = {d: scores.get(d, 0.0) / best + reading.agreement(code) for d, code in codes.items()}
-    order = sorted(combined, key=lambda d: (-combined[d], codes[d]))
+    # A family code outside the candidates scores no more than the last of them; those that would
+    # reach the page even so are scored for real (a few documents: cheap), with their matched words.
+    lowest = ranking.top[-1][1] if ranking.top else 0.0
+    codes.update(added)
+    order, combined = _ordered(codes, scores, lowest, reading)
+    reaching = {docnum for docnum in order[: window + RESCORED] if docnum in added}
+    extra = score_text(reaching) if reaching else None
+    if extra is not None:
+        scores.update({docnum: 0.0 for docnum in reaching})
+        scores.update(extra.top)
+        terms.update(extra.terms)
+        order, combined = _ordered(codes, scores, lowest, reading)
     slots = [i for i, (docnum, _) in enumerate(ranking.top) if docnum in codes]
     top = list(ranking.top)
     for slot, docnum in zip(slots, order, strict=False):
         top[slot] = (docnum, top[slot][1])
-    lowest = top[-1][1] if top else 0.0
     top.extend((docnum, lowest) for docnum in order[len(slots) :])
-    return Ranking(
-        top=top, matching=ranking.matching | set(added), terms=terms, partial=ranking.partial
-    )
+    return Ranking(top=top, matching=ranking.matching | set(added), terms=terms, partial=ranking.partial)
+
+
+def _ordered(
+    codes: dict[int, str], scores: dict[int, float], lowest: float, reading: Interpretation
+) -> tuple[list[int], dict[int, float]]:
+    """The documents by text score (relative to the best) plus axis agreement, best first."""
+    best = max((scores.get(d, lowest) for d in codes), default=0.0) or 1.0
+    combined = {d: scores.get(d, lowest) / best + reading.agreement(code) for d, code in codes.items()}
+    return sorted(combined, key=lambda d: (-combined[d], codes[d])), combined
+
+
+def _codes_of(searcher: Searcher, docnums: Iterable[int]) -> dict[int, str]:
+    """The ICD-10-PCS codes of these documents (others left out), remembered on the open reader:
+    the candidates of one search are read once, and searches that follow reuse them."""
+    known: dict[int, str] = reader_cache(searcher.reader(), "_procsearch_pcs_codes")
+    reader = searcher.reader()
+    found: dict[int, str] = {}
+    for docnum in docnums:
+        if docnum not in known:
+            stored = reader.stored_fields(docnum)
+            known[docnum] = str(stored.get("code", "")) if stored.get("code_system") == ICD10PCS else ""
+        if known[docnum]:
+            found[docnum] = known[docnum]
+    return found
 
 
 def _family_docs(
