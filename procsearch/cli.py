@@ -474,9 +474,20 @@ Examples:
     "record and the rest still run; exit 1 if any line failed.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@click.option(
+    "--flat", is_flag=True, help="List every hit on its own line (by default an ICD-10-PCS code family is shown once)."
+)
 @pass_context
 def search_command(
-    ctx: Context, query: str | None, limit: int, offset: int, facets: bool, batch: Any, as_json: bool, **options: Any
+    ctx: Context,
+    query: str | None,
+    limit: int,
+    offset: int,
+    facets: bool,
+    batch: Any,
+    as_json: bool,
+    flat: bool,
+    **options: Any,
 ) -> None:
     """Search the index. QUERY may hold words, "phrases", section:word terms, codes, code
     prefixes (636*) and ranges (63650-63688). NOT word (or -word, -"a phrase") leaves out every
@@ -499,7 +510,7 @@ def search_command(
     if as_json:
         _echo_json(results.to_dict())
         return
-    _print_results(results, facets=facets)
+    _print_results(results, facets=facets, flat=flat)
 
 
 def _run_batch(engine: Any, lines: Any, *, as_json: bool, **kwargs: Any) -> None:
@@ -541,7 +552,7 @@ def _run_batch(engine: Any, lines: Any, *, as_json: bool, **kwargs: Any) -> None
         sys.exit(EXIT_ERROR)
 
 
-def _print_results(results: Any, *, facets: bool) -> None:
+def _print_results(results: Any, *, facets: bool, flat: bool = False) -> None:
     for notice in results.notices:
         click.echo(notice, err=True)
     if results.corrected_query:
@@ -555,21 +566,25 @@ def _print_results(results: Any, *, facets: bool) -> None:
         advice = "" if results.notices else " Try fewer or more general words, or check the spelling."
         click.echo(f"No results for {results.query!r}.{advice}", err=True)
         return
-    _print_hits(results)
+    _print_hits(results, flat)
     if facets:
         for facet, counts in results.facets.items():
             click.echo(f"\n{facet}: " + ", ".join(f"{name} ({count})" for name, count in counts.items()))
 
 
-def _print_hits(results: Any) -> None:
+def _print_hits(results: Any, flat: bool = False) -> None:
+    from .hit_groups import folded
+
     code_width = max(len(hit.code) for hit in results.hits)
     system_width = max(len(hit.code_system) for hit in results.hits)
-    for hit in results.hits:
+    indent = " " * (6 + code_width + system_width)
+    for hit, variants in [(hit, "") for hit in results.hits] if flat else folded(results):
         head = f"{hit.rank:>2}. {click.style(hit.code.ljust(code_width), bold=True)}  {hit.code_system.ljust(system_width)}  {hit.title}"
         click.echo(head)
         if hit.snippet:
-            indent = " " * (6 + code_width + system_width)
             click.echo(f"{indent}{click.style(hit.snippet.label + ':', dim=True)} {_highlight(hit.snippet)}")
+        if variants:
+            click.echo(f"{indent}{click.style('Family', dim=True)} {variants}")
     shown = len(results.hits)
     if results.total > shown:
         total = f"{results.total:,}+" if results.total_capped else f"{results.total:,}"
