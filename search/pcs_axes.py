@@ -352,14 +352,11 @@ def _approaches(
         for key, weight in lexicon.approach_words.get(word, {}).items():
             evidence.support(found, key, weight)
     for word in words:
-        # "bronchoscopy", "colonoscopic": an endoscope, whichever the organ ("endoscop" row).
-        scope = "endoscop" if re.search(r"scop(y|ic|ies)$", word) else ""
-        for prefix, keys in lexicon.approach_prefixes:
-            if word.startswith(prefix) or (scope and prefix == scope):
-                for key, weight in keys.items():
-                    evidence.support(found, key, weight)
-                if not scope:
-                    break
+        keys = next((keys for prefix, keys in lexicon.approach_prefixes if word.startswith(prefix)), None)
+        if keys is None and re.search(r"scop(y|ic|ies)$", word):
+            keys = _organ_scope(lexicon)
+        for key, weight in (keys or {}).items():
+            evidence.support(found, key, weight)
     for phrase, keys in lexicon.approach_phrases:
         telling = phrase - explained - set(lexicon.root_words) - set(lexicon.parts_by_word)
         if phrase <= present or (len(phrase) <= 4 and len(telling) == 1 and telling <= present):
@@ -369,6 +366,16 @@ def _approaches(
         # "without incision": every approach whose definition or clinical words hold the word.
         for key in [*lexicon.approach_words.get(word, {}), *lexicon.approach_definitions.get(word, ())]:
             found[key] = -1.0
+
+
+def _organ_scope(lexicon: AxisLexicon) -> dict[str, float]:
+    """The approach of a scope named for an organ ("bronchoscopy", "cystoscopy"): the affix
+    table's endoscope row, less the approaches of the scopes it names for a body cavity
+    ("laparoscop", "arthroscop": percutaneous endoscopic), which leaves the natural opening."""
+    rows = {prefix: keys for prefix, keys in lexicon.approach_prefixes if prefix.endswith("scop")}
+    general = rows.get("endoscop", {})
+    cavities = {key for prefix, keys in rows.items() if prefix != "endoscop" for key in keys}
+    return {key: weight for key, weight in general.items() if key not in cavities} or general
 
 
 def _index_terms(lexicon: AxisLexicon, present: set[str]) -> list:  # type: ignore[type-arg]

@@ -24,6 +24,8 @@ from .results import Expansion
 
 CANDIDATES = 150
 """How many of the best text matches are reordered by their axes."""
+TEXT_WEIGHT = 1.0
+"""The text score, relative to the best candidate's, counts up to this much next to the axes."""
 RESCORED = 20
 """Added family codes that may reach this far below the page are scored for real."""
 MAX_FAMILY_CODES = 600
@@ -99,7 +101,7 @@ def _ordered(
 ) -> tuple[list[int], dict[int, float]]:
     """The documents by text score (relative to the best) plus axis agreement, best first."""
     best = max((scores.get(d, lowest) for d in codes), default=0.0) or 1.0
-    combined = {d: scores.get(d, lowest) / best + reading.agreement(code) for d, code in codes.items()}
+    combined = {d: TEXT_WEIGHT * scores.get(d, lowest) / best + reading.agreement(code) for d, code in codes.items()}
     return sorted(combined, key=lambda d: (-combined[d], codes[d])), combined
 
 
