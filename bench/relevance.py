@@ -11,6 +11,11 @@ and per query kind, plus warm latency with and without vocabulary and correction
     python bench/relevance.py                       # bench/queries/pages.tsv on the sample corpus
     python bench/relevance.py --index IX bench/queries/pages.tsv
     python bench/relevance.py --index IX --system ICD-10-PCS bench/queries/icd10pcs.tsv
+    python bench/relevance.py --index IX --system ICD-10-PCS --by-axis bench/queries/icd10pcs-clinical.tsv
+
+``--by-axis`` adds, for ICD-10-PCS query files, MRR@10 and success@3 per root operation and per
+body system (the third and second characters of the acceptable codes; a query counts once for
+each value its codes hold), plain BM25 against the default configuration.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from procsearch.corpus import bundled_corpus
 from procsearch.index.build import build_index
 from procsearch.index.schema import TEXT_FIELDS
 from procsearch.search.engine import SearchEngine
-from procsearch.search.evaluate import read_queries
+from procsearch.search.evaluate import EvalReport, read_queries, summarise
 
 HERE = Path(__file__).parent
 PLAIN = {name: 1.0 for name in TEXT_FIELDS}
@@ -43,6 +48,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path, help="an existing index (default: build one of the sample corpus)")
     parser.add_argument("--repeat", type=int, default=3, help="latency: runs per query (best of)")
     parser.add_argument("--system", help="search only this code system (e.g. ICD-10-PCS for icd10pcs.tsv)")
+    parser.add_argument("--by-axis", action="store_true", help="ICD-10-PCS: figures per root operation and body system")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -72,6 +78,9 @@ def main() -> None:
                 print(
                     f"| {kind} | {m.count} | {b.success_at_3:.3f} | {m.success_at_3:.3f} | {b.mrr_at_10:.3f} | {m.mrr_at_10:.3f} |"
                 )
+            if args.by_axis:
+                by_axis(baseline, final, "root operation", 2)
+                by_axis(baseline, final, "body system", 1)
             print(f"\nMisses (default configuration): {len(final.misses)}")
             for miss in final.misses:
                 print(
@@ -79,6 +88,22 @@ def main() -> None:
                     f"got {', '.join(miss.returned[:3]) or 'nothing'}"
                 )
             latency(engine, [q.query for q in queries], args.repeat)
+
+
+def by_axis(baseline: EvalReport, final: EvalReport, name: str, position: int) -> None:
+    """MRR@10 and success@3 per value of one axis (a character position of the acceptable codes)."""
+    groups: dict[str, list[int]] = {}
+    for number, outcome in enumerate(final.outcomes):
+        for value in sorted({code[position] for code in outcome.query.acceptable if len(code) > position}):
+            groups.setdefault(value, []).append(number)
+    print(f"\n| {name} | queries | baseline MRR@10 | MRR@10 | baseline s@3 | s@3 |")
+    print("|---|---|---|---|---|---|")
+    for value, numbers in sorted(groups.items()):
+        b = summarise([baseline.outcomes[i] for i in numbers])
+        m = summarise([final.outcomes[i] for i in numbers])
+        print(
+            f"| {value} | {m.count} | {b.mrr_at_10:.3f} | {m.mrr_at_10:.3f} | {b.success_at_3:.3f} | {m.success_at_3:.3f} |"
+        )
 
 
 def latency(engine: SearchEngine, queries: list[str], repeat: int) -> None:
