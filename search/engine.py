@@ -220,6 +220,7 @@ class SearchEngine:
         facets: bool = False,
         expand: bool = True,
         correct: bool = True,
+        axes: bool = True,
     ) -> SearchResults:
         """Rank documents for ``query``; an exact code always comes first. The hits are ranks
         ``offset + 1`` to ``offset + limit``.
@@ -227,7 +228,8 @@ class SearchEngine:
         ``section`` restricts matching to one section; ``system`` and ``group`` filter;
         ``weights`` overrides the default field weights for this query only; ``expand`` adds
         vocabulary expansions (counted below the typed words); ``correct`` replaces words the
-        index has never seen with the closest indexed word.
+        index has never seen with the closest indexed word; ``axes`` orders ICD-10-PCS codes by
+        the query's reading along their axes as well as by text (:mod:`.pcs_order`).
         """
         if not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
@@ -254,7 +256,7 @@ class SearchEngine:
             text, corrections = correct_text(text, self._speller(searcher), self.vocabulary.known_words())
         expansions = tuple(self.vocabulary.expand(included_text(unscoped_text(text)))) if expand and text else ()
         main = self._main_query(searcher, parsed, text, expansions, field_weights, fields)
-        reading = axis_reading(searcher, text, expansions, system)  # ICD-10-PCS axes (pcs_order)
+        reading = axis_reading(searcher, text, expansions, system) if axes else None  # ICD-10-PCS (pcs_order)
 
         exact = self._exact_hits(searcher, parsed, filters)
         # Code prefixes and ranges are sets of documents: with words, the words are ranked within
@@ -299,10 +301,16 @@ class SearchEngine:
                 if loose_ranking is not None and loose_ranking.matching:
                     main, ranking, relaxed = loose, loose_ranking, True
         if ranking is not None and reading and main is not None:
-            ranked_query = main
+            ranked_query = main  # ICD-10-PCS codes by text and axes (pcs_order)
             ranking = reorder(
-                searcher, ranking, reading, allowed, window,
-                lambda docs: rank(searcher, ranked_query, limit=len(docs), allowed=docs, deadline=deadline.end, cache=self._postings),
+                searcher,
+                ranking,
+                reading,
+                allowed,
+                window,
+                lambda docs: rank(
+                    searcher, ranked_query, limit=len(docs), allowed=docs, deadline=deadline.end, cache=self._postings
+                ),
             )
         if ranking is not None:
             # The usual case: plain words (and their expansions), scored a posting block at a time.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..ingest.errors import SourceUnavailableError
@@ -144,24 +144,6 @@ class Interpretation:
         }
 
 
-def merged(primary: Interpretation, secondary: Interpretation, share: float = 0.5) -> Interpretation:
-    """``primary`` with ``secondary``'s evidence added at ``share`` of its weight, where it is stronger
-    (the typed words first, their vocabulary expansions after)."""
-    if not secondary:
-        return primary
-
-    def join(a: Mapping[str, float], b: Mapping[str, float]) -> dict[str, float]:
-        out = dict(a)
-        for key, value in b.items():
-            if value > 0 and out.get(key, 0.0) >= 0 and share * value > out.get(key, 0.0):
-                out[key] = share * value
-        return out
-
-    axes = ("roots", "parts", "systems", "approaches", "devices", "qualifiers")
-    joined = {name: join(getattr(primary, name), getattr(secondary, name)) for name in axes}
-    return replace(primary, **joined, side=primary.side or secondary.side)
-
-
 def _best(values: Mapping[str, float]) -> list[str]:
     """The values within reach of the strongest (at least half its evidence), strongest first."""
     if not values:
@@ -190,7 +172,9 @@ def interpret(text: str, lexicon: AxisLexicon | None) -> Interpretation:
     evidence = _Evidence()
     explained = _index_evidence(lexicon, present, evidence)
     device_named = {
-        w for w in present if w in lexicon.device_words and w not in lexicon.parts_by_word and w not in lexicon.root_words
+        w
+        for w in present
+        if w in lexicon.device_words and w not in lexicon.parts_by_word and w not in lexicon.root_words
     }
     pairs = {f"{a} {b}" for a, b in zip(plain, plain[1:], strict=False)}
     device_named = device_named | {w for w in present - explained if w in lexicon.use_words}
@@ -286,7 +270,12 @@ def _index_evidence(lexicon: AxisLexicon, present: set[str], evidence: _Evidence
 
 
 def _root_words(
-    lexicon: AxisLexicon, words: list[str], present: set[str], explained: set[str], device_named: bool, evidence: _Evidence
+    lexicon: AxisLexicon,
+    words: list[str],
+    present: set[str],
+    explained: set[str],
+    device_named: bool,
+    evidence: _Evidence,
 ) -> set[str]:
     """Root operation names and definition words, then the endings (-ectomy) of words the index
     left unexplained; added to the index's evidence for the same root operation. Returns the
@@ -344,7 +333,12 @@ def _anatomy(lexicon: AxisLexicon, words: list[str], present: set[str], side: st
 
 
 def _approaches(
-    lexicon: AxisLexicon, words: list[str], present: set[str], ruled_out: set[str], explained: set[str], evidence: _Evidence
+    lexicon: AxisLexicon,
+    words: list[str],
+    present: set[str],
+    ruled_out: set[str],
+    explained: set[str],
+    evidence: _Evidence,
 ) -> None:
     """Approach names and clinical words, the guidelines' examples; a word after "without" rules one out."""
     found = evidence.approaches

@@ -10,14 +10,15 @@ and codes together is ordered as before between the two.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from whoosh.searching import Searcher
 
 from ..ingest.codes import ICD10PCS
 from .codeset import code_docs
-from .pcs_axes import Interpretation, interpret, merged, pcs_lexicon
+from .pcs_axes import Interpretation, interpret, pcs_lexicon
 from .query import CodePart
 from .ranking import Ranking, reader_cache
 from .results import Expansion
@@ -55,6 +56,24 @@ def axis_reading(
     extra = " ".join(meaning for e in expansions for meaning in e.expansions[:2])
     reading = merged(interpret(text, lexicon), interpret(extra, lexicon))
     return reading or None
+
+
+def merged(primary: Interpretation, secondary: Interpretation, share: float = 0.5) -> Interpretation:
+    """``primary`` with ``secondary``'s evidence added at ``share`` of its weight, where it is stronger
+    (the typed words first, their vocabulary expansions after)."""
+    if not secondary:
+        return primary
+
+    def join(a: Mapping[str, float], b: Mapping[str, float]) -> dict[str, float]:
+        out = dict(a)
+        for key, value in b.items():
+            if value > 0 and out.get(key, 0.0) >= 0 and share * value > out.get(key, 0.0):
+                out[key] = share * value
+        return out
+
+    axes = ("roots", "parts", "systems", "approaches", "devices", "qualifiers")
+    joined = {name: join(getattr(primary, name), getattr(secondary, name)) for name in axes}
+    return replace(primary, **joined, side=primary.side or secondary.side)
 
 
 def reorder(

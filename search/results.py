@@ -92,7 +92,8 @@ class SearchResults:
     notices: tuple[str, ...] = ()
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     interpretation: Any = None
-    """The query read along the ICD-10-PCS axes (:class:`~procsearch.search.pcs_axes.Interpretation`), if it names any."""
+    """The query read along the ICD-10-PCS axes (a :class:`~procsearch.search.pcs_axes.Interpretation`),
+    if it names any."""
 
     @property
     def families(self) -> tuple[Any, ...]:

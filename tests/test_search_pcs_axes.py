@@ -155,3 +155,9 @@ def test_the_cli_shows_a_family_once_with_its_variants_and_flat_lists_every_hit(
     assert family_lines
     folded = [code for code in ranked if code not in shown]
     assert all(any(code in line for line in family_lines) for code in folded)
+
+
+def test_axes_false_searches_by_text_alone(pcs_engine: SearchEngine) -> None:
+    query = "percutaneous atherectomy of the superficial femoral artery"
+    assert pcs_engine.search(query, axes=False).interpretation is None
+    assert pcs_engine.search(query).interpretation

@@ -78,7 +78,8 @@ class AxisLexicon:
     root_names: dict[str, str] = field(default_factory=dict)
     """"0C" (section + root operation character) -> "Extirpation"."""
     root_words: dict[str, dict[str, float]] = field(default_factory=dict)
-    """stem -> root key ("0 C": section, any body system, root operation) -> weight: names, definitions, affix meanings."""
+    """stem -> root key ("0 C": section, any body system, root operation) -> weight: from the names,
+    the definitions and the affix meanings."""
     device_roots: frozenset[str] = frozenset()
     """Root keys ("0 P") of operations done on a device (their definition says so): Removal, Change ..."""
     suffixes: list[tuple[str, dict[str, float]]] = field(default_factory=list)
@@ -258,7 +259,8 @@ def _read_values(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
 
 def _read_approaches(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
     by_name: dict[str, list[str]] = defaultdict(list)
-    for section, char, name, definition in _rows(connection, "SELECT section, code, value, definition FROM pcs_approach"):
+    rows = _rows(connection, "SELECT section, code, value, definition FROM pcs_approach")
+    for section, char, name, definition in rows:
         lex.approach_names[section + char] = name
         for word in stems(definition):
             lex.approach_definitions.setdefault(word, set()).add(section + char)
