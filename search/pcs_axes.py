@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from ..ingest.errors import SourceUnavailableError
 from ..ingest.icd10pcs.anatomy import _POSITION_PREFIXES
-from ..ingest.icd10pcs.lexicon import CLASSIFYING_WORDS, LATERALITY, AxisLexicon, read_lexicon, stems
+from ..ingest.icd10pcs.lexicon import CLASSIFYING_WORDS, LATERALITY, AxisLexicon, IndexTerm, read_lexicon, stems
 
 ROOT_WEIGHT = 1.2
 BODY_PART_WEIGHT = 1.2
@@ -372,14 +372,15 @@ def _organ_scope(lexicon: AxisLexicon) -> dict[str, float]:
     return {key: weight for key, weight in general.items() if key not in cavities} or general
 
 
-def _index_terms(lexicon: AxisLexicon, present: set[str]) -> list:  # type: ignore[type-arg]
+def _index_terms(lexicon: AxisLexicon, present: set[str]) -> list[IndexTerm]:
     """The index terms every word of which the query holds; where one term's words hold
     another's, only the longer counts."""
     found = [t for word in present for t in lexicon.terms.get(word, ()) if t.words <= present]
     found.sort(key=lambda t: -len(t.words))
-    kept = []
+    kept: list[IndexTerm] = []
     for term in found:
-        if not any(term.words < other.words for other in kept):
+        # A longer term of the same kind says it better ("use" terms never hide "see" terms).
+        if not any(term.words < other.words and bool(other.use) == bool(term.use) for other in kept):
             kept.append(term)
     return kept
 

@@ -229,6 +229,8 @@ def _read_parts(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
     for key, name in lex.system_names.items():
         for word in stems(name):
             lex.systems_by_word.setdefault(word, set()).add(key)
+    # A word of many body systems' names says where, not which ("upper", "system", "region").
+    lex.systems_by_word = {word: keys for word, keys in lex.systems_by_word.items() if len(keys) <= 2}
     total = len(lex.part_words) + 1
     lex.word_weight = {word: math.log(total / len(keys)) for word, keys in lex.parts_by_word.items()}
     for form, meanings in _COMBINING_FORMS.items():
