@@ -27,6 +27,7 @@ from ..ingest.sections import section_label
 from .budget import Deadline, check_cost, timed
 from .codeset import code_docs
 from .errors import NotFoundError, QueryError, SearchError
+from .pcs_order import axis_reading, candidate_limit, load_axes, reorder
 from .query import (
     FieldParser,
     ParsedQuery,
@@ -42,7 +43,6 @@ from .query import (
 )
 from .ranking import PostingCache, filter_docs, leaves, matching_docs, rank
 from .ranking.whoosh_internals import NullQuery
-from .pcs_order import axis_reading, candidate_limit, load_axes, reorder
 from .results import Expansion, IndexStats, SearchHit, SearchResults, SimilarEntry, SimilarResults, Snippet
 from .snippets import best_snippet, clip, words_by_field
 from .spelling import Correction, Speller, correct_text
