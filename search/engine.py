@@ -44,6 +44,7 @@ from .execution import (
 from .explanation import Explanation, explain_run, explained_options
 from .facets import count_facets
 from .limits import MAX_LIMIT
+from .pcs_order import load_axes
 from .plan import ParserCache, QueryPlan, plan_query, relaxed_query, resolved_weights
 from .ranking import PostingCache
 from .results import IndexStats, SearchResults, SimilarResults
@@ -193,9 +194,10 @@ class SearchEngine:
         weights: Mapping[str, float] | None = None,
         expand: bool = True,
         correct: bool = True,
+        axes: bool = True,
     ) -> QueryPlan:
         """What :meth:`search` would run for ``query`` with these options (see :func:`plan_query`)."""
-        return self._plan(self._current(), query, section, system, group, weights, expand, correct)
+        return self._plan(self._current(), query, section, system, group, weights, expand, correct, axes)
 
     def _plan(
         self,
@@ -207,7 +209,9 @@ class SearchEngine:
         weights: Mapping[str, float] | None,
         expand: bool,
         correct: bool,
+        axes: bool = True,
     ) -> QueryPlan:
+        load_axes(searcher)  # the ICD-10-PCS axis data, read once, before a time budget starts
         return plan_query(
             searcher,
             query,
@@ -220,6 +224,7 @@ class SearchEngine:
             group=group,
             expand=expand,
             correct=correct,
+            axes=axes,
         )
 
     @_guard
@@ -236,6 +241,7 @@ class SearchEngine:
         facets: bool = False,
         expand: bool = True,
         correct: bool = True,
+        axes: bool = True,
     ) -> SearchResults:
         """Rank documents for ``query``; an exact code always comes first. The hits are ranks
         ``offset + 1`` to ``offset + limit``.
@@ -243,12 +249,14 @@ class SearchEngine:
         ``section`` restricts matching to one section; ``system`` and ``group`` filter;
         ``weights`` overrides the default field weights for this query only; ``expand`` adds
         vocabulary expansions (counted below the typed words); ``correct`` replaces words the
-        index has never seen with the closest indexed word.
+        index has never seen with the closest indexed word; ``axes`` orders ICD-10-PCS codes by
+        the query's reading along their axes as well as by text (:mod:`.pcs_order`).
         """
         check_page(limit, offset)
         searcher = self._current()
+        load_axes(searcher)
         deadline = Deadline(self.time_budget)
-        plan = self._plan(searcher, query, section, system, group, weights, expand, correct)
+        plan = self._plan(searcher, query, section, system, group, weights, expand, correct, axes)
         return self._run(searcher, plan, limit, offset, facets, deadline).results
 
     @_guard
@@ -279,12 +287,13 @@ class SearchEngine:
         weights: Mapping[str, float] | None = None,
         expand: bool = True,
         correct: bool = True,
+        axes: bool = True,
     ) -> tuple[SearchResults, tuple[Explanation, ...]]:
         """The results and the explanations of ``code`` (None: of every hit on the page)."""
         check_page(limit, offset)
         searcher = self._current()
         options = explained_options(section, system, group, weights, expand, correct, limit, offset)
-        plan = self._plan(searcher, query, section, system, group, weights, expand, correct)
+        plan = self._plan(searcher, query, section, system, group, weights, expand, correct, axes)
         if code is not None:
             docnums = [self._docnum(searcher, code)]
         else:  # the page first, to know whose scores to trace

@@ -25,6 +25,7 @@ from .errors import QueryError
 from .facets import facets_of
 from .hits import build_hit, whoosh_hit
 from .limits import MAX_LIMIT
+from .pcs_order import candidate_limit, reorder
 from .plan import QueryPlan
 from .query import ParsedQuery, system_name
 from .ranking import PostingCache, Ranking, filter_docs, leaves, matching_docs, rank
@@ -113,7 +114,7 @@ def run_plan(
         ranking = rank(
             searcher,
             main,
-            limit=window + len(first),
+            limit=candidate_limit(window + len(first), plan.interpretation),
             allowed=allowed,
             deadline=deadline.end,
             cache=postings,
@@ -130,6 +131,24 @@ def run_plan(
             )
             if loose_ranking is not None and loose_ranking.matching:
                 main, ranking, relaxed = loose, loose_ranking, True
+        if ranking is not None and plan.interpretation:
+            ranked_query = main  # ICD-10-PCS codes by text and axes (pcs_order)
+            ranking = reorder(
+                searcher,
+                ranking,
+                plan.interpretation,
+                allowed,
+                window,
+                lambda docs: rank(
+                    searcher,
+                    ranked_query,
+                    limit=len(docs),
+                    allowed=docs,
+                    deadline=deadline.end,
+                    cache=postings,
+                    trace=trace,
+                ),
+            )
     reader = searcher.reader()
     if ranking is not None:
         # The usual case: plain words (and their expansions), scored a posting block at a time.
@@ -196,6 +215,7 @@ def run_plan(
         partial=partial,
         notices=notices,
         facets=facets_of(reader, {*first, *found}) if facets else {},
+        interpretation=plan.interpretation,
     )
     return PlanRun(results, main, relaxed, first, exact, best, ranking, allowed)
 

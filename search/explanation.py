@@ -167,6 +167,14 @@ class Explanation:
         }
 
 
+ICD10PCS_SYSTEM = "ICD-10-PCS"
+AXES_NOTE = (
+    "ICD-10-PCS codes are placed by this text score and by how well their axes (root operation, body part, "
+    "approach, device) agree with the query's reading (the results' interpretation): the hit takes the score "
+    "of the place it holds, which may differ from its own."
+)
+
+
 def explain_run(
     searcher: Searcher,
     plan: QueryPlan,
@@ -238,6 +246,8 @@ def explain_run(
         coordination = sum(part.value for part in ranking.contributions[docnum] if part.kind == COORDINATION)
         if ranking.partial:
             notes.append("The search ran out of time: the score holds the terms scored before it did.")
+        if plan.interpretation and searcher.reader().stored_fields(docnum).get("code_system") == ICD10PCS_SYSTEM:
+            notes.append(AXES_NOTE)
         return Explanation(
             **base,
             path=RANKING,

@@ -17,6 +17,8 @@ from whoosh.searching import Searcher
 
 from ..index.schema import SIMILAR, TEXT_FIELDS
 from .errors import QueryError
+from .pcs_axes import Interpretation
+from .pcs_order import axis_reading
 from .query import (
     FieldParser,
     ParsedQuery,
@@ -64,6 +66,9 @@ class QueryPlan:
     section: str | None = None
     system: str | None = None
     group: str | None = None
+    interpretation: Interpretation | None = None
+    """The words read along the ICD-10-PCS axes (:mod:`.pcs_order`), or None: ICD-10-PCS codes
+    are then ordered by text alone."""
 
     @property
     def ranged(self) -> list[Any]:
@@ -103,9 +108,11 @@ def plan_query(
     group: str | None = None,
     expand: bool = True,
     correct: bool = True,
+    axes: bool = True,
 ) -> QueryPlan:
     """Plan ``query`` over the index ``searcher`` reads; raises QueryError for an empty query,
-    an unknown section, system or group, or text the parser cannot read."""
+    an unknown section, system or group, or text the parser cannot read. With ``axes``, the
+    words are also read along the ICD-10-PCS axes when the index holds those codes."""
     parsers = parsers if parsers is not None else ParserCache()
     parsed = implicit_prefixes(split_query(query), searcher.reader())
     text: str = check_text(parsed.text)
@@ -133,6 +140,7 @@ def plan_query(
         section=section,
         system=system,
         group=group,
+        interpretation=axis_reading(searcher, text, expansions, system) if axes else None,
     )
 
 

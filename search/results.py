@@ -42,6 +42,12 @@ class SearchHit:
     exact_code_match: bool = False
     matched_fields: tuple[str, ...] = ()
 
+    @property
+    def family(self) -> str:
+        """An ICD-10-PCS code's family: the codes that differ from it only in approach, device or
+        qualifier share its first four characters ("0DTJ"). Empty for other code systems."""
+        return self.code[:4] if self.code_system == "ICD-10-PCS" and len(self.code) == 7 else ""
+
     def to_dict(self) -> dict[str, object]:
         return {
             "rank": self.rank,
@@ -54,6 +60,7 @@ class SearchHit:
             "exact_code_match": self.exact_code_match,
             "matched_fields": list(self.matched_fields),
             "snippet": self.snippet.to_dict() if self.snippet else None,
+            "family": self.family,
         }
 
 
@@ -84,6 +91,16 @@ class SearchResults:
     partial: bool = False
     notices: tuple[str, ...] = ()
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    interpretation: Any = None
+    """The query read along the ICD-10-PCS axes (a :class:`~procsearch.search.pcs_axes.Interpretation`),
+    if it names any."""
+
+    @property
+    def families(self) -> tuple[Any, ...]:
+        """The hits grouped by ICD-10-PCS family, in the order each family first appears (:mod:`.families`)."""
+        from .families import group_families
+
+        return group_families(self.hits)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.hits)
@@ -110,6 +127,11 @@ class SearchResults:
         }
         if self.facets:
             data["facets"] = self.facets
+        if self.interpretation:
+            data["interpretation"] = self.interpretation.to_dict()
+        families = self.families
+        if families:
+            data["families"] = [family.to_dict() for family in families]
         return data
 
 

@@ -38,6 +38,7 @@ The parts, in the order a document is built:
 * :mod:`.alphabetic_index`: common names from the alphabetic index.
 * :mod:`.anatomy`: the word data that ties index terms to body parts (data only).
 * :mod:`.axes`: the positions of the seven axes in a code.
+* :mod:`.lexicon`: what each word says about each axis, for reading queries (``read_lexicon``).
 """
 
 from __future__ import annotations

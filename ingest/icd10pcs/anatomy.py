@@ -285,3 +285,5 @@ _NOT_ANATOMY = frozenset(
         "transplantation",
     )
 )
+# Prefixes of position that come before a combining form ("perinephric": around the kidney).
+_POSITION_PREFIXES = ("peri", "para", "retro", "supra", "infra", "intra", "inter", "trans", "sub", "epi", "hypo")

@@ -93,7 +93,7 @@ def print_generations(found: Any) -> None:
 # --- search ----------------------------------------------------------------------------------------
 
 
-def print_results(results: Any, *, facets: bool) -> None:
+def print_results(results: Any, *, facets: bool, flat: bool = False) -> None:
     for notice in results.notices:
         click.echo(notice, err=True)
     if results.corrected_query:
@@ -107,21 +107,25 @@ def print_results(results: Any, *, facets: bool) -> None:
         advice = "" if results.notices else " Try fewer or more general words, or check the spelling."
         click.echo(f"No results for {results.query!r}.{advice}", err=True)
         return
-    print_hits(results)
+    print_hits(results, flat=flat)
     if facets:
         for facet, counts in results.facets.items():
             click.echo(f"\n{facet}: " + ", ".join(f"{name} ({count})" for name, count in counts.items()))
 
 
-def print_hits(results: Any) -> None:
+def print_hits(results: Any, *, flat: bool = False) -> None:
+    """One line per hit and its snippet; unless ``flat``, an ICD-10-PCS code family once, at its
+    best hit, with the family's other codes on the page as variants."""
     code_width = max(len(hit.code) for hit in results.hits)
     system_width = max(len(hit.code_system) for hit in results.hits)
-    for hit in results.hits:
+    indent = " " * (6 + code_width + system_width)
+    for hit, variants in [(hit, "") for hit in results.hits] if flat else folded(results):
         head = f"{hit.rank:>2}. {click.style(hit.code.ljust(code_width), bold=True)}  {hit.code_system.ljust(system_width)}  {hit.title}"
         click.echo(head)
         if hit.snippet:
-            indent = " " * (6 + code_width + system_width)
             click.echo(f"{indent}{click.style(hit.snippet.label + ':', dim=True)} {highlight(hit.snippet)}")
+        if variants:
+            click.echo(f"{indent}{click.style('Family', dim=True)} {variants}")
     shown = len(results.hits)
     if results.total > shown:
         total = f"{results.total:,}+" if results.total_capped else f"{results.total:,}"
@@ -131,6 +135,27 @@ def print_hits(results: Any) -> None:
         if last >= results.total:
             more = "the last ones"
         click.echo(click.style(f"({window} of {total} results; {more})", dim=True), err=True)
+
+
+def folded(results: Any) -> list[tuple[Any, str]]:
+    """(hit, variants line) for each hit that is the best of its ICD-10-PCS family on the page, or
+    has no family ("0DTJ0ZZ open (4)"); the line is empty when the family has no other code there."""
+    families = {family.family: family for family in results.families}
+    shown: list[tuple[Any, str]] = []
+    for hit in results.hits:
+        family = families.get(hit.family)
+        if family is None:
+            shown.append((hit, ""))
+            continue
+        if family.variants[0].code != hit.code:
+            continue  # folded into its family's best hit
+        first, others = family.variants[0], family.variants[1:]
+        line = ""
+        if others:
+            variants = ", ".join(f"{v.code} {v.variant} ({v.rank})" for v in others)
+            line = f"{family.family} {family.label} ({first.variant} above): {variants}"
+        shown.append((hit, line))
+    return shown
 
 
 def highlight(snippet: Any) -> str:

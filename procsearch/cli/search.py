@@ -49,6 +49,9 @@ Examples:
 )
 @click.option("--explain", is_flag=True, help="Explain every hit's score (see 'procsearch explain').")
 @json_option("results")
+@click.option(
+    "--flat", is_flag=True, help="List every hit on its own line (by default an ICD-10-PCS code family is shown once)."
+)
 @pass_context
 def search_command(
     ctx: Context,
@@ -59,6 +62,7 @@ def search_command(
     batch: Any,
     explain: bool,
     as_json: bool,
+    flat: bool,
     vocabulary_files: tuple[Any, ...],
     **options: Any,
 ) -> None:
@@ -90,7 +94,7 @@ def search_command(
     if as_json:
         echo_json(results.to_dict())
         return
-    print_results(results, facets=facets)
+    print_results(results, facets=facets, flat=flat)
 
 
 def _run_batch(engine: Any, lines: Any, *, as_json: bool, **kwargs: Any) -> None:

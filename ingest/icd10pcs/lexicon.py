@@ -1,0 +1,354 @@
+"""Word evidence for the seven axes, read from the official ICD-10-PCS data (for reading a
+clinical description the way a coder builds a code; the interpretation itself is in
+:mod:`procsearch.search.pcs_axes`).
+
+Every word-to-axis link comes from the database the ICD-10-PCS source already reads:
+
+* root operations: their names, the words of their definitions, explanations and examples
+  (weighted by how few root operations share them), the ``medical_affixes`` table's suffixes
+  ("-ectomy" -> Excision, Resection) and their meanings ("removal", "suturing");
+* the alphabetic index: main terms and sub-terms with their "see" references ("Atherectomy: see
+  Extirpation, Lower Arteries **04C**") and "use" references ("Hypophysis: use Pituitary Gland");
+* body parts: the ``pcs_body_part`` names, and combining forms (the package's affix table and
+  :mod:`.anatomy`) that name them ("nephr" -> kidney);
+* approaches: their names, the affix table's approach prefixes ("laparoscop") and meanings
+  ("direct incision"), and the guidelines' examples ("Closed reduction of fracture is coded to
+  the approach External");
+* devices and qualifiers: the value names of every table (``pcs_tree``).
+
+The crosswalk tables (``gems_*``), ``compound_sets`` and the Korean terms are never read.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh.lang.porter import stem
+
+from ..errors import SourceUnavailableError
+from .anatomy import _COMBINING_FORMS
+from .database import _clean, _connect, check_schema, locate_database
+
+LATERALITY = frozenset(("left", "right", "bilateral"))
+ROOT_NAME_WEIGHT = 1.5
+"""A root operation named outright ("removal", "excision") outweighs one a term implies ("cystoscopy")."""
+QUALIFYING_WEIGHT = 1.6
+CLASSIFYING_WORDS = frozenset(("other", "nec", "nos", "unspecified", "elsewhere", "classified", "specified"))
+"""Words that classify rather than describe a procedure: they never count as evidence."""
+_STOP_TEXT = (
+    "a an and or of the with without for in on to by from into at as is are be using via use see "
+    "its it this that any all one more than"
+)
+_STOP = frozenset(_STOP_TEXT.split())
+_WORD = re.compile(r"[a-z0-9]+")
+_CODE_REF = re.compile(r"\*\*([0-9A-HJ-NP-Z]{3,7})\*\*")
+_GUIDELINE_APPROACH = re.compile(
+    r"(?:^|[.:]\s)(?P<phrase>[^.:]+?) (?:is|are) coded to the approach (?:value )?(?P<name>[A-Za-z ]+?)\.", re.I
+)
+
+
+def stems(text: str) -> list[str]:
+    """The content words of ``text``, stemmed (stop words and classifying words dropped)."""
+    return [stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP and w not in CLASSIFYING_WORDS]
+
+
+@dataclass(frozen=True)
+class IndexTerm:
+    """An alphabetic index entry as evidence: the stems a query must hold, and what it points to."""
+
+    words: frozenset[str]
+    roots: tuple[str, ...] = ()
+    """Root operation keys: section + body system (or "") + root operation character ("04C", "0 C")."""
+    parts: tuple[str, ...] = ()
+    """Body part keys: section + body system + body part character ("04K")."""
+    qualifier: str = ""
+    use: str = ""
+    """A "use" reference: the official name the term stands for (a body part or a device)."""
+
+
+@dataclass
+class AxisLexicon:
+    """What each word says about each axis; plain data, built once from the database."""
+
+    root_names: dict[str, str] = field(default_factory=dict)
+    """"0C" (section + root operation character) -> "Extirpation"."""
+    root_words: dict[str, dict[str, float]] = field(default_factory=dict)
+    """stem -> root key ("0 C": section, any body system, root operation) -> weight: from the names,
+    the definitions and the affix meanings."""
+    device_roots: frozenset[str] = frozenset()
+    """Root keys ("0 P") of operations done on a device (their definition says so): Removal, Change ..."""
+    suffixes: list[tuple[str, dict[str, float]]] = field(default_factory=list)
+    terms: dict[str, list[IndexTerm]] = field(default_factory=dict)
+    """rarest stem of a term -> the terms keyed by it."""
+    part_names: dict[str, str] = field(default_factory=dict)
+    part_words: dict[str, frozenset[str]] = field(default_factory=dict)
+    part_side: dict[str, str] = field(default_factory=dict)
+    parts_by_word: dict[str, set[str]] = field(default_factory=dict)
+    word_weight: dict[str, float] = field(default_factory=dict)
+    """stem -> how telling it is among body part names (inverse document frequency)."""
+    forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """combining form ("nephr") -> the body part stems it means ("kidney")."""
+    system_names: dict[str, str] = field(default_factory=dict)
+    approach_names: dict[str, str] = field(default_factory=dict)
+    """section + approach character -> name."""
+    approach_words: dict[str, dict[str, float]] = field(default_factory=dict)
+    approach_definitions: dict[str, set[str]] = field(default_factory=dict)
+    """stem -> the approaches whose definitions hold it (used only to rule approaches out)."""
+    approach_prefixes: list[tuple[str, dict[str, float]]] = field(default_factory=list)
+    approach_phrases: list[tuple[frozenset[str], tuple[str, ...]]] = field(default_factory=list)
+    """(stems, approach keys): a guideline example that says which approach a procedure takes."""
+    devices: dict[str, str] = field(default_factory=dict)
+    """table (3 characters) + device character -> device name."""
+    qualifiers: dict[str, str] = field(default_factory=dict)
+    device_names: frozenset[str] = frozenset()
+    device_words: dict[str, set[str]] = field(default_factory=dict)
+    """stem -> the device names holding it."""
+    device_roots_share: dict[str, dict[str, float]] = field(default_factory=dict)
+    """device name -> root key ("0 7") -> the share of the device's codes under that root operation."""
+    use_words: dict[str, dict[str, float]] = field(default_factory=dict)
+    """stem -> device name -> share: words of the index terms that "use" a device ("stent" -> Intraluminal Device)."""
+    systems_by_word: dict[str, set[str]] = field(default_factory=dict)
+    """stem -> the body systems (section + body system character) whose names hold it."""
+    codes: frozenset[str] = frozenset()
+    """Every four-character family (section, body system, root operation, body part) that has codes."""
+
+
+def read_lexicon(db_path: Path | None = None) -> AxisLexicon:
+    """Read the axis evidence from the ICD-10-PCS database (default: the installed one)."""
+    path = Path(db_path) if db_path is not None else locate_database()
+    connection = _connect(path)
+    try:
+        check_schema(connection, path)
+        try:
+            return _build(connection)
+        except sqlite3.Error as exc:
+            raise SourceUnavailableError(f"{path}: cannot read the ICD-10-PCS tables: {exc}") from exc
+    finally:
+        connection.close()
+
+
+def _rows(connection: sqlite3.Connection, sql: str) -> list[tuple[str, ...]]:
+    return [tuple(_clean(v) for v in row) for row in connection.execute(sql)]
+
+
+def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
+
+
+def _build(connection: sqlite3.Connection) -> AxisLexicon:
+    lex = AxisLexicon()
+    _read_roots(lex, connection)
+    _read_parts(lex, connection)
+    _read_values(lex, connection)
+    _read_approaches(lex, connection)
+    _read_index(lex, connection)
+    return lex
+
+
+def _add(table: dict[str, dict[str, float]], word: str, key: str, weight: float) -> None:
+    slot = table.setdefault(word, {})
+    slot[key] = max(slot.get(key, 0.0), weight)
+
+
+def _read_roots(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
+    rows = _rows(connection, "SELECT section, code, value, definition, explanation, examples FROM pcs_root_operation")
+    texts: dict[str, set[str]] = {}
+    for section, char, name, definition, explanation, examples in rows:
+        lex.root_names[section + char] = name
+        key = section + " " + char
+        for word in stems(name):
+            _add(lex.root_words, word, key, ROOT_NAME_WEIGHT)
+        words = [stems(sentence) for sentence in re.split(r"[.,;]", f"{definition}. {explanation}. {examples}")]
+        # Single words, and pairs of neighbouring words ("foreign body"), of the root operation's own text.
+        texts[key] = {w for sentence in words for w in sentence} | {
+            f"{a} {b}" for sentence in words for a, b in zip(sentence, sentence[1:], strict=False)
+        }
+        if re.search(r"\b(device|appliance)\b", definition, re.I):
+            lex.device_roots = lex.device_roots | {key}
+    # A word of few definitions tells more: weight by inverse document frequency, at most 0.6.
+    counts: dict[str, int] = defaultdict(int)
+    for words in texts.values():
+        for word in words:
+            counts[word] += 1
+    top = math.log(len(texts) + 1)
+    for key, words in texts.items():
+        for word in words:
+            weight = (0.8 if " " in word else 0.6) * math.log((len(texts) + 1) / counts[word]) / top
+            if weight >= 0.3:
+                _add(lex.root_words, word, key, weight)
+    if not _has_table(connection, "medical_affixes"):
+        return
+    for affix, kind, meaning, axis, _value, codes in _rows(
+        connection, "SELECT affix, type, meaning, pcs_axis, pcs_value, pcs_code FROM medical_affixes"
+    ):
+        if axis == "root_op" and kind == "suffix":
+            keys = {"0 " + c: 0.7 for c in codes.split("/") if c}
+            lex.suffixes.append((affix.lstrip("-"), keys))
+            for word in stems(meaning.replace("/", " ")):
+                for key in keys:
+                    _add(lex.root_words, word, key, 0.5)
+        elif axis == "root_op" and kind == "qualifier":
+            # "partial", "total", "radical" decide between Excision and Resection, whatever else is said.
+            for word in stems(affix):
+                for c in codes.split("/"):
+                    _add(lex.root_words, word, "0 " + c, QUALIFYING_WEIGHT)
+        elif axis == "approach":
+            keys = {"0" + c: 1.0 for c in codes.split("/") if c}
+            lex.approach_prefixes.append((affix, keys))
+            if kind == "prefix" and " " not in meaning:
+                for word in stems(meaning.replace("/", " ")):
+                    for key in keys:
+                        _add(lex.approach_words, word, key, 0.6)
+            for word in stems(meaning.replace("/", " ")) if "incision" in meaning else ():
+                for key in keys:
+                    _add(lex.approach_words, word, key, 0.6)
+        elif axis == "body_part" and kind == "prefix":
+            lex.forms.setdefault(affix, tuple(stems(meaning.replace("/", " "))))
+    lex.suffixes.sort(key=lambda item: -len(item[0]))
+
+
+def _read_parts(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
+    for section, system, part, system_name, name in _rows(
+        connection, "SELECT section, body_system, body_part, def_bs, def_bp FROM pcs_body_part"
+    ):
+        key = section + system + part
+        lex.system_names[section + system] = system_name
+        lex.part_names[key] = name
+        words = [w for w in _WORD.findall(name.lower())]
+        side = next((w for w in words if w in LATERALITY), "")
+        lex.part_side[key] = side
+        content = frozenset(stems(" ".join(w for w in words if w not in LATERALITY)))
+        lex.part_words[key] = content
+        for word in content:
+            lex.parts_by_word.setdefault(word, set()).add(key)
+    for key, name in lex.system_names.items():
+        for word in stems(name):
+            lex.systems_by_word.setdefault(word, set()).add(key)
+    # A word of many body systems' names says where, not which ("upper", "system", "region").
+    lex.systems_by_word = {word: keys for word, keys in lex.systems_by_word.items() if len(keys) <= 2}
+    total = len(lex.part_words) + 1
+    lex.word_weight = {word: math.log(total / len(keys)) for word, keys in lex.parts_by_word.items()}
+    for form, meanings in _COMBINING_FORMS.items():
+        if meanings:
+            lex.forms.setdefault(form, tuple(stem(m) for m in meanings))
+
+
+def _read_values(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
+    families: set[str] = set()
+    per_device: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for code, device, qualifier in connection.execute("SELECT code, dv_def, qu_def FROM pcs_tree"):
+        if not isinstance(code, str) or len(code) != 7:
+            continue
+        families.add(code[:4])
+        per_device[_clean(device)][code[0] + " " + code[2]] += 1
+        lex.devices.setdefault(code[:3] + code[5], _clean(device))
+        lex.qualifiers.setdefault(code[:3] + code[6], _clean(qualifier))
+    lex.codes = frozenset(families)
+    for name, roots in per_device.items():
+        total = sum(roots.values())
+        lex.device_roots_share[name] = {key: count / total for key, count in roots.items() if count / total >= 0.1}
+    lex.device_names = frozenset(n for n in lex.devices.values() if n.lower() != "no device")
+    for name in set(lex.devices.values()):
+        if name.lower() != "no device":
+            for word in stems(name):
+                lex.device_words.setdefault(word, set()).add(name)
+
+
+def _read_approaches(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
+    by_name: dict[str, list[str]] = defaultdict(list)
+    rows = _rows(connection, "SELECT section, code, value, definition FROM pcs_approach")
+    for section, char, name, definition in rows:
+        lex.approach_names[section + char] = name
+        for word in stems(definition):
+            lex.approach_definitions.setdefault(word, set()).add(section + char)
+        by_name[name.lower()].append(section + char)
+    for name, keys in by_name.items():
+        words = stems(name)
+        for word in words:
+            for key in keys:
+                _add(lex.approach_words, word, key, 1.0 / len(words))
+    if not _has_table(connection, "pcs_guidelines"):
+        return
+    for (content,) in _rows(connection, "SELECT content FROM pcs_guidelines"):
+        for match in _GUIDELINE_APPROACH.finditer(" ".join(content.split())):
+            name = match.group("name").strip().lower()
+            if name in by_name:
+                lex.approach_phrases.append((frozenset(stems(match.group("phrase"))), tuple(by_name[name])))
+
+
+def _read_index(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
+    root_by_name: dict[str, list[str]] = defaultdict(list)
+    for key, name in lex.root_names.items():
+        root_by_name[name.lower()].append(key)
+    found: list[IndexTerm] = []
+    for term, content in _rows_raw(connection):
+        head = re.sub(r"\(.*?\)", " ", term)
+        path: list[str] = []
+        for line in content.splitlines():
+            text = line.strip()
+            if not text or text == "(continued)":
+                continue
+            depth = len(line) - len(line.lstrip("\t"))
+            del path[depth:]
+            label = _CODE_REF.sub("", text).strip()
+            refs = _CODE_REF.findall(text)
+            if label.startswith("use "):
+                found.append(IndexTerm(frozenset(stems(head + " " + " ".join(path))), use=label[4:]))
+            elif " see " in f" {label}" or label.startswith("see "):
+                before, _, target = label.partition("see ")
+                entry = _see_entry(head, [*path, before], target, refs, root_by_name)
+                if entry is not None:
+                    found.append(entry)
+            path.append(label)
+    _use_words(lex, found)
+    weight = lex.word_weight
+    for entry in found:
+        if entry.words:
+            rarest = min(entry.words, key=lambda w: (-weight.get(w, 9.0), w))
+            lex.terms.setdefault(rarest, []).append(entry)
+
+
+def _use_words(lex: AxisLexicon, found: list[IndexTerm]) -> None:
+    """Words the index's device names are known by: a word of at least two "use" terms, most of
+    which name one device ("stent", "pacemaker"), stands for that device."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for entry in found:
+        if entry.use in lex.device_names:
+            for word in entry.words:
+                if word not in lex.parts_by_word and word not in lex.root_words and not word.isdigit():
+                    counts[word][entry.use] += 1
+    for word, devices in counts.items():
+        total = sum(devices.values())
+        best = max(devices.values())
+        if total >= 2 and best / total >= 0.5:
+            lex.use_words[word] = {name: n / total for name, n in devices.items() if n / total >= 0.25}
+
+
+def _rows_raw(connection: sqlite3.Connection) -> Iterable[tuple[str, str]]:
+    for term, content in connection.execute("SELECT term, content FROM pcs_index ORDER BY rowid"):
+        if isinstance(term, str) and isinstance(content, str):
+            yield term.strip(), content
+
+
+def _see_entry(
+    head: str, path: Iterable[str], target: str, refs: list[str], root_by_name: Mapping[str, list[str]]
+) -> IndexTerm | None:
+    """ "see Extirpation, Lower Arteries **04C**" -> the root operation, narrowed to the tables
+    and body parts its codes name."""
+    name = re.split(r"[,(]| with ", target)[0].strip().lower()
+    keys = root_by_name.get(name)
+    if not keys:
+        return None
+    words = frozenset(stems(" ".join([head, *path])))
+    qualifier = "Diagnostic" if "qualifier diagnostic" in target.lower() else ""
+    if refs:
+        roots = tuple(sorted({ref[0] + ref[1] + ref[2] for ref in refs}))
+        parts = tuple(sorted({ref[0] + ref[1] + ref[3] for ref in refs if len(ref) >= 4}))
+        return IndexTerm(words, roots, parts, qualifier)
+    return IndexTerm(words, tuple(k[0] + " " + k[1] for k in keys), (), qualifier)

