@@ -18,7 +18,10 @@ from whoosh.collectors import FilterCollector, TermsCollector, TimeLimit, TopCol
 from whoosh.query import And, Query
 from whoosh.searching import Searcher
 
+from ..errors import REBUILD, Remedy
 from ..ingest.codes import ICD10PCS, system_of
+from ..ingest.sources import ICD10PCS as ICD10PCS_SOURCE
+from ..ingest.sources import PAGES
 from .budget import Deadline, check_cost, timed
 from .codeset import code_docs
 from .errors import QueryError
@@ -40,7 +43,7 @@ RELAXED_NOTICE = "No document holds all the words of a known name for the query;
 PARTIAL_NOTICE = "The search ran out of time; these results are partial."
 TIMED_OUT_NOTICE = (
     "The search ran out of time before it found anything: narrow the query (fewer phrases or NOT terms, "
-    "--section, --system or --group)."
+    "or a section, code system or group filter)."
 )
 STOP_WORDS_NOTICE = (
     "Every word of the query is a common word that is not searched (the, and, of, ...): "
@@ -192,10 +195,11 @@ def run_plan(
     ]
     hits = [replace(hit, rank=offset + i + 1) for i, hit in enumerate([*hits, *ranked][:limit])]
     total = max(len(first) + len(found.difference(first)), offset + len(hits) if hits else 0)
+    absent = absent_system_notices(searcher, parsed, plan.system, index_path)
     notices = (
         parsed.notices
         + ((RELAXED_NOTICE,) if relaxed else ())
-        + absent_system_notices(searcher, parsed, plan.system, index_path)
+        + tuple(notice for notice, _ in absent)
         + (
             (STOP_WORDS_NOTICE,)
             if text and not ranged and not exact and main is not None and not _searches_anything(main)
@@ -216,6 +220,7 @@ def run_plan(
         notices=notices,
         facets=facets_of(reader, {*first, *found}) if facets else {},
         interpretation=plan.interpretation,
+        remedies=tuple(remedy for _, remedy in absent if remedy is not None),
     )
     return PlanRun(results, main, relaxed, first, exact, best, ranking, allowed)
 
@@ -241,23 +246,23 @@ def exact_docs(searcher: Searcher, parsed: ParsedQuery, filters: Query | None) -
 
 def absent_system_notices(
     searcher: Searcher, parsed: ParsedQuery, system: str | None, index_path: Any
-) -> tuple[str, ...]:
+) -> tuple[tuple[str, Remedy | None], ...]:
     """Say so when the query asks for codes of a system the index holds none of (an
-    ICD-10-PCS code in an index of pages), and how to add them."""
+    ICD-10-PCS code in an index of pages), and what adds them: (notice, remedy) pairs."""
     wanted = {part.system or system_of(part.value) for part in parsed.codes}
     if system:
         wanted.add(system_name(system))
     reader = searcher.reader()
     absent = sorted(name for name in wanted if name and ("code_system", name.encode()) not in reader)
-    notices = []
+    notices: list[tuple[str, Remedy | None]] = []
     for name in absent:
-        hint = (
-            f" Add them with: procsearch --index {index_path} index --source pages --source icd10pcs "
-            "(needs procsearch[icd10pcs])."
-            if name == ICD10PCS
-            else ""
-        )
-        notices.append(f"The index holds no {name} codes.{hint}")
+        if name == ICD10PCS:
+            remedy = Remedy(REBUILD, index_path, sources=(PAGES, ICD10PCS_SOURCE))
+            notices.append(
+                (f"The index holds no {name} codes: {remedy.describe()} (needs procsearch[icd10pcs]).", remedy)
+            )
+        else:
+            notices.append((f"The index holds no {name} codes.", None))
     return tuple(notices)
 
 

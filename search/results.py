@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import Remedy
+
 
 @dataclass(frozen=True)
 class Snippet:
@@ -90,6 +92,9 @@ class SearchResults:
     expansions: tuple[Expansion, ...] = ()
     partial: bool = False
     notices: tuple[str, ...] = ()
+    remedies: tuple[Remedy, ...] = ()
+    """What would let the search find more (the notices say it in words): an index without the
+    ICD-10-PCS codes asked for is rebuilt with them."""
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     interpretation: Any = None
     """The query read along the ICD-10-PCS axes (a :class:`~procsearch.search.pcs_axes.Interpretation`),
@@ -123,6 +128,7 @@ class SearchResults:
             "expansions": [e.to_dict() for e in self.expansions],
             "partial": self.partial,
             "notices": list(self.notices),
+            "remedies": [remedy.to_dict() for remedy in self.remedies],
             "hits": [hit.to_dict() for hit in self.hits],
         }
         if self.facets:

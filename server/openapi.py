@@ -97,6 +97,11 @@ SCHEMAS: dict[str, Any] = {
             },
             "partial": {"type": "boolean"},
             "notices": STRINGS,
+            "remedies": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "what would let the search find more, as data (the notices say it in words)",
+            },
             "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
             "facets": {
                 "type": "object",

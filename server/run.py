@@ -50,7 +50,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise ServerError(
-            f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Choose another --port or --host, "
+            f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Choose another port or host, "
             "or stop the server already using it."
         ) from exc
     sock.set_inheritable(True)

@@ -102,7 +102,7 @@ def test_every_library_error_class_subclasses_the_root() -> None:
     ("remedy", "lead", "command"),
     [
         (Remedy(BUILD, IX), "Build it with: ", "procsearch --index /srv/ix index [CORPUS_DIR]"),
-        (Remedy(REBUILD, IX), "Rebuild with: ", "procsearch --index /srv/ix index --rebuild"),
+        (Remedy(REBUILD, IX), "Rebuild with: ", "procsearch --index /srv/ix index --rebuild CORPUS_DIR"),
         (
             Remedy(REBUILD, IX, Path("/srv/pages"), ("pages", "icd10pcs")),
             "Rebuild with: ",
@@ -144,10 +144,13 @@ def test_remedies_join_in_order_and_waiting_names_the_option() -> None:
     both = remedy_advice([Remedy(ROLLBACK, IX), Remedy(REBUILD, IX)])
     assert (
         both
-        == "Roll back with: procsearch --index /srv/ix rollback; or rebuild with: procsearch --index /srv/ix index --rebuild"
+        == "Roll back with: procsearch --index /srv/ix rollback; or rebuild with: procsearch --index /srv/ix index --rebuild CORPUS_DIR"
     )
     assert remedy_advice([Remedy(RETRY, IX)]) == "Try again later or raise --lock-timeout."
-    assert remedy_command(Remedy(REBUILD, Path("/my index"))) == "procsearch --index '/my index' index --rebuild"
+    assert (
+        remedy_command(Remedy(REBUILD, Path("/my index")))
+        == "procsearch --index '/my index' index --rebuild CORPUS_DIR"
+    )
 
 
 def test_the_library_message_says_the_remedy_in_plain_words(tmp_path: Path) -> None:
@@ -265,3 +268,13 @@ def test_verify_names_the_reindex_for_a_drifted_folder_as_text_and_json(small_co
     assert data["remedies"] == [Remedy(REINDEX, index, small_corpus).to_dict()]
     schema = json.loads((Path(__file__).parent.parent / "procsearch" / "output.schema.json").read_text())
     jsonschema.validate(data, {**schema, "$ref": "#/$defs/verify_report"})
+
+
+def test_a_rebuild_names_the_folder_unless_it_is_the_default_index_of_the_sample_pages() -> None:
+    from procsearch.index.store import default_index_path
+
+    # The sample pages are the default folder: rebuilding a user's index without its folder
+    # would read them instead of the user's pages.
+    assert remedy_command(Remedy(REBUILD, default_index_path())).endswith("index --rebuild")
+    assert remedy_command(Remedy(REINDEX, IX)) == "procsearch --index /srv/ix reindex CORPUS_DIR"
+    assert remedy_command(Remedy(REBUILD, IX, sources=("icd10pcs",))).endswith("index --rebuild --source icd10pcs")

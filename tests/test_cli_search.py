@@ -146,14 +146,21 @@ def test_a_search_out_of_time_with_nothing_found_says_so(corpus_index: Path) -> 
 
 
 def test_an_icd10pcs_code_in_an_index_of_pages_says_how_to_add_them(run, corpus_index: Path) -> None:  # type: ignore[no-untyped-def]
-    expected = (
-        f"The index holds no ICD-10-PCS codes. Add them with: procsearch --index {corpus_index} index "
-        "--source pages --source icd10pcs (needs procsearch[icd10pcs])."
-    )
+    expected = [
+        "The index holds no ICD-10-PCS codes: rebuild the index with its pages and icd10pcs documents "
+        "(needs procsearch[icd10pcs]).",
+        f"Rebuild with: procsearch --index {corpus_index} index --rebuild --source pages --source icd10pcs CORPUS_DIR",
+    ]
     for args in (["0DTJ4ZZ"], ["knee", "--system", "ICD-10-PCS"], ["pcs:0DTJ*"]):
         result = run("search", *args)
         assert result.exit_code == 0, result.output
-        assert expected in result.stderr.splitlines() and "check the spelling" not in result.stderr, args
+        lines = result.stderr.splitlines()
+        assert lines[lines.index(expected[0]) + 1] == expected[1] and "check the spelling" not in result.stderr, args
+    # The library says it in words (no command lines), and carries the remedy as data.
+    with SearchEngine(corpus_index) as engine:
+        results = engine.search("0DTJ4ZZ")
+    assert results.notices == (expected[0],) and "procsearch" not in results.notices[0].replace("procsearch[", "")
+    assert [remedy.to_dict()["sources"] for remedy in results.remedies] == [["pages", "icd10pcs"]]
     assert "ICD-10-PCS" not in run("search", "63685").stderr
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
 
 from ..errors import BUILD, LIST_GENERATIONS, REBUILD, REINDEX, RETRY, ROLLBACK, SEARCH, ProcsearchError, Remedy
 from ..index.errors import UNUSABLE_INDEX_ERRORS, DeletionLimitError, DiskFullError, IndexLockedError
+from ..ingest.sources import PAGES
 from ..output import json_object
 
 EXIT_OK = 0
@@ -81,7 +83,7 @@ def _at(index_path: object) -> str:
 def remedy_command(remedy: Remedy) -> str | None:
     """The command line that carries out ``remedy`` (None for waiting: there is nothing to type)."""
     at = _at(remedy.index_path)
-    folder = f" {shlex.quote(str(remedy.corpus_dir))}" if remedy.corpus_dir is not None else ""
+    folder = f" {shlex.quote(str(remedy.corpus_dir))}" if remedy.corpus_dir is not None else _folder(remedy)
     if remedy.action == BUILD:
         return f"{at} index [CORPUS_DIR]"
     if remedy.action == REBUILD:
@@ -95,6 +97,18 @@ def remedy_command(remedy: Remedy) -> str | None:
     if remedy.action == SEARCH:
         return f"{at} search {shlex.quote(remedy.query or '')}"
     return None
+
+
+def _folder(remedy: Remedy) -> str:
+    """The folder argument of a rebuild or reindex whose folder the library does not know: none
+    for the default index (its folder is the bundled corpus, the default), else a placeholder, so
+    that the command never rebuilds a user's index from the sample pages."""
+    if remedy.action not in (REBUILD, REINDEX) or (remedy.sources and PAGES not in remedy.sources):
+        return ""  # only generated sources, such as the ICD-10-PCS tables: no folder is read
+    from ..index.store import default_index_path
+
+    same = remedy.index_path is not None and Path(remedy.index_path).resolve() == default_index_path().resolve()
+    return "" if same else " CORPUS_DIR"
 
 
 _LEAD = {

@@ -96,6 +96,10 @@ def print_generations(found: Any) -> None:
 def print_results(results: Any, *, facets: bool, flat: bool = False) -> None:
     for notice in results.notices:
         click.echo(notice, err=True)
+    if results.remedies:
+        from .errors import remedy_advice
+
+        click.echo(remedy_advice(results.remedies), err=True)
     if results.corrected_query:
         click.echo(
             f"Showing results for {results.corrected_query!r} (searched instead of {results.query!r}; "

@@ -52,5 +52,5 @@ def serve_command(ctx: Context, host: str, port: int, workers: int, vocabulary_f
     click.echo(f"Serving {ctx.index_path} on http://{host}:{port}/ with {workers} worker(s); Ctrl+C stops.", err=True)
     try:
         run_server(ctx.index_path, host=host, port=port, workers=workers, vocabulary_files=vocabulary_files)
-    except ServerError as exc:
-        raise CliError(str(exc)) from exc
+    except ServerError as exc:  # the address: the library says so in words, the options are the CLI's
+        raise CliError(f"{exc} (--port, --host)") from exc
