@@ -136,6 +136,12 @@ class BulkSegmentWriter(SegmentWriter):
         self._memo.clear()
         self._encoded = None
 
+    # --- the parallel build: segments written by worker processes, committed by the parent -----
+
+    def finish_segment(self) -> Any:
+        """Write this writer's segment and return it, for another writer to commit (a worker's part)."""
+        return self._finalize_segment()
+
 
 class _Postings:
     """One term's postings in a segment being written, held compactly (20 bytes a posting)."""
@@ -166,3 +172,12 @@ def _write_postings(postwriter: W3PostingsWriter, postings: _Postings, lengths: 
         present = [length for docnum in ids if (length := lengths.get(docnum, 0))]
         postwriter._minlength = min(present) if present else None
         postwriter._maxlength = max(present, default=0)
+
+
+def commit_segments(writer: SegmentWriter, segments: list[Any]) -> None:
+    """Commit ``segments`` (each written by :meth:`BulkSegmentWriter.finish_segment` in a worker)
+    through ``writer`` as the index's whole table of contents; the writer's own, empty segment is
+    closed and left for the clean-up."""
+    writer._close_segment()
+    writer._commit_toc(segments)
+    writer._finish()

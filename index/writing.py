@@ -26,7 +26,7 @@ from .documents import to_fields
 from .errors import BuildWorkerError, IndexDamagedError, IndexStoreError
 from .publishing import FULL_DISK
 from .schema import build_schema
-from .segment import BulkSegmentWriter
+from .segment import BulkSegmentWriter, commit_segments
 from .store import current_generation, open_whoosh, read_meta
 
 BYTES_PER_CHARACTER = {"pages": 9.0, "generated": 2.0}
@@ -136,7 +136,7 @@ def _write_segment(ix: Any, start: int, stop: int, results: Any, counter: Any, p
             if done % 500 == 0:
                 with counter.get_lock():
                     counter.value += 500
-        results.put((start, writer._finalize_segment(), None))
+        results.put((start, writer.finish_segment(), None))
     except BaseException as exc:  # reported to the parent, which raises it
         cancel_writer(writer)
         results.put((start, None, (f"{type(exc).__name__}: {exc}", getattr(exc, "errno", None))))
@@ -205,9 +205,7 @@ def _write_parallel(ix: Any, docs: list[ProcedureDoc], workers: int, progress: P
             process.join()
         if progress:
             progress("indexing", len(docs), len(docs))
-        writer._close_segment()  # the parent's own (empty) segment: closed, then removed with the leftovers
-        writer._commit_toc([segment for _, segment in sorted(segments, key=lambda item: item[0])])
-        writer._finish()
+        commit_segments(writer, [segment for _, segment in sorted(segments, key=lambda item: item[0])])
     except BaseException:
         for process in started:
             if process.is_alive():

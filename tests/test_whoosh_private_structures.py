@@ -89,7 +89,7 @@ def _structures(tmp_path: Path) -> Iterator[tuple[str, str, Callable[[], object]
                 )
             ),
             *(
-                (f"SegmentWriter.{name}", "index/build.py (parallel build)", lambda name=name: hasattr(writer, name))
+                (f"SegmentWriter.{name}", f"{SEGMENT} (parallel build)", lambda name=name: hasattr(writer, name))
                 for name in ("_finalize_segment", "_close_segment", "_commit_toc", "_finish")
             ),
             (
