@@ -79,7 +79,7 @@ def cancel_writer(writer: Any) -> None:
 
 COMPOUND = False
 """Segments stay as separate files: whoosh3 copies a compound segment file into memory on every
-open (about 4x the memory and 2x the open time of separate, memory-mapped files)."""
+open, where separate files are memory-mapped (BENCHMARKS.md, "Opening an index")."""
 
 PARALLEL_THRESHOLD = 4000
 """Below this many documents one process writes the index; above it, one process per core."""
@@ -120,9 +120,9 @@ def document_fields(docs: Iterable[ProcedureDoc]) -> Iterator[dict[str, Any]]:
 MAX_WORKERS = 4
 CHUNK_CHARS = 32_000_000
 """Characters of text per segment in a parallel build: few enough to bound a worker's memory (it
-holds its segment's postings until it writes them: about 130 MB for 32 million characters of
-ICD-10-PCS records), many enough to keep the segment count low (every search pays a little per
-segment). The full build (pages and ICD-10-PCS, 60 million characters) writes two segments."""
+holds its segment's postings until it writes them), many enough to keep the segment count low
+(every search pays a little per segment): the full build of pages and ICD-10-PCS codes writes two
+segments (BENCHMARKS.md, "Scale")."""
 _SHARED: list[ProcedureDoc] = []  # the documents, inherited by forked workers
 
 

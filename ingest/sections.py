@@ -334,7 +334,8 @@ _ALIASES.update({alias: SIMILAR for alias in SIMILAR_ALIASES})
 @functools.cache
 def _patterns() -> tuple[tuple[re.Pattern[str], ...], tuple[tuple[re.Pattern[str], str], ...]]:
     """The compiled furniture patterns, and every pattern with what it maps to. Compiled on first
-    use: a search process needs them only for ``--section`` (compiling them all takes about 10 ms)."""
+    use: a search process needs them only for ``--section``, and compiling them all costs more than
+    the rest of its start."""
     not_content = tuple(re.compile(pattern) for pattern, _reason in NOT_CONTENT_PATTERNS)
     patterns = (
         tuple((pattern, SKIP) for pattern in not_content)
