@@ -43,6 +43,7 @@ from .execution import (
 )
 from .explanation import Explanation, explain_run, explained_options
 from .facets import count_facets
+from .families import family_page
 from .limits import MAX_LIMIT
 from .pcs_order import load_axes
 from .plan import ParserCache, QueryPlan, plan_query, relaxed_query, resolved_weights
@@ -258,6 +259,11 @@ class SearchEngine:
         deadline = Deadline(self.time_budget)
         plan = self._plan(searcher, query, section, system, group, weights, expand, correct, axes)
         return self._run(searcher, plan, limit, offset, facets, deadline).results
+
+    def search_families(self, query: str, *, limit: int = 10, **options: Any) -> SearchResults:
+        """:meth:`search` with ``limit`` rows, a row being an ICD-10-PCS code family with its codes
+        or a hit of no family (what ``procsearch search`` shows; ``--flat`` is :meth:`search`)."""
+        return family_page(self.search, query, limit=limit, **options)
 
     @_guard
     def explain(self, query: str, code: str, **options: Any) -> Explanation:

@@ -4,11 +4,16 @@ their variants ("0DTJ Resection of Appendix: 0DTJ0ZZ open, 0DTJ4ZZ percutaneous 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
 
+from .limits import MAX_LIMIT
 from .pcs_axes import pcs_lexicon
-from .results import SearchHit
+from .results import SearchHit, SearchResults
+
+FAMILY_DEPTH = 8
+"""How many hits per row a page of families reads at most (a row is a family or a hit without one)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,30 @@ def group_families(hits: Iterable[SearchHit]) -> tuple[Family, ...]:
         Family(family, _label(family, members[0]), tuple(Variant(h.code, h.rank, _variant(h)) for h in members))
         for family, members in grouped.items()
     )
+
+
+def family_page(
+    search: Callable[..., SearchResults], query: str, *, limit: int = 10, offset: int = 0, **options: Any
+) -> SearchResults:
+    """``search``'s results with ``limit`` rows instead of ``limit`` hits, a row being an
+    ICD-10-PCS code family (all its codes among the hits read) or a hit of no family: ten rows
+    name ten procedures, where ten hits may be three families' variants. The hits keep their
+    own ranks; a page that already has ``limit`` rows is returned as it is."""
+    results = search(query, limit=limit, offset=offset, **options)
+    if len(_rows(results.hits)) >= limit or results.total <= offset + len(results.hits):
+        return results
+    deeper = search(query, limit=min(MAX_LIMIT, limit * FAMILY_DEPTH), offset=offset, **options)
+    chosen = set(_rows(deeper.hits)[:limit])
+    return replace(deeper, hits=tuple(hit for hit in deeper.hits if _row(hit) in chosen))
+
+
+def _row(hit: SearchHit) -> str:
+    return hit.family or f"code:{hit.code}"
+
+
+def _rows(hits: Iterable[SearchHit]) -> list[str]:
+    """The rows of ``hits`` in the order they first appear."""
+    return list(dict.fromkeys(_row(hit) for hit in hits))
 
 
 def _label(family: str, hit: SearchHit) -> str:

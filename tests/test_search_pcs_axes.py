@@ -144,11 +144,22 @@ def test_the_cli_shows_a_family_once_with_its_variants_and_flat_lists_every_hit(
     assert grouped.exit_code == 0 and flat.exit_code == 0, grouped.output + flat.output
     ranked = [line.split()[1] for line in flat.output.splitlines() if line[:3].strip().rstrip(".").isdigit()]
     shown = [line.split()[1] for line in grouped.output.splitlines() if line[:3].strip().rstrip(".").isdigit()]
-    assert len(ranked) == 10 and len(shown) < len(ranked)
+    # Ten hits flat; grouped, each procedure once (here only the two appendix families match).
+    assert len(ranked) == 10 and len(shown) == len(set(shown)) < len(ranked)
     family_lines = [line for line in grouped.output.splitlines() if "Family " in line]
     assert family_lines
     folded = [code for code in ranked if code not in shown]
-    assert all(any(code in line for line in family_lines) for code in folded)
+    assert folded and all(any(code in line for line in family_lines) for code in folded)
+
+
+def test_a_page_of_families_names_as_many_procedures_as_its_limit(pcs_engine: SearchEngine) -> None:
+    flat = pcs_engine.search("excision of stomach", limit=5)
+    grouped = pcs_engine.search_families("excision of stomach", limit=5)
+    rows = list(dict.fromkeys(hit.family or hit.code for hit in grouped.hits))
+    assert len(rows) == 5
+    assert len({hit.family for hit in flat.hits}) < 5  # the flat page: variants of fewer procedures
+    assert [hit.code for hit in grouped.hits[: len(flat.hits)]] == [hit.code for hit in flat.hits]
+    assert [hit.rank for hit in grouped.hits] == sorted(hit.rank for hit in grouped.hits)
 
 
 def test_axes_false_searches_by_text_alone(pcs_engine: SearchEngine) -> None:

@@ -90,7 +90,8 @@ def search_command(
         explain_page(engine, query, limit=limit, offset=offset, as_json=as_json, **kwargs)
         return
     with library_errors():
-        results = engine.search(query, limit=limit, offset=offset, facets=facets, **kwargs)
+        search = engine.search if flat or as_json else engine.search_families
+        results = search(query, limit=limit, offset=offset, facets=facets, **kwargs)
     if as_json:
         echo_json(results.to_dict())
         return
