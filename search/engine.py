@@ -42,7 +42,7 @@ from .execution import (
     run_plan,
 )
 from .explanation import Explanation, explain_run, explained_options
-from .facets import count_facets
+from .facets import headings_of, index_stats
 from .families import family_page
 from .limits import MAX_LIMIT
 from .pcs_order import load_axes
@@ -376,23 +376,8 @@ class SearchEngine:
     def stats(self) -> IndexStats:
         """Document counts by code system and group, and what the index says about itself."""
         searcher = self._current()
-        counts = count_facets(searcher.reader().all_stored_fields())
         assert self._generation is not None
-        size = sum(p.stat().st_size for p in self._generation.iterdir() if p.is_file())
-        return IndexStats(
-            index_path=str(self.index_path),
-            generation=self._generation.name,
-            document_count=searcher.doc_count(),
-            by_system=counts["code_system"],
-            by_group=counts["group"],
-            schema_version=self.meta.schema_version,
-            package_version=self.meta.package_version,
-            whoosh_version=self.meta.whoosh_version,
-            built_at=self.meta.built_at,
-            size_bytes=size,
-            sources=dict(self.meta.sources),
-            releases=dict(self.meta.releases),
-        )
+        return index_stats(searcher, self.index_path, self._generation, self.meta)
 
     @_guard
     def headings(self) -> tuple[str, list[tuple[str, str, str, tuple[str, ...], str]]]:
@@ -400,17 +385,7 @@ class SearchEngine:
         source, read in one pass (what a completion table for search-as-you-type is built from)."""
         searcher = self._current()
         assert self._generation is not None
-        rows = [
-            (
-                str(stored["code"]),
-                str(stored.get("code_system", "")),
-                str(stored.get("title", "")),
-                tuple(n for n in str(stored.get("names", "")).split("\n") if n),
-                str(stored.get("source", "")),
-            )
-            for stored in searcher.reader().all_stored_fields()
-        ]
-        return self._generation.name, rows
+        return self._generation.name, headings_of(searcher)
 
 
 def _not_found(index_path: Path, code: str) -> NotFoundError:
