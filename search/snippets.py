@@ -14,6 +14,8 @@ from .results import Snippet
 
 _START, _END = "\x02", "\x03"  # control characters never survive into indexed text
 SNIPPET_CHARS = 220
+SURROUND = 70
+"""Characters of context a snippet keeps before its first matched word (and the fragmenter around each)."""
 
 
 class _MarkFormatter(Formatter):
@@ -49,12 +51,12 @@ def best_snippet(
             text,
             words.get(name, set()),
             schema[name].analyzer,
-            ContextFragmenter(maxchars=SNIPPET_CHARS, surround=70),
+            ContextFragmenter(maxchars=SNIPPET_CHARS, surround=SURROUND),
             _MarkFormatter(),
             top=1,
         )
         if marked:
-            plain, spans = _spans(marked)
+            plain, spans = _fit(*_spans(marked))
             return Snippet(name, _label(name), *_ellipsis(plain, spans, " ".join(text.split())))
     summary = fields.get("summary", "")
     if summary:
@@ -81,6 +83,21 @@ def _ellipsis(plain: str, spans: tuple[tuple[int, int], ...], whole: str) -> tup
     if flat and not whole.endswith(flat[-40:]):
         stripped += " ..."
     return stripped, spans
+
+
+def _fit(plain: str, spans: tuple[tuple[int, int], ...]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The fragment cut to :data:`SNIPPET_CHARS` around its first matched word, at word
+    boundaries (Whoosh's fragmenter adds context past its ``maxchars``)."""
+    if len(plain) <= SNIPPET_CHARS or not spans:
+        return plain, spans
+    start = max(0, min(spans[0][0] - SURROUND, len(plain) - SNIPPET_CHARS))
+    if start:
+        start = plain.find(" ", start) + 1 or start  # at a word's start
+    end = start + SNIPPET_CHARS
+    if end < len(plain):
+        end = plain.rfind(" ", start, end) if " " in plain[start:end] else end
+    kept = tuple((a - start, b - start) for a, b in spans if a >= start and b <= end)
+    return plain[start:end], kept
 
 
 def _label(name: str) -> str:

@@ -69,3 +69,10 @@ def test_search_explain_explains_every_hit_of_the_page(run) -> None:  # type: ig
     assert [e["code"] for e in data["explanations"]] == [hit["code"] for hit in data["hits"]]
     for hit, explanation in zip(data["hits"], data["explanations"], strict=True):
         assert math.isclose(explanation["score"], hit["score"], abs_tol=1e-4)  # hits round to 4 places
+
+
+def test_explain_with_a_batch_is_a_usage_error_not_ignored(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    queries = tmp_path / "queries.txt"
+    queries.write_text("knee replacement\n", encoding="utf-8")
+    result = run("search", "--batch", str(queries), "--explain")
+    assert result.exit_code == 2 and "procsearch explain" in result.output

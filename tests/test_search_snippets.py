@@ -4,6 +4,7 @@ named by its section, with the matched words highlighted."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from procsearch.search.engine import SearchEngine
 from procsearch.search.results import Snippet
@@ -54,3 +55,17 @@ def test_a_page_listing_the_code_shows_its_similar_codes_with_the_code_highlight
     for hit in listing:
         assert hit.snippet is not None and hit.snippet.label == "Similar Codes"
         assert _highlighted(hit.snippet) == ["63655"]
+
+
+def test_a_snippet_stays_within_its_length_on_every_development_query(engine: SearchEngine) -> None:
+    from procsearch.search.evaluate import read_queries
+
+    queries = read_queries(Path(__file__).resolve().parent.parent / "bench" / "queries" / "pages.tsv")
+    longest = 0
+    for query in queries:
+        for hit in engine.search(query.query, limit=10).hits:
+            if hit.snippet is not None:
+                # The excerpt itself, and "... " and " ..." where it is cut.
+                longest = max(longest, len(hit.snippet.text.removeprefix("... ").removesuffix(" ...")))
+                assert all(hit.snippet.text[start:end].strip() for start, end in hit.snippet.highlights)
+    assert 0 < longest <= SNIPPET_CHARS

@@ -77,6 +77,8 @@ def search_command(
     fall with the rank; the limit never changes a hit's score."""
     if (query is None) == (batch is None):
         raise click.UsageError("Give either a QUERY or --batch FILE.")
+    if explain and batch is not None:
+        raise click.UsageError("--explain explains one QUERY's page; for a batch, run 'procsearch explain' per query.")
     engine = open_engine(ctx, vocabulary_files)
     with library_errors():
         kwargs = search_kwargs(**options)
