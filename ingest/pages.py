@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import multiprocessing
 import os
 import stat
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -315,6 +313,9 @@ MAX_READERS = 4
 def _read_all(jobs: list[tuple[Path, Path, str, int]]) -> Iterator[tuple[str, PageBlocks | PageSkipped]]:
     """Each file's document or skip, in the order of ``jobs``; parsed in forked worker processes
     when there are many (parsing is pure Python: one core does about 30 pages a second)."""
+    import multiprocessing  # here: a search process, which imports this module for its limits, never forks
+    from concurrent.futures import ProcessPoolExecutor
+
     workers = min(os.cpu_count() or 1, MAX_READERS)
     if len(jobs) < PARALLEL_PAGES or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         yield from map(_read_job, jobs)

@@ -170,3 +170,31 @@ def test_search_offset_pages_past_the_first_results(run) -> None:  # type: ignor
     assert result.stdout.splitlines()[0].startswith(" 3. ")
     assert "(3-5 of 17 results; --offset 5 for the next ones)" in result.stderr
     assert json.loads(run("search", "knee", "--offset", "2", "--json").stdout)["offset"] == 2
+
+
+def test_a_search_loads_neither_the_html_parser_nor_the_index_builder(corpus_index: Path, tmp_path: Path) -> None:
+    """What a cold ``procsearch search`` costs is mostly imports: a search of a built index never
+    needs BeautifulSoup, the builder or process pools (they load only when an index is built)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from procsearch.cli import cli\n"
+        "result = CliRunner().invoke(cli, ['search', 'knee', '--limit', '1'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(sorted(m for m in ('bs4', 'procsearch.index.build', 'procsearch.ingest.parse', 'multiprocessing',"
+        " 'concurrent.futures') if m in sys.modules))\n"
+    )
+    # The default index (no --index), which is checked before anything is built.
+    shutil.copytree(corpus_index, tmp_path / "cache" / "procsearch" / "index")
+    env = {key: value for key, value in os.environ.items() if key != "PROCSEARCH_INDEX"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -43,11 +43,16 @@ The parts, in the order a document is built:
 
 from __future__ import annotations
 
-from .alphabetic_index import MAX_COMMON_NAMES, IndexName
-from .database import DATA_PACKAGE, DATABASE_FILE, INSTALL_HINT, REQUIRED_COLUMNS, check_schema, locate_database
-from .neighbours import MAX_SIMILAR
-from .records import SOURCE_PREFIX, build_icd10pcs_doc, iter_icd10pcs_docs
-from .tables import CodeAxes, PcsTables, RootOperation, count_icd10pcs_codes, read_tables, select_codes
+from typing import TYPE_CHECKING
+
+from ...lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from .alphabetic_index import MAX_COMMON_NAMES, IndexName
+    from .database import DATA_PACKAGE, DATABASE_FILE, INSTALL_HINT, REQUIRED_COLUMNS, check_schema, locate_database
+    from .neighbours import MAX_SIMILAR
+    from .records import SOURCE_PREFIX, build_icd10pcs_doc, iter_icd10pcs_docs
+    from .tables import CodeAxes, PcsTables, RootOperation, count_icd10pcs_codes, read_tables, select_codes
 
 __all__ = [
     "DATABASE_FILE",
@@ -69,3 +74,21 @@ __all__ = [
     "read_tables",
     "select_codes",
 ]
+
+# Imported on first use: a search process reads the word data (:mod:`.lexicon`, :mod:`.anatomy`)
+# without the modules that build documents.
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        **dict.fromkeys(("MAX_COMMON_NAMES", "IndexName"), ".alphabetic_index"),
+        **dict.fromkeys(
+            ("DATA_PACKAGE", "DATABASE_FILE", "INSTALL_HINT", "REQUIRED_COLUMNS", "check_schema", "locate_database"),
+            ".database",
+        ),
+        "MAX_SIMILAR": ".neighbours",
+        **dict.fromkeys(("SOURCE_PREFIX", "build_icd10pcs_doc", "iter_icd10pcs_docs"), ".records"),
+        **dict.fromkeys(
+            ("CodeAxes", "PcsTables", "RootOperation", "count_icd10pcs_codes", "read_tables", "select_codes"), ".tables"
+        ),
+    },
+)

@@ -46,6 +46,10 @@ def open_engine(ctx: Context, vocabulary_files: Sequence[Path] = ()) -> Any:
 
 def ensure_default_index(ctx: Context) -> None:
     """Build the default index over the bundled corpus if it is missing or outdated, saying why on stderr."""
+    from ..index.store import index_is_current
+
+    if index_is_current(ctx.index_path):
+        return  # the usual case: the builder (and the HTML parser it imports) is not loaded at all
     from ..corpus import bundled_corpus
     from ..index.build import MISSING, ensure_index
 
