@@ -78,6 +78,20 @@ def family_page(
     return replace(deeper, hits=tuple(hit for hit in deeper.hits if _row(hit) in chosen))
 
 
+def fold(results: SearchResults) -> list[tuple[SearchHit, Family | None]]:
+    """The page as rows: each hit of no family with None, and each family's best hit with its
+    family (the family's other hits are left out of the list: they are its variants)."""
+    families = {family.family: family for family in results.families}
+    rows: list[tuple[SearchHit, Family | None]] = []
+    for hit in results.hits:
+        family = families.get(hit.family)
+        if family is None:
+            rows.append((hit, None))
+        elif family.variants[0].code == hit.code:
+            rows.append((hit, family if len(family.variants) > 1 else None))
+    return rows
+
+
 def _row(hit: SearchHit) -> str:
     return hit.family or f"code:{hit.code}"
 

@@ -13,6 +13,7 @@ from ..ingest.codes import CODE_SYSTEMS
 from ..ingest.sections import SECTIONS
 from ..search.engine import SearchEngine
 from ..search.explanation import Explanation, field_label
+from ..search.families import fold
 from ..search.results import Snippet
 from .calls import MAX_FACETED, MAX_RESULTS, PAGE_SIZE, explain_code, listed_similar, search_page_results
 from .errors import from_library
@@ -80,7 +81,12 @@ async def search_page(request: Request) -> Response:
         else:
             pages = min(-(-results.total // PAGE_SIZE), MAX_RESULTS // PAGE_SIZE)
             context.update(
-                results=results, pages=pages, highlighted=highlighted, systems=CODE_SYSTEMS, max_faceted=MAX_FACETED
+                results=results,
+                rows=fold(results),
+                pages=pages,
+                highlighted=highlighted,
+                systems=CODE_SYSTEMS,
+                max_faceted=MAX_FACETED,
             )
     return render(request, "search.html", context)
 

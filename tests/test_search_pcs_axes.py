@@ -166,3 +166,22 @@ def test_axes_false_searches_by_text_alone(pcs_engine: SearchEngine) -> None:
     query = "percutaneous atherectomy of the superficial femoral artery"
     assert pcs_engine.search(query, axes=False).interpretation is None
     assert pcs_engine.search(query).interpretation
+
+
+def test_the_web_page_shows_a_family_once_with_its_variants(pcs_index: Path) -> None:
+    pytest.importorskip("starlette", reason="the serve extra is not installed")
+    from procsearch.server.app import create_app
+    from procsearch.server.calls import PAGE_SIZE
+    from starlette.testclient import TestClient
+
+    with TestClient(create_app(pcs_index)) as client:
+        page = client.get("/", params={"q": "appendectomy"}).text
+        flat = client.get("/api/search", params={"q": "appendectomy", "limit": PAGE_SIZE}).json()
+    best = {}
+    for hit in flat["hits"]:
+        best.setdefault(hit["family"], hit["code"])
+    # Each family's best code heads a row; the other codes are links in its family line.
+    assert page.count('class="family"') == len(best)
+    for hit in flat["hits"]:
+        assert f"/code/{hit['code']}" in page
+    assert page.count('<li class="hit"') == len(best)

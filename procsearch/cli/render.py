@@ -142,20 +142,15 @@ def print_hits(results: Any, *, flat: bool = False) -> None:
 
 
 def folded(results: Any) -> list[tuple[Any, str]]:
-    """(hit, variants line) for each hit that is the best of its ICD-10-PCS family on the page, or
-    has no family ("0DTJ0ZZ open (4)"); the line is empty when the family has no other code there."""
-    families = {family.family: family for family in results.families}
+    """(hit, variants line) for each row of the page (:func:`~procsearch.search.families.fold`):
+    "0DTJ Resection of Appendix (percutaneous endoscopic above): 0DTJ0ZZ open (4)"."""
+    from ..search.families import fold
+
     shown: list[tuple[Any, str]] = []
-    for hit in results.hits:
-        family = families.get(hit.family)
-        if family is None:
-            shown.append((hit, ""))
-            continue
-        if family.variants[0].code != hit.code:
-            continue  # folded into its family's best hit
-        first, others = family.variants[0], family.variants[1:]
+    for hit, family in fold(results):
         line = ""
-        if others:
+        if family is not None:
+            first, others = family.variants[0], family.variants[1:]
             variants = ", ".join(f"{v.code} {v.variant} ({v.rank})" for v in others)
             line = f"{family.family} {family.label} ({first.variant} above): {variants}"
         shown.append((hit, line))
