@@ -128,7 +128,15 @@ def run_plan(
             # titles say "Bypass Coronary Artery"): rank by how many of its words they hold.
             loose = relax()
             loose_ranking = (
-                rank(searcher, loose, limit=window, allowed=allowed, deadline=deadline.end, cache=postings, trace=trace)
+                rank(
+                    searcher,
+                    loose,
+                    limit=candidate_limit(window, plan.interpretation),
+                    allowed=allowed,
+                    deadline=deadline.end,
+                    cache=postings,
+                    trace=trace,
+                )
                 if loose is not None
                 else None
             )

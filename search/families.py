@@ -74,8 +74,13 @@ def family_page(
     if len(_rows(results.hits)) >= limit or results.total <= offset + len(results.hits):
         return results
     deeper = search(query, limit=min(MAX_LIMIT, limit * FAMILY_DEPTH), offset=offset, **options)
-    chosen = set(_rows(deeper.hits)[:limit])
-    return replace(deeper, hits=tuple(hit for hit in deeper.hits if _row(hit) in chosen))
+    rows = _rows(deeper.hits)
+    if len(rows) <= limit:
+        return deeper
+    # The page ends before the first hit of the next row, so ranks stay contiguous and the next
+    # page starts at --offset of the last rank shown (a later variant of a row shown heads its own).
+    cut = next(i for i, hit in enumerate(deeper.hits) if _row(hit) == rows[limit])
+    return replace(deeper, hits=deeper.hits[:cut])
 
 
 def fold(results: SearchResults) -> list[tuple[SearchHit, Family | None]]:

@@ -76,3 +76,8 @@ def test_explain_with_a_batch_is_a_usage_error_not_ignored(run, tmp_path) -> Non
     queries.write_text("knee replacement\n", encoding="utf-8")
     result = run("search", "--batch", str(queries), "--explain")
     assert result.exit_code == 2 and "procsearch explain" in result.output
+
+
+def test_explain_with_facets_is_a_usage_error_not_ignored(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("search", "knee", "--facets", "--explain")
+    assert result.exit_code == 2 and "--facets alone" in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,10 @@ def test_a_search_loads_neither_the_html_parser_nor_the_index_builder(corpus_ind
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_an_offset_past_the_last_result_says_how_many_there_are(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("search", "knee", "--offset", "900")
+    assert result.exit_code == 0
+    assert re.search(r"No results past 900: 'knee' has \d+\.", result.stderr), result.stderr
+    assert "check the spelling" not in result.stderr

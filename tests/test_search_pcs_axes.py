@@ -185,3 +185,23 @@ def test_the_web_page_shows_a_family_once_with_its_variants(pcs_index: Path) -> 
     for hit in flat["hits"]:
         assert f"/code/{hit['code']}" in page
     assert page.count('<li class="hit"') == len(best)
+
+
+def test_the_first_hit_does_not_depend_on_the_page_size_after_a_relaxed_retry(pcs_engine: SearchEngine) -> None:
+    # "CABG" expands to "coronary artery bypass graft", which no title holds whole: the relaxed
+    # retry reorders as many candidates by their axes as the first ranking does.
+    one = pcs_engine.search("CABG", limit=1)
+    ten = pcs_engine.search("CABG", limit=10)
+    assert one.hits and [hit.code for hit in one.hits] == [hit.code for hit in ten.hits[:1]]
+    second = pcs_engine.search("CABG", limit=5, offset=5)
+    assert [hit.code for hit in second.hits] == [hit.code for hit in ten.hits[5:10]]
+
+
+def test_batch_lines_are_grouped_like_a_single_search_and_flat_with_flat(run, pcs_index: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    queries = tmp_path / "q.txt"
+    queries.write_text("appendectomy\n", encoding="utf-8")
+    single = run("search", "appendectomy", "--limit", "3", index=pcs_index)
+    batch = run("search", "--batch", str(queries), "--limit", "3", index=pcs_index)
+    flat = run("search", "--batch", str(queries), "--limit", "3", "--flat", index=pcs_index)
+    assert batch.output.splitlines()[1:] == single.output.splitlines()
+    assert "Family" not in flat.output and "Family" in batch.output

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from .context import Context, echo_json, open_engine, pass_context, printable
-from .errors import library_errors
+from .errors import library_errors, remedy_advice
 from .options import json_option, search_kwargs, search_options
 
 TOP_TERMS = 8
@@ -52,7 +52,8 @@ def explain_command(
     """Explain why CODE is where it is in the results for QUERY: its rank and score, and what each
     word in each field added (with where the word came from: typed, corrected, expanded or a
     section prefix), or, for a code not on the page, what it lacks and how far behind it is.
-    Takes the options of 'search', so the ranking explained is the one 'search' shows."""
+    Takes the options of 'search', so the ranking explained is the one 'search --flat' shows
+    (one hit per row: without --flat, 'search' folds an ICD-10-PCS family into one row)."""
     engine = open_engine(ctx, vocabulary_files)
     with library_errors():
         kwargs = search_kwargs(**options)
@@ -130,6 +131,8 @@ def print_page_explanations(results: Any, explanations: Any) -> None:
     """Every hit of the page, explained, after the search's notices."""
     for notice in results.notices:
         click.echo(notice, err=True)
+    if results.remedies:
+        click.echo(remedy_advice(results.remedies), err=True)
     if not explanations:
         click.echo(f"No results for {results.query!r}.", err=True)
     for explanation in explanations:

@@ -108,6 +108,9 @@ def print_results(results: Any, *, facets: bool, flat: bool = False) -> None:
         )
     if not results.hits:
         # The notices above say why, when the engine knows; otherwise suggest what usually helps.
+        if results.offset and results.total:
+            click.echo(f"No results past {results.offset:,}: {results.query!r} has {results.total:,}.", err=True)
+            return
         advice = "" if results.notices else " Try fewer or more general words, or check the spelling."
         click.echo(f"No results for {results.query!r}.{advice}", err=True)
         return
@@ -135,7 +138,11 @@ def print_hits(results: Any, *, flat: bool = False) -> None:
         total = f"{results.total:,}+" if results.total_capped else f"{results.total:,}"
         first, last = results.offset + 1, results.offset + shown
         window = f"{shown}" if results.offset == 0 else f"{first}-{last}"
-        more = "use --limit to see more" if results.offset == 0 else f"--offset {last} for the next ones"
+        more = (
+            f"use --limit to see more, or --offset {last} for the next ones"
+            if results.offset == 0
+            else f"--offset {last} for the next ones"
+        )
         if last >= results.total:
             more = "the last ones"
         click.echo(click.style(f"({window} of {total} results; {more})", dim=True), err=True)

@@ -79,11 +79,13 @@ def search_command(
         raise click.UsageError("Give either a QUERY or --batch FILE.")
     if explain and batch is not None:
         raise click.UsageError("--explain explains one QUERY's page; for a batch, run 'procsearch explain' per query.")
+    if explain and facets:
+        raise click.UsageError("--explain shows each hit's score, not counts: run the search with --facets alone.")
     engine = open_engine(ctx, vocabulary_files)
     with library_errors():
         kwargs = search_kwargs(**options)
     if batch is not None:
-        _run_batch(engine, batch, limit=limit, offset=offset, facets=facets, as_json=as_json, **kwargs)
+        _run_batch(engine, batch, limit=limit, offset=offset, facets=facets, as_json=as_json, flat=flat, **kwargs)
         return
     assert query is not None
     if explain:
@@ -100,7 +102,7 @@ def search_command(
     print_results(results, facets=facets, flat=flat)
 
 
-def _run_batch(engine: Any, lines: Any, *, as_json: bool, **kwargs: Any) -> None:
+def _run_batch(engine: Any, lines: Any, *, as_json: bool, flat: bool = False, **kwargs: Any) -> None:
     """One search per line (blank lines and lines starting with # are skipped). A line that fails,
     for any reason, gives that line's error record, with its line number, and the rest still run;
     the exit code is 1 if any line failed."""
@@ -120,7 +122,7 @@ def _run_batch(engine: Any, lines: Any, *, as_json: bool, **kwargs: Any) -> None
             continue
         if error is None:
             try:
-                results = engine.search(query, **kwargs)
+                results = (engine.search if flat or as_json else engine.search_families)(query, **kwargs)
             except Exception as exc:  # one bad line never ends the batch
                 error = cli_error(exc) or CliError(unexpected_message(exc))
         if error is not None:
@@ -134,7 +136,7 @@ def _run_batch(engine: Any, lines: Any, *, as_json: bool, **kwargs: Any) -> None
             click.echo(json_text(json_object({"line": number, **results.to_dict()}), indent=None))
         else:
             click.echo(click.style(f"# {query}", bold=True))
-            print_results(results, facets=kwargs.get("facets", False))
+            print_results(results, facets=kwargs.get("facets", False), flat=flat)
     if failures:
         sys.exit(EXIT_ERROR)
 
