@@ -112,3 +112,13 @@ DEFAULT_WEIGHTS: dict[str, float] = {f.name: f.weight for f in FIELDS if f.searc
 def label(name: str) -> str:
     """The display label of a field ("risks" -> "Risks and Complications"); KeyError if unknown."""
     return BY_NAME[name].label
+
+
+_PROSE_LABELS = {"title": "title", "names": "common names", "similar": "Similar Codes", "other": "other"}
+
+
+def prose_label(name: str) -> str:
+    """How a sentence names a field: a canonical section by its label ("Risks and Complications"),
+    the other parts of a record in lower case ("common names"); an unknown name as it is."""
+    field = BY_NAME.get(name)
+    return field.label if field is not None and field.section else _PROSE_LABELS.get(name, name)

@@ -9,9 +9,8 @@ from ..lazy import lazy_attributes
 if TYPE_CHECKING:
     from .engine import SearchEngine
     from .errors import NotFoundError, QueryError, SearchError
-    from .explanation import Explanation, FieldShare, TermContribution
     from .plan import QueryPlan, plan_query
-    from .results import IndexStats, SearchHit, SearchResults, Snippet
+    from .results import Explanation, FieldShare, IndexStats, SearchHit, SearchResults, Snippet, TermContribution
     from .weights import DEFAULT_WEIGHTS
 
 __all__ = [
@@ -37,9 +36,11 @@ __getattr__ = lazy_attributes(
     {
         "DEFAULT_WEIGHTS": ".weights",
         "SearchEngine": ".engine",
-        **dict.fromkeys(("Explanation", "FieldShare", "TermContribution"), ".explanation"),
         **dict.fromkeys(("QueryPlan", "plan_query"), ".plan"),
         **dict.fromkeys(("NotFoundError", "QueryError", "SearchError"), ".errors"),
-        **dict.fromkeys(("IndexStats", "SearchHit", "SearchResults", "Snippet"), ".results"),
+        **dict.fromkeys(
+            ("Explanation", "FieldShare", "IndexStats", "SearchHit", "SearchResults", "Snippet", "TermContribution"),
+            ".results",
+        ),
     },
 )

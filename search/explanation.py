@@ -11,19 +11,19 @@ and for a document that is not on the page says what it lacks and how far it is 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from whoosh.collectors import TimeLimit, TopCollector
 from whoosh.query import Query, Term
 from whoosh.searching import Searcher
 
-from ..ingest.sections import SECTION_NAMES, section_label
+from ..ingest.codes import ICD10PCS
 from .budget import Deadline, timed
 from .execution import PlanRun
 from .origins import EXPANSION, TYPED, Origin, term_origins
 from .plan import QueryPlan
 from .ranking import COORDINATION, PostingCache, PostingReader, leaves
+from .results import Explanation, FieldShare, TermContribution
 
 RANKING, WHOOSH, CODE, NONE = "ranking", "whoosh", "code", "none"
 PATHS = (RANKING, WHOOSH, CODE, NONE)
@@ -34,140 +34,8 @@ WHOOSH_NOTE = (
     "This query has phrases, word prefixes or NOT, which Whoosh's own matchers score: the score is "
     "Whoosh's and is not broken down into terms here (the terms the document holds are listed)."
 )
-FIELD_LABELS = {"title": "title", "names": "common names", "similar": "Similar Codes", "other": "other"}
 
 
-def field_label(name: str) -> str:
-    return section_label(name) if name in SECTION_NAMES else FIELD_LABELS.get(name, name)
-
-
-@dataclass(frozen=True)
-class TermContribution:
-    """What one term in one field added to the score: ``weight * bm25``.
-
-    ``weight`` is every multiplier the query put on the term: the field weight, times an
-    expansion's weight, times the coordination shrink of the Or it sits in. ``tf``, the field's
-    length against the average, and ``idf`` are what ``bm25`` is made of (None when not read)."""
-
-    field: str
-    term: str
-    """The term as indexed (stemmed)."""
-    word: str
-    """The word it was analysed from, as typed, corrected or expanded."""
-    origin: str
-    detail: str
-    field_weight: float
-    weight: float
-    bm25: float
-    value: float
-    share: float
-    tf: float | None = None
-    field_length: float | None = None
-    average_length: float | None = None
-    idf: float | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "field": self.field,
-            "label": field_label(self.field),
-            "term": self.term,
-            "word": self.word,
-            "origin": self.origin,
-            "detail": self.detail,
-            "field_weight": self.field_weight,
-            "weight": self.weight,
-            "tf": self.tf,
-            "field_length": self.field_length,
-            "average_length": self.average_length,
-            "idf": self.idf,
-            "bm25": self.bm25,
-            "value": self.value,
-            "share": self.share,
-        }
-
-
-@dataclass(frozen=True)
-class FieldShare:
-    """One field's part of the score, and the words that matched in it."""
-
-    field: str
-    value: float
-    share: float
-    words: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "field": self.field,
-            "label": field_label(self.field),
-            "value": self.value,
-            "share": self.share,
-            "words": list(self.words),
-        }
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Why one document is where it is for one query (``procsearch explain``)."""
-
-    query: str
-    code: str
-    title: str
-    path: str
-    """One of :data:`PATHS`."""
-    rank: int | None
-    """Its place in the whole result list; None if it matches nothing."""
-    score: float | None
-    on_page: bool
-    """Whether it is among the hits shown (ranks ``offset + 1`` to ``offset + limit``)."""
-    broken_down: bool
-    """Whether :attr:`contributions` (with the coordination and code parts) add up to the score."""
-    contributions: tuple[TermContribution, ...] = ()
-    coordination: float = 0.0
-    """The Or's bonus for matching more of the query's terms."""
-    code_rule: str = ""
-    """Why a document found by its code is where it is (empty for a word match)."""
-    code_score: float = 0.0
-    """The score the code rule gives (the best word match's plus one)."""
-    fields: tuple[FieldShare, ...] = ()
-    relaxed: bool = False
-    lacking: tuple[str, ...] = ()
-    """The query's words and expansions it holds none of (an expansion: not every word of it)."""
-    last_shown_score: float | None = None
-    gap: float | None = None
-    """How far its score is below the last hit shown (for a document not on the page)."""
-    options: Mapping[str, Any] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
-
-    @property
-    def total(self) -> float:
-        """The parts added up (equal to ``score`` when :attr:`broken_down`)."""
-        return sum(part.value for part in self.contributions) + self.coordination + self.code_score
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "query": self.query,
-            "code": self.code,
-            "title": self.title,
-            "path": self.path,
-            "rank": self.rank,
-            "score": self.score,
-            "on_page": self.on_page,
-            "broken_down": self.broken_down,
-            "fields": [share.to_dict() for share in self.fields],
-            "contributions": [part.to_dict() for part in self.contributions],
-            "coordination": self.coordination,
-            "code_rule": self.code_rule,
-            "code_score": self.code_score,
-            "relaxed": self.relaxed,
-            "lacking": list(self.lacking),
-            "last_shown_score": self.last_shown_score,
-            "gap": self.gap,
-            "options": dict(self.options),
-            "notes": list(self.notes),
-        }
-
-
-ICD10PCS_SYSTEM = "ICD-10-PCS"
 AXES_NOTE = (
     "ICD-10-PCS codes are placed by this text score and by how well their axes (root operation, body part, "
     "approach, device) agree with the query's reading (the results' interpretation): the hit takes the score "
@@ -246,7 +114,7 @@ def explain_run(
         coordination = sum(part.value for part in ranking.contributions[docnum] if part.kind == COORDINATION)
         if ranking.partial:
             notes.append("The search ran out of time: the score holds the terms scored before it did.")
-        if plan.interpretation and searcher.reader().stored_fields(docnum).get("code_system") == ICD10PCS_SYSTEM:
+        if plan.interpretation and searcher.reader().stored_fields(docnum).get("code_system") == ICD10PCS:
             notes.append(AXES_NOTE)
         return Explanation(
             **base,

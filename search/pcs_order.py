@@ -18,7 +18,8 @@ from whoosh.searching import Searcher
 
 from ..ingest.codes import ICD10PCS
 from .codeset import code_docs
-from .pcs_axes import Interpretation, interpret, pcs_lexicon
+from .pcs_axes import interpret, pcs_lexicon
+from .pcs_interpretation import Interpretation
 from .query import CodePart
 from .ranking import Ranking, reader_cache
 from .results import Expansion

@@ -17,7 +17,7 @@ from whoosh.searching import Searcher
 
 from ..index.schema import SIMILAR, TEXT_FIELDS
 from .errors import QueryError
-from .pcs_axes import Interpretation
+from .pcs_interpretation import Interpretation
 from .pcs_order import axis_reading
 from .query import (
     FieldParser,

@@ -1,11 +1,14 @@
-"""What a search returns: hits with section-labelled snippets, and the search's own report."""
+"""What a search returns: hits with section-labelled snippets, the search's own report, and an
+explanation of a hit's place (built by :mod:`.explanation`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Remedy
+from ..fields import prose_label
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ class SearchResults:
     ICD-10-PCS codes asked for is rebuilt with them."""
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     interpretation: Any = None
-    """The query read along the ICD-10-PCS axes (a :class:`~procsearch.search.pcs_axes.Interpretation`),
+    """The query read along the ICD-10-PCS axes (a :class:`~procsearch.search.pcs_interpretation.Interpretation`),
     if it names any."""
 
     @property
@@ -205,4 +208,130 @@ class SimilarResults:
             "title": self.title,
             "listed": [e.to_dict() for e in self.listed],
             "neighbours": [hit.to_dict() for hit in self.neighbours],
+        }
+
+
+@dataclass(frozen=True)
+class TermContribution:
+    """What one term in one field added to the score: ``weight * bm25``.
+
+    ``weight`` is every multiplier the query put on the term: the field weight, times an
+    expansion's weight, times the coordination shrink of the Or it sits in. ``tf``, the field's
+    length against the average, and ``idf`` are what ``bm25`` is made of (None when not read)."""
+
+    field: str
+    term: str
+    """The term as indexed (stemmed)."""
+    word: str
+    """The word it was analysed from, as typed, corrected or expanded."""
+    origin: str
+    detail: str
+    field_weight: float
+    weight: float
+    bm25: float
+    value: float
+    share: float
+    tf: float | None = None
+    field_length: float | None = None
+    average_length: float | None = None
+    idf: float | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "field": self.field,
+            "label": prose_label(self.field),
+            "term": self.term,
+            "word": self.word,
+            "origin": self.origin,
+            "detail": self.detail,
+            "field_weight": self.field_weight,
+            "weight": self.weight,
+            "tf": self.tf,
+            "field_length": self.field_length,
+            "average_length": self.average_length,
+            "idf": self.idf,
+            "bm25": self.bm25,
+            "value": self.value,
+            "share": self.share,
+        }
+
+
+@dataclass(frozen=True)
+class FieldShare:
+    """One field's part of the score, and the words that matched in it."""
+
+    field: str
+    value: float
+    share: float
+    words: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "field": self.field,
+            "label": prose_label(self.field),
+            "value": self.value,
+            "share": self.share,
+            "words": list(self.words),
+        }
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why one document is where it is for one query (``procsearch explain``)."""
+
+    query: str
+    code: str
+    title: str
+    path: str
+    """One of :data:`~procsearch.search.explanation.PATHS`."""
+    rank: int | None
+    """Its place in the whole result list; None if it matches nothing."""
+    score: float | None
+    on_page: bool
+    """Whether it is among the hits shown (ranks ``offset + 1`` to ``offset + limit``)."""
+    broken_down: bool
+    """Whether :attr:`contributions` (with the coordination and code parts) add up to the score."""
+    contributions: tuple[TermContribution, ...] = ()
+    coordination: float = 0.0
+    """The Or's bonus for matching more of the query's terms."""
+    code_rule: str = ""
+    """Why a document found by its code is where it is (empty for a word match)."""
+    code_score: float = 0.0
+    """The score the code rule gives (the best word match's plus one)."""
+    fields: tuple[FieldShare, ...] = ()
+    relaxed: bool = False
+    lacking: tuple[str, ...] = ()
+    """The query's words and expansions it holds none of (an expansion: not every word of it)."""
+    last_shown_score: float | None = None
+    gap: float | None = None
+    """How far its score is below the last hit shown (for a document not on the page)."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def total(self) -> float:
+        """The parts added up (equal to ``score`` when :attr:`broken_down`)."""
+        return sum(part.value for part in self.contributions) + self.coordination + self.code_score
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "query": self.query,
+            "code": self.code,
+            "title": self.title,
+            "path": self.path,
+            "rank": self.rank,
+            "score": self.score,
+            "on_page": self.on_page,
+            "broken_down": self.broken_down,
+            "fields": [share.to_dict() for share in self.fields],
+            "contributions": [part.to_dict() for part in self.contributions],
+            "coordination": self.coordination,
+            "code_rule": self.code_rule,
+            "code_score": self.code_score,
+            "relaxed": self.relaxed,
+            "lacking": list(self.lacking),
+            "last_shown_score": self.last_shown_score,
+            "gap": self.gap,
+            "options": dict(self.options),
+            "notes": list(self.notes),
         }

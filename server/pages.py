@@ -9,12 +9,12 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..fields import prose_label
 from ..ingest.codes import CODE_SYSTEMS
 from ..ingest.sections import SECTIONS
 from ..search.engine import SearchEngine
-from ..search.explanation import Explanation, field_label
 from ..search.families import fold
-from ..search.results import Snippet
+from ..search.results import Explanation, Snippet
 from .calls import MAX_FACETED, MAX_RESULTS, PAGE_SIZE, explain_code, listed_similar, search_page_results
 from .errors import from_library
 from .parameters import int_param, search_options, text_param
@@ -127,7 +127,7 @@ async def why_page(request: Request) -> Response:
         "state": state,
         "url": page_url,
         "explanation": None,
-        "label": field_label,
+        "label": prose_label,
         "options": _options_in_force,
     }
     if query and code:

@@ -194,16 +194,6 @@ def print_doc(doc: Any) -> None:
     click.echo(click.style(f"\nsource: {doc.source}", dim=True))
 
 
-FIELD_LABELS = {"title": "title", "names": "common names", "similar": "Similar Codes", "other": "other"}
-"""What ``show --section`` calls the parts of a record that are not canonical sections."""
-
-
-def field_label(name: str) -> str:
-    from ..ingest.sections import SECTION_NAMES, section_label
-
-    return section_label(name) if name in SECTION_NAMES else FIELD_LABELS[name]
-
-
 def field_text(doc: Any, name: str) -> str:
     """The text of one searchable field of a record (a section, or title, names, similar, other)."""
     if name == "title":

@@ -7,11 +7,12 @@ from typing import Any
 
 import click
 
+from ..fields import prose_label
 from ..output import json_object, json_text
 from .context import Context, echo_json, open_engine, pass_context
 from .errors import EXIT_ERROR, CliError, cli_error, error_object, library_errors, unexpected_message
 from .options import json_option, limit_option, search_kwargs, search_options
-from .render import field_label, field_text, print_doc, print_results, print_similar
+from .render import field_text, print_doc, print_results, print_similar
 
 
 @click.command(
@@ -172,7 +173,7 @@ def show_command(ctx: Context, code: str, section: str | None, as_json: bool) ->
     if wanted:
         text = field_text(doc, wanted)
         if not text:
-            raise CliError(f"{doc.code} has no {field_label(wanted)} section.")
+            raise CliError(f"{doc.code} has no {prose_label(wanted)} section.")
         click.echo(text)
         return
     print_doc(doc)

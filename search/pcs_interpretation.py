@@ -1,0 +1,125 @@
+"""A query read along the ICD-10-PCS axes (:class:`Interpretation`), and how well a code agrees
+with it: what :mod:`.pcs_axes` builds from the words and :mod:`.pcs_order` ranks codes by."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..ingest.icd10pcs.lexicon import AxisLexicon
+
+ROOT_WEIGHT = 1.2
+BODY_PART_WEIGHT = 1.2
+APPROACH_WEIGHT = 0.3
+DEVICE_WEIGHT = 0.2
+QUALIFIER_WEIGHT = 0.2
+SIDE_WEIGHT = 0.4
+"""How much each axis adds to a code's score (the text score, relative to the best, adds up to 1)."""
+SYSTEM_SHARE = 0.5
+"""A body system named by the query counts this much for each of its body parts."""
+GENERIC_ROOT = 0.8
+"""A root operation named without a table counts this much of one the index ties to the code's table."""
+_LIST_SIZE = 5
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """What a query's words say about each axis: value -> evidence (the best value weighs 1)."""
+
+    roots: Mapping[str, float] = field(default_factory=dict)
+    """Root key: section, body system (or a space: any) and root operation ("04C", "0 C")."""
+    parts: Mapping[str, float] = field(default_factory=dict)
+    """Body part key: section, body system and body part ("04K")."""
+    systems: Mapping[str, float] = field(default_factory=dict)
+    """Body systems named ("09": "nose" in "Ear, Nose, Sinus"): their body parts count for a part."""
+    approaches: Mapping[str, float] = field(default_factory=dict)
+    """Section and approach character ("0X"); negative where the query rules it out."""
+    devices: Mapping[str, float] = field(default_factory=dict)
+    qualifiers: Mapping[str, float] = field(default_factory=dict)
+    side: str = ""
+    lexicon: AxisLexicon | None = field(default=None, repr=False, compare=False)
+
+    def __bool__(self) -> bool:
+        return bool(self.roots or self.parts)
+
+    def agreement(self, code: str) -> float:
+        """How well a seven-character code agrees with the reading: 0 when it agrees with nothing."""
+        if len(code) != 7:
+            return 0.0
+        root = self._root(code[:3])
+        part = max(self.parts.get(code[0] + code[1] + code[3], 0.0), SYSTEM_SHARE * self.systems.get(code[:2], 0.0))
+        score = ROOT_WEIGHT * root + BODY_PART_WEIGHT * part
+        score += APPROACH_WEIGHT * self.approaches.get(code[0] + code[4], 0.0)
+        lex = self.lexicon
+        if lex is not None:
+            score += DEVICE_WEIGHT * self.devices.get(lex.devices.get(code[:3] + code[5], ""), 0.0)
+            score += QUALIFIER_WEIGHT * self.qualifiers.get(lex.qualifiers.get(code[:3] + code[6], ""), 0.0)
+            if self.side:
+                side = lex.part_side.get(code[0] + code[1] + code[3], "")
+                score += SIDE_WEIGHT * (1.0 if side == self.side else -1.0 if side else 0.0)
+        return score
+
+    def _root(self, table: str) -> float:
+        """The root operation evidence for a table ("04C"): the index's for that table, plus what
+        the words say for the root operation in general, relative to the best table's."""
+        raw = self.roots.get(table, 0.0) + GENERIC_ROOT * self.roots.get(table[0] + " " + table[2], 0.0)
+        return raw / self.root_scale if self.root_scale else 0.0
+
+    @property
+    def root_scale(self) -> float:
+        best = 0.0
+        for key, value in self.roots.items():
+            if key[1] == " ":
+                best = max(best, GENERIC_ROOT * value)
+            else:
+                best = max(best, value + GENERIC_ROOT * self.roots.get(key[0] + " " + key[2], 0.0))
+        return best
+
+    def families(self, limit: int = 12) -> list[str]:
+        """The four-character families (section, system, root operation, body part) that agree
+        best with both the root operation and the body part, best first."""
+        lex = self.lexicon
+        if lex is None or not (self.roots and self.parts):
+            return []
+        scored: dict[str, float] = {}
+        for part, part_weight in self.parts.items():
+            for root, _root_weight in self.roots.items():
+                if root[0] != part[0] or root[1] not in (" ", part[1]):
+                    continue
+                family = part[0] + part[1] + root[2] + part[2]
+                weight = part_weight * self._root(part[0] + part[1] + root[2])
+                if family in lex.codes and weight > scored.get(family, 0.0):
+                    scored[family] = weight
+        return sorted(scored, key=lambda f: (-scored[f], f))[:limit]
+
+    def to_dict(self) -> dict[str, object]:
+        """The reading as names, strongest first (what ``--json`` shows as ``interpretation``)."""
+        lex = self.lexicon
+        if lex is None:
+            return {}
+        roots = _names({lex.root_names.get(k[0] + k[2], "") for k in _best(self.roots)})
+        systems = _names({lex.system_names.get(k[:2], "") for k in _best(self.roots) if k[1] != " "})
+        systems += [n for n in _names({lex.system_names.get(k[:2], "") for k in _best(self.parts)}) if n not in systems]
+        return {
+            "root_operation": roots,
+            "body_system": systems[:_LIST_SIZE],
+            "body_part": _names({lex.part_names.get(k, "") for k in _best(self.parts)}),
+            "approach": _names({lex.approach_names.get(k, "") for k in _best(self.approaches)}),
+            "approach_ruled_out": _names({lex.approach_names.get(k, "") for k, v in self.approaches.items() if v < 0}),
+            "device": [n for n in _best(self.devices)][:_LIST_SIZE],
+            "device_ruled_out": sorted(n for n, v in self.devices.items() if v < 0)[:_LIST_SIZE],
+            "qualifier": [n for n in _best(self.qualifiers)],
+            "laterality": self.side,
+        }
+
+
+def _best(values: Mapping[str, float]) -> list[str]:
+    """The values within reach of the strongest (at least half its evidence), strongest first."""
+    if not values:
+        return []
+    top = max(values.values())
+    return [k for k in sorted(values, key=lambda k: (-values[k], k)) if top > 0 and values[k] >= 0.5 * top]
+
+
+def _names(names: set[str]) -> list[str]:
+    return sorted(n for n in names if n)[:_LIST_SIZE] if len(names) > _LIST_SIZE else sorted(n for n in names if n)
