@@ -20,7 +20,16 @@ from functools import lru_cache
 
 from ..ingest.errors import SourceUnavailableError
 from ..ingest.icd10pcs.anatomy import _POSITION_PREFIXES
-from ..ingest.icd10pcs.lexicon import CLASSIFYING_WORDS, LATERALITY, AxisLexicon, IndexTerm, read_lexicon, stems
+from ..ingest.icd10pcs.lexicon import (
+    CLASSIFYING_WORDS,
+    DIAGNOSTIC,
+    LATERALITY,
+    ROOT_NAME_WEIGHT,
+    AxisLexicon,
+    IndexTerm,
+    read_lexicon,
+    stems,
+)
 from .pcs_interpretation import Interpretation
 
 DEVICE_ROOT_SHARE = 0.8
@@ -29,6 +38,8 @@ INDEX_PART_SHARE = 0.8
 """A body part an index term implies counts this much of one the query names."""
 MIN_PART_COVER = 0.34
 """A body part counts when the query holds at least this share of its name's weight."""
+WHOLE_ORGAN_SHARE = 0.2
+"""Resection's lead over Excision for an "-ectomy" of the organ its word names (guideline B3.8)."""
 _NEGATIONS = frozenset(("without", "no", "non", "not"))
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -67,7 +78,10 @@ def interpret(text: str, lexicon: AxisLexicon | None) -> Interpretation:
     named = _root_words(lexicon, kept, present | pairs, explained, bool(device_named or evidence.devices), evidence)
     side = next((w for w in kept if w in LATERALITY), "")
     anatomy = _anatomy(lexicon, kept, present - named, side, evidence)
+    _whole_organ(lexicon, kept, present, evidence)
     _approaches(lexicon, kept, present, ruled_out, explained, evidence)
+    if present & lexicon.diagnostic_words:
+        evidence.qualifiers[DIAGNOSTIC] = 1.0
     for word in device_named:
         for name in lexicon.device_words.get(word, ()):
             evidence.devices[name] = evidence.devices.get(name, 0.0) + 1.0 / max(1, len(stems(name)))
@@ -216,6 +230,34 @@ def _anatomy(lexicon: AxisLexicon, words: list[str], present: set[str], side: st
             cover += (1.0 - cover) / 2  # "right hepatectomy": the right lobe of the liver
         evidence.support(evidence.parts, key, cover)
     return anatomy
+
+
+def _whole_organ(lexicon: AxisLexicon, words: list[str], present: set[str], evidence: _Evidence) -> None:
+    """An "-ectomy" word that names its organ ("thymectomy", "nephrectomy"), with no other body part
+    named and no word saying part of it ("partial"), takes all of it: Resection leads Excision
+    (guideline B3.8: Resection whenever all of the body part is cut out). The organ of a lesion's
+    "-ectomy" ("polypectomy", "ovarian cystectomy") is named by other words: no lead."""
+    resection = {key for key, name in lexicon.root_names.items() if name == "Resection"}
+    excision = {key for key, name in lexicon.root_names.items() if name == "Excision"}
+    # A root operation named outright, or a word that decides it ("partial", "total"), says more;
+    # so does an index term that points to Excision alone ("Gastrectomy, vertical (sleeve)").
+    if any(w >= ROOT_NAME_WEIGHT for word in present for w in lexicon.root_words.get(word, {}).values()):
+        return
+    lead = {k: v for k, v in evidence.roots.items() if k[0] + k[2] in resection}
+    rival = max((v for k, v in evidence.roots.items() if k[0] + k[2] in excision), default=0.0)
+    if not lead or max(lead.values()) < 0.95 * rival:
+        return
+    for word in words:
+        if not word.endswith("ectomy"):
+            continue
+        base = word[: -len("ectomy")]
+        meanings = {m for form, ms in lexicon.forms.items() if base.startswith(form) for m in ms}
+        organ = set(_parts_named(lexicon, meanings)) if meanings else set()
+        others = {key for key, cover in evidence.parts.items() if cover >= 0.5}
+        if organ and others <= organ:
+            for key in lead:
+                evidence.roots[key] *= 1.0 + WHOLE_ORGAN_SHARE
+            return
 
 
 def _approaches(

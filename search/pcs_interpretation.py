@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..ingest.icd10pcs.lexicon import AxisLexicon
+from ..ingest.icd10pcs.lexicon import DIAGNOSTIC, AxisLexicon
 
 ROOT_WEIGHT = 1.2
 BODY_PART_WEIGHT = 1.2
@@ -53,7 +53,10 @@ class Interpretation:
         lex = self.lexicon
         if lex is not None:
             score += DEVICE_WEIGHT * self.devices.get(lex.devices.get(code[:3] + code[5], ""), 0.0)
-            score += QUALIFIER_WEIGHT * self.qualifiers.get(lex.qualifiers.get(code[:3] + code[6], ""), 0.0)
+            qualifier = lex.qualifiers.get(code[:3] + code[6], "")
+            score += QUALIFIER_WEIGHT * self.qualifiers.get(qualifier, 0.0)
+            if qualifier == DIAGNOSTIC and DIAGNOSTIC not in self.qualifiers:
+                score -= QUALIFIER_WEIGHT  # done for diagnosis, which the words do not say
             if self.side:
                 side = lex.part_side.get(code[0] + code[1] + code[3], "")
                 score += SIDE_WEIGHT * (1.0 if side == self.side else -1.0 if side else 0.0)

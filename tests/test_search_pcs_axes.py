@@ -87,6 +87,50 @@ def test_classifying_words_never_decide(lexicon: Any) -> None:
     assert not interpret("other unspecified NOS, not elsewhere classified", lexicon)
 
 
+def agreement(text: str, code: str, lexicon: Any) -> float:
+    from procsearch.search.pcs_axes import interpret
+
+    return float(interpret(text, lexicon).agreement(code))
+
+
+def test_an_organs_own_ectomy_takes_it_whole_unless_a_word_says_part_of_it(lexicon: Any) -> None:
+    # Guideline B3.8: Resection when all of the body part is cut out.
+    assert agreement("thymectomy", "07TM0ZZ", lexicon) > agreement("thymectomy", "07BM0ZZ", lexicon)
+    assert agreement("left mastectomy", "0HTU0ZZ", lexicon) > agreement("left mastectomy", "0HBU0ZZ", lexicon)
+    assert agreement("partial thymectomy", "07BM0ZZ", lexicon) > agreement("partial thymectomy", "07TM0ZZ", lexicon)
+    # The ovary is named by another word: the cyst is cut out of it, nothing is taken whole.
+    ovary = agreement("ovarian cystectomy", "0UB00ZZ", lexicon)
+    assert ovary >= agreement("ovarian cystectomy", "0UT00ZZ", lexicon)
+
+
+def test_a_bracketed_alternative_in_the_index_is_read_as_a_name_of_its_own(lexicon: Any) -> None:
+    # "Gastrectomy, Vertical (sleeve): see Excision, Stomach"; "Anterior cruciate ligament (ACL)".
+    assert reading("sleeve gastrectomy", lexicon)["root_operation"] == ["Excision"]
+    from procsearch.search.pcs_axes import interpret
+
+    parts = interpret("ACL repair", lexicon).parts
+    knee = {"0MN", "0MP"}  # Knee Bursa and Ligament, Right and Left
+    assert {key for key, value in parts.items() if value == max(parts.values())} == knee
+
+
+def test_a_device_used_in_a_body_system_is_a_device_not_that_systems_anatomy(lexicon: Any) -> None:
+    # "IUD: use Contraceptive Device in Female Reproductive System"
+    found = reading("IUD insertion", lexicon)
+    assert found["device"] == ["Contraceptive Device"]
+    assert found["body_part"] == []
+
+
+def test_a_side_never_names_a_root_operation(lexicon: Any) -> None:
+    # Creation's examples say "right and left atrioventricular valve".
+    assert "Creation" not in reading("right hemicolectomy", lexicon)["root_operation"]
+    assert "Creation" not in reading("left simple mastectomy", lexicon)["root_operation"]
+
+
+def test_the_diagnostic_qualifier_needs_words_that_say_so(lexicon: Any) -> None:
+    assert agreement("thymectomy", "07BM0ZZ", lexicon) > agreement("thymectomy", "07BM0ZX", lexicon)
+    assert agreement("biopsy of thymus", "07BM0ZX", lexicon) > agreement("biopsy of thymus", "07BM0ZZ", lexicon)
+
+
 # --- the ranking -------------------------------------------------------------------------------
 
 
@@ -107,6 +151,12 @@ def test_foreign_body_from_the_nose_without_incision_is_external_extirpation(pcs
 def test_closed_reduction_puts_the_external_approach_first(pcs_engine: SearchEngine) -> None:
     codes = pcs_engine.search("closed reduction of a distal radius fracture", limit=5).codes
     assert codes[0][:3] == "0PS" and codes[0][3] in "HJ" and codes[0][4] == "X", codes
+
+
+def test_laparoscopic_appendectomy_is_the_resection_of_the_appendix(pcs_engine: SearchEngine) -> None:
+    # The issue's own example: 0DTJ4ZZ, not the excision 0DBJ4ZZ.
+    codes = pcs_engine.search("laparoscopic appendectomy", limit=5).codes
+    assert codes[0] == "0DTJ4ZZ", codes
 
 
 def test_an_index_without_icd10pcs_codes_reads_nothing(engine: SearchEngine) -> None:

@@ -36,6 +36,9 @@ from .anatomy import _COMBINING_FORMS
 from .database import _clean, _connect, check_schema, locate_database
 
 LATERALITY = frozenset(("left", "right", "bilateral"))
+DIAGNOSTIC = "Diagnostic"
+DIAGNOSTIC_CHARACTER = "X"
+"""The qualifier of a procedure done for diagnosis (a biopsy), and its character."""
 ROOT_NAME_WEIGHT = 1.5
 """A root operation named outright ("removal", "excision") outweighs one a term implies ("cystoscopy")."""
 QUALIFYING_WEIGHT = 1.6
@@ -46,6 +49,10 @@ _STOP_TEXT = (
     "its it this that any all one more than"
 )
 _STOP = frozenset(_STOP_TEXT.split())
+_BRACKETS = re.compile(r"\(([^()]*)\)")
+_ABBREVIATION = re.compile(r"[A-Z][A-Z0-9]{1,6}")
+_MARKS = frozenset(("r", "tm", "c"))
+_SIDES = frozenset(stem(w) for w in LATERALITY)
 _WORD = re.compile(r"[a-z0-9]+")
 _CODE_REF = re.compile(r"\*\*([0-9A-HJ-NP-Z]{3,7})\*\*")
 _GUIDELINE_APPROACH = re.compile(
@@ -115,6 +122,8 @@ class AxisLexicon:
     """stem -> device name -> share: words of the index terms that "use" a device ("stent" -> Intraluminal Device)."""
     systems_by_word: dict[str, set[str]] = field(default_factory=dict)
     """stem -> the body systems (section + body system character) whose names hold it."""
+    diagnostic_words: frozenset[str] = frozenset((stem(DIAGNOSTIC.lower()),))
+    """Stems that say a procedure is done for diagnosis ("biopsy"): the qualifier Diagnostic."""
     codes: frozenset[str] = frozenset()
     """Every four-character family (section, body system, root operation, body part) that has codes."""
 
@@ -164,7 +173,11 @@ def _read_roots(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
         key = section + " " + char
         for word in stems(name):
             _add(lex.root_words, word, key, ROOT_NAME_WEIGHT)
-        words = [stems(sentence) for sentence in re.split(r"[.,;]", f"{definition}. {explanation}. {examples}")]
+        # A side ("creation of right and left atrioventricular valve") says where, never what is done.
+        words = [
+            [w for w in stems(sentence) if w not in _SIDES]
+            for sentence in re.split(r"[.,;]", f"{definition}. {explanation}. {examples}")
+        ]
         # Single words, and pairs of neighbouring words ("foreign body"), of the root operation's own text.
         texts[key] = {w for sentence in words for w in sentence} | {
             f"{a} {b}" for sentence in words for a, b in zip(sentence, sentence[1:], strict=False)
@@ -184,7 +197,7 @@ def _read_roots(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
                 _add(lex.root_words, word, key, weight)
     if not _has_table(connection, "medical_affixes"):
         return
-    for affix, kind, meaning, axis, _value, codes in _rows(
+    for affix, kind, meaning, axis, value, codes in _rows(
         connection, "SELECT affix, type, meaning, pcs_axis, pcs_value, pcs_code FROM medical_affixes"
     ):
         if axis == "root_op" and kind == "suffix":
@@ -194,6 +207,9 @@ def _read_roots(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
                 for key in keys:
                     _add(lex.root_words, word, key, 0.5)
         elif axis == "root_op" and kind == "qualifier":
+            if f"Qualifier({DIAGNOSTIC_CHARACTER})" in value:
+                # "biopsy": Excision with the qualifier Diagnostic
+                lex.diagnostic_words = lex.diagnostic_words | set(stems(affix)) | set(stems(meaning))
             # "partial", "total", "radical" decide between Excision and Resection, whatever else is said.
             for word in stems(affix):
                 for c in codes.split("/"):
@@ -288,7 +304,7 @@ def _read_index(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
         root_by_name[name.lower()].append(key)
     found: list[IndexTerm] = []
     for term, content in _rows_raw(connection):
-        head = re.sub(r"\(.*?\)", " ", term)
+        heads = _variants(term, main_term=True)
         path: list[str] = []
         for line in content.splitlines():
             text = line.strip()
@@ -299,19 +315,54 @@ def _read_index(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
             label = _CODE_REF.sub("", text).strip()
             refs = _CODE_REF.findall(text)
             if label.startswith("use "):
-                found.append(IndexTerm(frozenset(stems(head + " " + " ".join(path))), use=label[4:]))
+                use = _use_target(lex, label[4:])
+                for head in heads:
+                    found.append(IndexTerm(frozenset(stems(head + " " + " ".join(path))), use=use))
             elif " see " in f" {label}" or label.startswith("see "):
                 before, _, target = label.partition("see ")
-                entry = _see_entry(head, [*path, before], target, refs, root_by_name)
-                if entry is not None:
-                    found.append(entry)
-            path.append(label)
+                for head in heads:
+                    for words in _variants(before):
+                        entry = _see_entry(head, [*path, words], target, refs, root_by_name)
+                        if entry is not None:
+                            found.append(entry)
+            path.append(_variants(label)[0])
     _use_words(lex, found)
     weight = lex.word_weight
     for entry in found:
         if entry.words:
             rarest = min(entry.words, key=lambda w: (-weight.get(w, 9.0), w))
             lex.terms.setdefault(rarest, []).append(entry)
+
+
+def _use_target(lex: AxisLexicon, target: str) -> str:
+    """The name a "use" reference gives: "Contraceptive Device in Female Reproductive System" is the
+    device Contraceptive Device (of that body system), not the system's body parts."""
+    name, sep, _system = target.partition(" in ")
+    return name if sep and name in lex.device_names else target
+
+
+def _variants(text: str, *, main_term: bool = False) -> list[str]:
+    """An index label's readings: without its brackets, and with a bracketed alternative in place
+    of what it stands for. An abbreviation stands for all that comes before it ("Anterior cruciate
+    ligament (ACL)" -> "ACL"), a lower-case word for the word before it ("Vertical (sleeve)" ->
+    "sleeve"); trademark marks ("(R)", "(tm)") are dropped. A main term's alternative must keep a
+    word of its own: "Acromion (process)" is not "process"."""
+    plain = " ".join(_BRACKETS.sub(" ", text).split())
+    readings = [plain]
+    for match in _BRACKETS.finditer(text):
+        inner, before, after = match.group(1).strip(), text[: match.start()], text[match.end() :]
+        if inner.lower() in _MARKS or not inner:
+            continue
+        if _ABBREVIATION.fullmatch(inner):
+            reading = inner
+        else:
+            reading = re.sub(r"\S+\s*$", "", before) + inner + _BRACKETS.sub(" ", after)
+        reading = " ".join(_BRACKETS.sub(" ", reading).split())
+        if main_term and " " not in reading and reading == inner and not _ABBREVIATION.fullmatch(inner):
+            continue
+        if reading and reading not in readings:
+            readings.append(reading)
+    return readings
 
 
 def _use_words(lex: AxisLexicon, found: list[IndexTerm]) -> None:
@@ -321,13 +372,23 @@ def _use_words(lex: AxisLexicon, found: list[IndexTerm]) -> None:
     for entry in found:
         if entry.use in lex.device_names:
             for word in entry.words:
-                if word not in lex.parts_by_word and word not in lex.root_words and not word.isdigit():
+                if _names_device(lex, word):
                     counts[word][entry.use] += 1
     for word, devices in counts.items():
         total = sum(devices.values())
         best = max(devices.values())
         if total >= 2 and best / total >= 0.5:
             lex.use_words[word] = {name: n / total for name, n in devices.items() if n / total >= 0.25}
+
+
+def _names_device(lex: AxisLexicon, word: str) -> bool:
+    """Whether a word of a "use" term may stand for its device: not a body part, root operation,
+    approach or side word ("left" in "Left Ventricular Assist Device"), not a number or an initial."""
+    if len(word) < 3 or word.isdigit() or word in _SIDES:
+        return False
+    if word in lex.parts_by_word or word in lex.root_words or word in lex.approach_words:
+        return False
+    return not any(word.startswith(prefix) for prefix, _keys in lex.approach_prefixes)
 
 
 def _rows_raw(connection: sqlite3.Connection) -> Iterable[tuple[str, str]]:
