@@ -13,6 +13,7 @@ BODY_PART_WEIGHT = 1.2
 APPROACH_WEIGHT = 0.3
 DEVICE_WEIGHT = 0.2
 QUALIFIER_WEIGHT = 0.2
+DEVICE_TABLE_WEIGHT = 0.4
 SIDE_WEIGHT = 0.4
 """How much each axis adds to a code's score (the text score, relative to the best, adds up to 1)."""
 SYSTEM_SHARE = 0.5
@@ -53,6 +54,10 @@ class Interpretation:
         lex = self.lexicon
         if lex is not None:
             score += DEVICE_WEIGHT * self.devices.get(lex.devices.get(code[:3] + code[5], ""), 0.0)
+            # A device named stays in the body: only a root operation whose table holds it can be
+            # coded ("hernia repair with mesh" is a Supplement: Repair holds no device).
+            held = lex.table_devices.get(code[:3], frozenset())
+            score += DEVICE_TABLE_WEIGHT * max((v for name, v in self.devices.items() if name in held), default=0.0)
             qualifier = lex.qualifiers.get(code[:3] + code[6], "")
             score += QUALIFIER_WEIGHT * self.qualifiers.get(qualifier, 0.0)
             if qualifier == DIAGNOSTIC and DIAGNOSTIC not in self.qualifiers:

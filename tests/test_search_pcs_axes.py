@@ -120,6 +120,15 @@ def test_a_device_used_in_a_body_system_is_a_device_not_that_systems_anatomy(lex
     assert found["body_part"] == []
 
 
+def test_a_device_named_leads_to_the_root_operations_whose_tables_hold_it(lexicon: Any) -> None:
+    # Mesh stays in the body, and Repair holds no device: a hernia repair with mesh is a Supplement.
+    query = "right inguinal hernia repair with mesh"
+    assert agreement(query, "0YU50JZ", lexicon) > agreement(query, "0YQ50ZZ", lexicon)
+    assert agreement("right inguinal hernia repair", "0YQ50ZZ", lexicon) > agreement(
+        "right inguinal hernia repair", "0YU50JZ", lexicon
+    )
+
+
 def test_a_side_never_names_a_root_operation(lexicon: Any) -> None:
     # Creation's examples say "right and left atrioventricular valve".
     assert "Creation" not in reading("right hemicolectomy", lexicon)["root_operation"]

@@ -27,6 +27,14 @@ def test_lay_words_expand_to_clinical_ones_and_back() -> None:
     assert "heart attack" in _expanded(vocabulary, "myocardial infarction")["myocardial infarction"]
 
 
+def test_lay_regions_expand_to_the_names_icd10pcs_gives_them() -> None:
+    # ICD-10-PCS names the thigh "Upper Leg" and the forearm "Lower Arm".
+    vocabulary = load_vocabulary()
+    assert "upper leg" in _expanded(vocabulary, "abscess of the thigh")["thigh"]
+    assert "lower arm" in _expanded(vocabulary, "laceration of the forearm")["forearm"]
+    assert "thigh bone" in _expanded(vocabulary, "thigh bone fracture")  # the longer phrase still wins
+
+
 def test_the_longest_phrase_wins_then_the_remaining_words_expand_on_their_own() -> None:
     expanded = _expanded(load_vocabulary(), "spinal cord stimulator battery")
     assert list(expanded) == ["spinal cord stimulator", "battery"]

@@ -113,6 +113,8 @@ class AxisLexicon:
     devices: dict[str, str] = field(default_factory=dict)
     """table (3 characters) + device character -> device name."""
     qualifiers: dict[str, str] = field(default_factory=dict)
+    table_devices: dict[str, frozenset[str]] = field(default_factory=dict)
+    """table -> the device names its codes can hold."""
     device_names: frozenset[str] = frozenset()
     device_words: dict[str, set[str]] = field(default_factory=dict)
     """stem -> the device names holding it."""
@@ -266,6 +268,10 @@ def _read_values(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
         lex.devices.setdefault(code[:3] + code[5], _clean(device))
         lex.qualifiers.setdefault(code[:3] + code[6], _clean(qualifier))
     lex.codes = frozenset(families)
+    by_table: dict[str, set[str]] = defaultdict(set)
+    for key, name in lex.devices.items():
+        by_table[key[:3]].add(name)
+    lex.table_devices = {table: frozenset(names) for table, names in by_table.items()}
     for name, roots in per_device.items():
         total = sum(roots.values())
         lex.device_roots_share[name] = {key: count / total for key, count in roots.items() if count / total >= 0.1}
