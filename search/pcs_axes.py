@@ -38,8 +38,12 @@ INDEX_PART_SHARE = 0.8
 """A body part an index term implies counts this much of one the query names."""
 MIN_PART_COVER = 0.34
 """A body part counts when the query holds at least this share of its name's weight."""
+FORM_PART_SHARE = 0.8
+"""A body part only a combining form names counts this much when other words name one outright."""
 WHOLE_ORGAN_SHARE = 0.2
 """Resection's lead over Excision for an "-ectomy" of the organ its word names (guideline B3.8)."""
+_WORD_PREFIXES = (*_POSITION_PREFIXES, "hemi")
+"""Prefixes before a combining form: "pericardiectomy", "hemicolectomy" (half of the colon)."""
 _NEGATIONS = frozenset(("without", "no", "non", "not"))
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -221,11 +225,16 @@ def _anatomy(lexicon: AxisLexicon, words: list[str], present: set[str], side: st
     """Body parts from their names' words and combining forms ("nephr" in "nephrectomy" -> kidney)."""
     anatomy = set(present)
     for word in words:
-        base = next((word[len(p) :] for p in _POSITION_PREFIXES if word.startswith(p) and len(word) > len(p) + 4), word)
+        base = next((word[len(p) :] for p in _WORD_PREFIXES if word.startswith(p) and len(word) > len(p) + 4), word)
         for form, meanings in lexicon.forms.items():
             if base.startswith(form) and len(base) >= len(form) + 2:
                 anatomy.update(meanings)
+    # A body part a word names outright ("subdural") says more than one a procedure word's combining
+    # form implies ("craniotomy" opens the skull to reach it).
+    named = _parts_named(lexicon, present)
+    share = FORM_PART_SHARE if any(cover >= 0.5 for cover in named.values()) else 1.0
     for key, cover in _parts_named(lexicon, anatomy).items():
+        cover = max(named.get(key, 0.0), share * cover)
         if side and lexicon.part_side.get(key) == side:
             cover += (1.0 - cover) / 2  # "right hepatectomy": the right lobe of the liver
         evidence.support(evidence.parts, key, cover)

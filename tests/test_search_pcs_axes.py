@@ -129,6 +129,17 @@ def test_a_device_named_leads_to_the_root_operations_whose_tables_hold_it(lexico
     )
 
 
+def test_a_combining_form_means_all_its_sources_say_and_a_named_part_says_more(lexicon: Any) -> None:
+    # "col": the colon (the affix table) and the large intestine (ICD-10-PCS's own name).
+    query = "laparoscopic right hemicolectomy"
+    assert agreement(query, "0DTF4ZZ", lexicon) > agreement(query, "0DTL4ZZ", lexicon)  # not the transverse colon
+    # "Ovarian" names the ovary outright; the bladder is only the combining form of "cystectomy".
+    from procsearch.search.pcs_axes import interpret
+
+    parts = interpret("laparoscopic right ovarian cystectomy", lexicon).parts
+    assert parts["0U0"] > parts["0TB"]  # Ovary, Right over Bladder
+
+
 def test_a_side_never_names_a_root_operation(lexicon: Any) -> None:
     # Creation's examples say "right and left atrioventricular valve".
     assert "Creation" not in reading("right hemicolectomy", lexicon)["root_operation"]

@@ -227,7 +227,7 @@ def _read_roots(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
                 for key in keys:
                     _add(lex.approach_words, word, key, 0.6)
         elif axis == "body_part" and kind == "prefix":
-            lex.forms.setdefault(affix, tuple(stems(meaning.replace("/", " "))))
+            _add_form(lex, affix, stems(meaning.replace("/", " ")))
     lex.suffixes.sort(key=lambda item: -len(item[0]))
 
 
@@ -254,7 +254,13 @@ def _read_parts(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
     lex.word_weight = {word: math.log(total / len(keys)) for word, keys in lex.parts_by_word.items()}
     for form, meanings in _COMBINING_FORMS.items():
         if meanings:
-            lex.forms.setdefault(form, tuple(stem(m) for m in meanings))
+            _add_form(lex, form, [stem(m) for m in meanings])
+
+
+def _add_form(lex: AxisLexicon, form: str, meanings: Iterable[str]) -> None:
+    """A combining form means what each source says it means ("col": colon, and the large intestine)."""
+    known = lex.forms.get(form, ())
+    lex.forms[form] = known + tuple(m for m in meanings if m not in known)
 
 
 def _read_values(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
