@@ -35,6 +35,12 @@ def test_lay_regions_expand_to_the_names_icd10pcs_gives_them() -> None:
     assert "thigh bone" in _expanded(vocabulary, "thigh bone fracture")  # the longer phrase still wins
 
 
+def test_clinical_action_words_expand_to_the_root_operations_coders_use() -> None:
+    vocabulary = load_vocabulary()
+    assert "insertion" in _expanded(vocabulary, "filter placement")["placement"]
+    assert "release" in _expanded(vocabulary, "nerve decompression")["decompression"]
+
+
 def test_the_longest_phrase_wins_then_the_remaining_words_expand_on_their_own() -> None:
     expanded = _expanded(load_vocabulary(), "spinal cord stimulator battery")
     assert list(expanded) == ["spinal cord stimulator", "battery"]
