@@ -187,9 +187,16 @@ def _root_words(
     found: dict[str, float] = {}
     named: set[str] = set()
     for word in present:
-        # A word that names anatomy or an approach is evidence for those, not for the root operation it
-        # happens to share a definition with ("percutaneous" in Dilation's examples).
-        anatomical = word in lexicon.parts_by_word or word in lexicon.approach_words or word in lexicon.systems_by_word
+        # A word that names anatomy, an approach or a device is evidence for those, not for the root
+        # operation it happens to share a definition with ("percutaneous" in Dilation's examples,
+        # "lead" in Revision's).
+        anatomical = (
+            word in lexicon.parts_by_word
+            or word in lexicon.approach_words
+            or word in lexicon.systems_by_word
+            or word in lexicon.device_words
+            or word in lexicon.use_words
+        )
         for key, weight in lexicon.root_words.get(word, {}).items():
             if weight >= 1.0 or not anatomical:
                 found[key] = found.get(key, 0.0) + weight
@@ -232,7 +239,7 @@ def _anatomy(lexicon: AxisLexicon, words: list[str], present: set[str], side: st
     # A body part a word names outright ("subdural") says more than one a procedure word's combining
     # form implies ("craniotomy" opens the skull to reach it).
     named = _parts_named(lexicon, present)
-    share = FORM_PART_SHARE if any(cover >= 0.5 for cover in named.values()) else 1.0
+    share = FORM_PART_SHARE if named else 1.0
     for key, cover in _parts_named(lexicon, anatomy).items():
         cover = max(named.get(key, 0.0), share * cover)
         if side and lexicon.part_side.get(key) == side:

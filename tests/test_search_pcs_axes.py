@@ -140,6 +140,12 @@ def test_a_combining_form_means_all_its_sources_say_and_a_named_part_says_more(l
     assert parts["0U0"] > parts["0TB"]  # Ovary, Right over Bladder
 
 
+def test_a_device_word_is_not_evidence_for_a_root_operation_whose_examples_mention_it(lexicon: Any) -> None:
+    # "lead" is in Revision's examples ("adjusting the position of a pacemaker lead").
+    query = "percutaneous spinal cord stimulator lead placement"
+    assert agreement(query, "00HV3MZ", lexicon) > agreement(query, "00WV3MZ", lexicon)
+
+
 def test_a_side_never_names_a_root_operation(lexicon: Any) -> None:
     # Creation's examples say "right and left atrioventricular valve".
     assert "Creation" not in reading("right hemicolectomy", lexicon)["root_operation"]
