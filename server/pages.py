@@ -14,7 +14,7 @@ from ..ingest.codes import CODE_SYSTEMS
 from ..ingest.sections import SECTIONS
 from ..search.engine import SearchEngine
 from ..search.families import fold
-from ..search.results import Explanation, Snippet
+from ..search.results import Snippet
 from .calls import MAX_FACETED, MAX_RESULTS, PAGE_SIZE, explain_code, listed_similar, search_page_results
 from .errors import from_library
 from .parameters import int_param, search_options, text_param
@@ -103,15 +103,6 @@ def _search_state(query: str, options: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def _options_in_force(explanation: Explanation) -> list[tuple[str, object]]:
-    """The options an explanation was made with that differ from a plain search's."""
-    return [
-        (name, value)
-        for name, value in explanation.options.items()
-        if name not in ("limit", "offset") and value not in (None, {}, True)
-    ]
-
-
 @answers
 async def why_page(request: Request) -> Response:
     """Why this result: one code's place in the ranking of the results page it was on."""
@@ -128,7 +119,6 @@ async def why_page(request: Request) -> Response:
         "url": page_url,
         "explanation": None,
         "label": prose_label,
-        "options": _options_in_force,
     }
     if query and code:
         try:

@@ -225,7 +225,7 @@ def test_why_this_result_explains_a_hit_and_a_code_below_the_page(page, base_url
     page.get_by_role("button", name="Explain").click()
     page.wait_for_url(re.compile(r"code=27447"))
     sync_api.expect(page.get_by_role("heading", level=1)).to_contain_text("27447")
-    sync_api.expect(page.get_by_text("below the page you saw")).to_be_visible()
+    sync_api.expect(page.get_by_text("below the page (ranks 1 to 10)")).to_be_visible()
     sync_api.expect(page.get_by_text("It lacks:")).to_be_visible()
     page.get_by_role("link", name=re.compile("Back to the results")).click()
     page.wait_for_url(re.compile(r"/\?q=spinal\+cord\+stimulator"))
