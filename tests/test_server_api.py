@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import time
@@ -134,6 +135,20 @@ def test_a_missing_index_is_503_until_it_is_built(tmp_path: Path) -> None:
         shutil.copy(SEED, pages / "seed.html")
         build_index(pages, index)
         assert client.get("/api/search", params={"q": "63685"}).json()["hits"][0]["code"] == "63685"
+
+
+def test_a_missing_index_is_logged_at_start_up_with_the_command_that_builds_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from procsearch.cli.errors import remedy_command
+    from procsearch.errors import BUILD, Remedy
+
+    index = tmp_path / "ix"
+    with caplog.at_level(logging.WARNING, logger="procsearch.server"), TestClient(create_app(index)):
+        pass
+    command = remedy_command(Remedy(BUILD, index))
+    assert command is not None and f"Build it with: {command}" in caplog.text
+    assert "To fix:" not in caplog.text, "the remedy is the command to run, not words"
 
 
 def test_a_damaged_index_is_503_naming_the_fix(tmp_path: Path) -> None:
