@@ -241,6 +241,25 @@ def test_search_page_shows_the_correction_with_a_link_to_search_as_typed(client:
     assert "Showing results for" not in client.get("/?q=colonscopy&correct=0").text
 
 
+def test_search_page_shows_the_icd10pcs_reading_above_the_results(small_pcs_index: Path) -> None:
+    with TestClient(create_app(small_pcs_index)) as client:
+        html = client.get("/", params={"q": "laparoscopic appendectomy"}).text
+        reading = client.get("/api/search", params={"q": "laparoscopic appendectomy"}).json()["interpretation"]
+    line = re.search(r'<div class="reading" id="reading">(.*?)</div>', html, re.S)
+    assert line is not None and html.index('class="reading"') < html.index('<ol class="hits"')
+    axes = [" ".join(re.sub(r"<[^>]+>", "", item).split()) for item in re.findall(r"<li>(.*?)</li>", line.group(1))]
+    expected = [f"root operation {' / '.join(reading['root_operation'])}", "body part Appendix"]
+    expected += [f"approach {' / '.join(reading['approach'])}"] if reading["approach"] else []
+    assert axes[: len(expected)] == expected
+    assert "Read as:" in line.group(1) and "(ICD-10-PCS axes)" in line.group(1)
+    assert not any(axis.startswith("body system") for axis in axes), "the body part names it"
+
+
+def test_search_page_has_no_icd10pcs_reading_for_an_index_without_icd10pcs_codes(client: TestClient) -> None:
+    html = client.get("/", params={"q": "laparoscopic appendectomy"}).text
+    assert '<li class="hit"' in html and 'class="reading"' not in html
+
+
 def test_code_page_has_every_section_in_order_and_similar_codes_as_links(
     client: TestClient, engine: SearchEngine
 ) -> None:
