@@ -268,7 +268,7 @@ class SearchEngine:
     @_guard
     def explain(self, query: str, code: str, **options: Any) -> Explanation:
         """Why ``code`` is where it is in :meth:`search`'s ranking for ``query`` with these
-        ``options`` (limit, offset, section, system, group, weights, expand, correct): its rank
+        ``options`` (limit, offset, section, system, group, weights, expand, correct, axes): its rank
         and score, and each term's part of the score, from the ranking's own sums; for a code not
         on the page, what it lacks and how far it is behind the last hit shown. Raises
         NotFoundError for a code not in the index."""
@@ -298,7 +298,7 @@ class SearchEngine:
         """The results and the explanations of ``code`` (None: of every hit on the page)."""
         check_page(limit, offset)
         searcher = self._current()
-        options = explained_options(section, system, group, weights, expand, correct, limit, offset)
+        options = explained_options(section, system, group, weights, expand, correct, axes, limit, offset)
         plan = self._plan(searcher, query, section, system, group, weights, expand, correct, axes)
         if code is not None:
             docnums = [self._docnum(searcher, code)]

@@ -5,22 +5,25 @@ the term-at-a-time scorer recorded each term's contribution as it added it (``se
 so the parts of an explanation are the ranking's own, not a second computation. This module only
 names them: where each term came from (typed, spelling correction, vocabulary expansion, section
 prefix), the field's weight, and the BM25F parts of the term's score; it groups them by field,
-and for a document that is not on the page says what it lacks and how far it is behind.
+and for a document that is not on the page says what it lacks and how far it is behind, or which
+of the query's NOT terms leaves it out.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
 from whoosh.collectors import TimeLimit, TopCollector
-from whoosh.query import Query, Term
+from whoosh.query import And, Not, Phrase, Prefix, Query, Term
+from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from ..ingest.codes import ICD10PCS
 from .budget import Deadline, timed
 from .execution import PlanRun
-from .origins import EXPANSION, TYPED, Origin, term_origins
+from .origins import EXPANSION, TYPED, Origin, term_origins, typed_terms
 from .plan import QueryPlan
 from .ranking import COORDINATION, PostingCache, PostingReader, leaves
 from .results import Explanation, FieldShare, TermContribution
@@ -28,7 +31,9 @@ from .results import Explanation, FieldShare, TermContribution
 RANKING, WHOOSH, CODE, NONE = "ranking", "whoosh", "code", "none"
 PATHS = (RANKING, WHOOSH, CODE, NONE)
 """How the document was scored: the term-at-a-time ranking (broken down), Whoosh's own matchers
-(not broken down), the code rule, or not at all (it matches nothing)."""
+(not broken down), the code rule, or not at all (it matches nothing, or a NOT leaves it out)."""
+
+UNMATCHED_NOTE = "It matches nothing of the query."
 
 WHOOSH_NOTE = (
     "This query has phrases, word prefixes or NOT, which Whoosh's own matchers score: the score is "
@@ -127,14 +132,14 @@ def explain_run(
             coordination=coordination,
             fields=_by_field(parts, score),
             lacking=lacking,
-            gap=_gap(hits, score, code in shown),
+            gap=_gap(hits, score, rank, code in shown, options),
             notes=tuple(notes),
         )
     if main is None:
         return _unmatched(base, lacking, notes)
     place = _whoosh_place(searcher, main, run, docnum, deadline)
     if place is None:
-        return _unmatched(base, lacking, notes)
+        return _unmatched(base, lacking, notes, _excluded_by(searcher, plan, main, docnum))
     rank, score = place
     held = [
         TermContribution(term.fieldname, term.text, origin.word, origin.origin, origin.detail, term.boost, 0, 0, 0, 0)
@@ -150,12 +155,14 @@ def explain_run(
         broken_down=False,
         contributions=tuple(held),
         lacking=lacking,
-        gap=_gap(hits, score, code in shown),
+        gap=_gap(hits, score, rank, code in shown, options),
         notes=(*notes, WHOOSH_NOTE),
     )
 
 
-def _unmatched(base: dict[str, Any], lacking: tuple[str, ...], notes: list[str]) -> Explanation:
+def _unmatched(
+    base: dict[str, Any], lacking: tuple[str, ...], notes: list[str], excluded: tuple[str, ...] = ()
+) -> Explanation:
     return Explanation(
         **base,
         path=NONE,
@@ -164,12 +171,90 @@ def _unmatched(base: dict[str, Any], lacking: tuple[str, ...], notes: list[str])
         on_page=False,
         broken_down=False,
         lacking=lacking,
-        notes=(*notes, "It matches nothing of the query."),
+        excluded_by=excluded,
+        notes=(*notes, exclusion_note(excluded) if excluded else UNMATCHED_NOTE),
     )
 
 
-def _gap(hits: Any, score: float, on_page: bool) -> float | None:
-    return None if on_page or not hits else hits[-1].score - score
+def exclusion_note(excluded: tuple[str, ...]) -> str:
+    """What an explanation says of a document its query's NOT terms leave out."""
+    nots = " and ".join(f"NOT {word}" for word in excluded)
+    return f"It matches the rest of the query, but {nots} {'leaves' if len(excluded) == 1 else 'leave'} it out."
+
+
+def _excluded_by(searcher: Searcher, plan: QueryPlan, main: Query, docnum: int) -> tuple[str, ...]:
+    """The query's NOT terms, as typed, that leave the document out: those it holds, when it
+    matches the rest of the query (empty when it does not, or holds none of them)."""
+    nots = [node for node in _nodes(main) if isinstance(node, Not)]
+    positive = _without_exclusions(main)
+    if not nots or (positive is not None and not _matches(searcher, positive, docnum)):
+        return ()
+    typed = typed_terms(searcher, plan)
+    words: list[str] = []
+    for node in nots:
+        for atom in _nodes(node.query):
+            if not list(atom.children()) and _matches(searcher, atom, docnum):
+                word = _as_typed(atom, typed)
+                if word not in words:
+                    words.append(word)
+    return tuple(words)
+
+
+def _nodes(query: Query) -> Any:
+    yield query
+    for sub in query.children():
+        yield from _nodes(sub)
+
+
+def _without_exclusions(query: Query) -> Query | None:
+    """``query`` without its NOT parts (None if nothing else is left)."""
+    if isinstance(query, Not):
+        return None
+    if not isinstance(query, And):
+        return query
+    kept = [sub for sub in (_without_exclusions(part) for part in query.subqueries) if sub is not None]
+    if not kept:
+        return None
+    positive = copy.copy(query)
+    positive.subqueries = kept
+    return positive
+
+
+def _as_typed(atom: Query, typed: Mapping[tuple[str, str], tuple[str | None, str]]) -> str:
+    """A term, phrase or prefix of the query as the user typed it."""
+
+    def word(fieldname: str, text: str) -> str:
+        scope, typed_word = typed.get((fieldname, text), (None, text))
+        return f"{scope}:{typed_word}" if scope else typed_word
+
+    if isinstance(atom, Term):
+        return word(atom.fieldname, str(atom.text))
+    if isinstance(atom, Phrase):
+        return '"' + " ".join(word(atom.fieldname, str(w)) for w in atom.words) + '"'
+    if isinstance(atom, Prefix):
+        return f"{atom.text}*"
+    return str(atom)
+
+
+def _matches(searcher: Searcher, query: Query, docnum: int) -> bool:
+    """Whether ``query`` matches document ``docnum`` (its own index segment's matcher, moved to it)."""
+    for sub, offset in searcher.leaf_searchers():
+        if not offset <= docnum < offset + sub.doc_count_all():
+            continue
+        try:
+            matcher = query.matcher(sub, sub.boolean_context())
+        except TermNotFound:
+            return False
+        if matcher.is_active() and matcher.id() < docnum - offset:
+            matcher.skip_to(docnum - offset)
+        return bool(matcher.is_active() and matcher.id() == docnum - offset)
+    return False
+
+
+def _gap(hits: Any, score: float, rank: int, on_page: bool, options: Mapping[str, Any]) -> float | None:
+    """How far below the last hit shown a document below the page is (None on the page or above it)."""
+    below = not on_page and rank > int(options.get("offset", 0))
+    return hits[-1].score - score if below and hits else None
 
 
 def _contribution(
@@ -268,6 +353,7 @@ def explained_options(
     weights: Mapping[str, float] | None,
     expand: bool,
     correct: bool,
+    axes: bool,
     limit: int,
     offset: int,
 ) -> dict[str, Any]:
@@ -279,6 +365,7 @@ def explained_options(
         "weights": dict(weights or {}),
         "expand": expand,
         "correct": correct,
+        "axes": axes,
         "limit": limit,
         "offset": offset,
     }

@@ -60,14 +60,7 @@ def term_origins(searcher: Searcher, plan: QueryPlan, main: Query) -> dict[int, 
     if plan.expansions and type(root) is Or and len(root.subqueries) == len(plan.expansions) + 1:
         typed, alternatives = root.subqueries[0], list(root.subqueries[1:])
     corrected = {c.suggestion.lower(): c.word for c in plan.corrections}
-    typed_words: dict[tuple[str, str], tuple[str | None, str]] = {}
-    for scope, word in _typed_words(plan.text):
-        fields = (scope,) if scope else plan.fields
-        for name in fields:
-            if name not in schema:
-                continue
-            for text in schema[name].process_text(word, mode="query"):
-                typed_words.setdefault((name, text), (scope, word))
+    typed_words = typed_terms(searcher, plan)
     for term in leaves(typed):
         scope, word = typed_words.get((term.fieldname, term.text), (None, str(term.text)))
         if scope:
@@ -93,6 +86,20 @@ def term_origins(searcher: Searcher, plan: QueryPlan, main: Query) -> dict[int, 
                 word = meaning_words.get((term.fieldname, term.text), str(term.text))
                 origins[id(term)] = Origin(EXPANSION, word, detail, unit)
     return origins
+
+
+def typed_terms(searcher: Searcher, plan: QueryPlan) -> dict[tuple[str, str], tuple[str | None, str]]:
+    """Each (field, indexed term) the typed words of ``plan`` analyse to, with the section the
+    word is scoped to and the word as typed (NOT terms included)."""
+    schema = searcher.schema
+    terms: dict[tuple[str, str], tuple[str | None, str]] = {}
+    for scope, word in _typed_words(plan.text):
+        for name in (scope,) if scope else plan.fields:
+            if name not in schema:
+                continue
+            for text in schema[name].process_text(word, mode="query"):
+                terms.setdefault((name, text), (scope, word))
+    return terms
 
 
 def _typed_words(text: str) -> Iterator[tuple[str | None, str]]:

@@ -302,11 +302,41 @@ class Explanation:
     relaxed: bool = False
     lacking: tuple[str, ...] = ()
     """The query's words and expansions it holds none of (an expansion: not every word of it)."""
+    excluded_by: tuple[str, ...] = ()
+    """The query's NOT terms, as typed, that leave it out (it holds them and matches the rest)."""
     last_shown_score: float | None = None
     gap: float | None = None
-    """How far its score is below the last hit shown (for a document not on the page)."""
+    """How far its score is below the last hit shown (for a document below the page)."""
     options: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+
+    @property
+    def options_in_force(self) -> dict[str, Any]:
+        """The options it was made with that differ from a plain search's (the page aside)."""
+        return {
+            name: value
+            for name, value in self.options.items()
+            if name not in ("limit", "offset") and value not in (None, {}, True)
+        }
+
+    @property
+    def placement(self) -> str:
+        """Where it ranks against the page asked for (ranks ``offset + 1`` to ``offset + limit``),
+        in words ("" when it is not ranked: the notes say why)."""
+        if self.rank is None:
+            return ""
+        first = int(self.options.get("offset", 0)) + 1
+        page = f"the page (ranks {first} to {first + int(self.options.get('limit', 10)) - 1})"
+        if self.on_page:
+            return f"On {page}."
+        if self.rank < first:
+            return f"Ranks #{self.rank}, above {page}: not on this page."
+        behind = (
+            f": {self.gap:.4f} below the last hit shown ({self.last_shown_score:.4f})"
+            if self.gap is not None and self.last_shown_score is not None
+            else ""
+        )
+        return f"Ranks #{self.rank}, below {page}{behind}."
 
     @property
     def total(self) -> float:
@@ -322,6 +352,7 @@ class Explanation:
             "rank": self.rank,
             "score": self.score,
             "on_page": self.on_page,
+            "placement": self.placement,
             "broken_down": self.broken_down,
             "fields": [share.to_dict() for share in self.fields],
             "contributions": [part.to_dict() for part in self.contributions],
@@ -330,6 +361,7 @@ class Explanation:
             "code_score": self.code_score,
             "relaxed": self.relaxed,
             "lacking": list(self.lacking),
+            "excluded_by": list(self.excluded_by),
             "last_shown_score": self.last_shown_score,
             "gap": self.gap,
             "options": dict(self.options),

@@ -103,7 +103,9 @@ def create_app(index_path: Path | str | None = None) -> Starlette:
         try:
             await service.run(lambda engine: service.completions())
         except Exception as exc:  # a missing index is answered with 503 until it exists
-            log.warning("index not ready: %s", exc)
+            from ..cli.errors import error_message  # the one rule that writes a remedy as a command
+
+            log.warning("index not ready: %s", error_message(exc))
         yield
         service.close()
 

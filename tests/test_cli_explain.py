@@ -81,3 +81,32 @@ def test_explain_with_a_batch_is_a_usage_error_not_ignored(run, tmp_path) -> Non
 def test_explain_with_facets_is_a_usage_error_not_ignored(run) -> None:  # type: ignore[no-untyped-def]
     result = run("search", "knee", "--facets", "--explain")
     assert result.exit_code == 2 and "--facets alone" in result.output
+
+
+def test_explain_a_code_left_out_by_not_names_the_term(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("explain", "stimulator NOT battery", "63685")
+    assert result.exit_code == 0, result.output
+    assert "NOT battery leaves it out" in result.stdout and "matches nothing" not in result.stdout
+    data = json.loads(run("explain", "stimulator NOT battery", "63685", "--json").stdout)
+    _validate(data, "explanation")
+    assert data["excluded_by"] == ["battery"] and "NOT battery leaves it out" in data["notes"][-1]
+
+
+def test_explain_a_code_above_the_page_says_where_it_ranks(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("explain", "spinal cord stimulator", "63685", "--offset", "5", "--limit", "5")
+    assert result.exit_code == 0, result.output
+    head, placement, *_ = result.stdout.splitlines()
+    assert head.startswith("#1  63685")
+    assert placement.strip() == "Ranks #1, above the page (ranks 6 to 10): not on this page."
+    assert "below the last hit shown" not in result.stdout
+    data = json.loads(
+        run("explain", "spinal cord stimulator", "63685", "--offset", "5", "--limit", "5", "--json").stdout
+    )
+    _validate(data, "explanation")
+    assert data["rank"] == 1 and not data["on_page"] and data["gap"] is None and "not on this page" in data["placement"]
+
+
+def test_explain_json_lists_the_axes_switch_with_the_options(run) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(run("explain", "knee", "27447", "--json").stdout)
+    _validate(data, "explanation")
+    assert data["options"]["axes"] is True

@@ -154,3 +154,42 @@ def test_relaxation_is_reported(tmp_path: Path) -> None:
         explanation = engine.explain("CABG", "0210093")
     assert explanation.relaxed and explanation.broken_down and explanation.rank == 1
     assert explanation.score is not None and math.isclose(explanation.total, explanation.score, rel_tol=1e-9)
+
+
+def test_a_code_left_out_by_not_names_the_not_term(engine: SearchEngine) -> None:
+    for query, term in (
+        ("stimulator NOT battery", "battery"),
+        ("stimulator -battery", "battery"),
+        ('stimulator NOT "pulse generator"', '"pulse generator"'),
+    ):
+        assert "63685" not in engine.search(query, limit=50).codes
+        explanation = engine.explain(query, "63685")
+        assert explanation.path == NONE and explanation.rank is None, query
+        assert explanation.excluded_by == (term,), query
+        assert f"NOT {term} leaves it out" in " ".join(explanation.notes), query
+        assert not any("matches nothing" in note for note in explanation.notes), query
+    both = engine.explain("stimulator NOT (battery OR lead)", "63685")
+    assert both.excluded_by == ("battery", "lead") and "NOT battery and NOT lead leave it out" in both.notes[-1]
+
+
+def test_a_code_that_matches_nothing_is_not_said_to_be_left_out_by_not(engine: SearchEngine) -> None:
+    explanation = engine.explain("knee NOT battery", "63685")  # it holds battery, but not knee
+    assert explanation.excluded_by == () and explanation.notes[-1] == "It matches nothing of the query."
+
+
+def test_a_code_above_the_page_says_it_is_not_on_it(engine: SearchEngine) -> None:
+    explanation = engine.explain("spinal cord stimulator", "63685", offset=5, limit=5)
+    assert explanation.rank == 1 and not explanation.on_page and explanation.gap is None
+    assert explanation.placement == "Ranks #1, above the page (ranks 6 to 10): not on this page."
+    typed = engine.explain("63685 battery", "63685", offset=3)  # the exact-code rule puts it first
+    assert typed.rank == 1 and not typed.on_page and "above the page (ranks 4 to 13)" in typed.placement
+    below = engine.explain("spinal cord stimulator", "27447", limit=5)
+    assert below.placement.startswith(f"Ranks #{below.rank}, below the page (ranks 1 to 5): ")
+    assert "below the last hit shown" in below.placement
+    assert engine.explain("spinal cord stimulator", "63685").placement == "On the page (ranks 1 to 10)."
+
+
+def test_the_axes_switch_is_listed_with_the_options(engine: SearchEngine) -> None:
+    assert engine.explain("knee", "27447").options["axes"] is True
+    plain = engine.explain("knee", "27447", axes=False)
+    assert plain.options["axes"] is False and plain.options_in_force == {"axes": False}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import time
@@ -136,6 +137,20 @@ def test_a_missing_index_is_503_until_it_is_built(tmp_path: Path) -> None:
         assert client.get("/api/search", params={"q": "63685"}).json()["hits"][0]["code"] == "63685"
 
 
+def test_a_missing_index_is_logged_at_start_up_with_the_command_that_builds_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from procsearch.cli.errors import remedy_command
+    from procsearch.errors import BUILD, Remedy
+
+    index = tmp_path / "ix"
+    with caplog.at_level(logging.WARNING, logger="procsearch.server"), TestClient(create_app(index)):
+        pass
+    command = remedy_command(Remedy(BUILD, index))
+    assert command is not None and f"Build it with: {command}" in caplog.text
+    assert "To fix:" not in caplog.text, "the remedy is the command to run, not words"
+
+
 def test_a_damaged_index_is_503_naming_the_fix(tmp_path: Path) -> None:
     pages = tmp_path / "pages"
     pages.mkdir()
@@ -224,6 +239,25 @@ def test_search_page_shows_the_correction_with_a_link_to_search_as_typed(client:
     assert "Showing results for <strong>colonoscopy</strong>" in html
     assert 'href="/?q=colonscopy&amp;correct=0"' in html
     assert "Showing results for" not in client.get("/?q=colonscopy&correct=0").text
+
+
+def test_search_page_shows_the_icd10pcs_reading_above_the_results(small_pcs_index: Path) -> None:
+    with TestClient(create_app(small_pcs_index)) as client:
+        html = client.get("/", params={"q": "laparoscopic appendectomy"}).text
+        reading = client.get("/api/search", params={"q": "laparoscopic appendectomy"}).json()["interpretation"]
+    line = re.search(r'<div class="reading" id="reading">(.*?)</div>', html, re.S)
+    assert line is not None and html.index('class="reading"') < html.index('<ol class="hits"')
+    axes = [" ".join(re.sub(r"<[^>]+>", "", item).split()) for item in re.findall(r"<li>(.*?)</li>", line.group(1))]
+    expected = [f"root operation {' / '.join(reading['root_operation'])}", "body part Appendix"]
+    expected += [f"approach {' / '.join(reading['approach'])}"] if reading["approach"] else []
+    assert axes[: len(expected)] == expected
+    assert "Read as:" in line.group(1) and "(ICD-10-PCS axes)" in line.group(1)
+    assert not any(axis.startswith("body system") for axis in axes), "the body part names it"
+
+
+def test_search_page_has_no_icd10pcs_reading_for_an_index_without_icd10pcs_codes(client: TestClient) -> None:
+    html = client.get("/", params={"q": "laparoscopic appendectomy"}).text
+    assert '<li class="hit"' in html and 'class="reading"' not in html
 
 
 def test_code_page_has_every_section_in_order_and_similar_codes_as_links(

@@ -225,8 +225,25 @@ def test_why_this_result_explains_a_hit_and_a_code_below_the_page(page, base_url
     page.get_by_role("button", name="Explain").click()
     page.wait_for_url(re.compile(r"code=27447"))
     sync_api.expect(page.get_by_role("heading", level=1)).to_contain_text("27447")
-    sync_api.expect(page.get_by_text("below the page you saw")).to_be_visible()
+    sync_api.expect(page.get_by_text("below the page (ranks 1 to 10)")).to_be_visible()
     sync_api.expect(page.get_by_text("It lacks:")).to_be_visible()
     page.get_by_role("link", name=re.compile("Back to the results")).click()
     page.wait_for_url(re.compile(r"/\?q=spinal\+cord\+stimulator"))
     sync_api.expect(page.locator("li.hit").first).to_contain_text("63685")
+
+
+def test_the_icd10pcs_reading_shows_above_the_results(page, small_pcs_index: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with serve(small_pcs_index) as url:
+        page.goto(url + "/?q=laparoscopic+appendectomy")
+        reading = page.locator("#reading")
+        sync_api.expect(reading).to_be_visible()
+        sync_api.expect(reading).to_contain_text("Read as:")
+        axes = reading.get_by_role("list", name="Read as:").get_by_role("listitem")
+        sync_api.expect(axes.first).to_contain_text("root operation")
+        sync_api.expect(axes.filter(has_text="body part")).to_have_text("body part Appendix")
+        sync_api.expect(axes.filter(has_text="approach")).to_contain_text("Percutaneous Endoscopic")
+        separator = axes.nth(1).evaluate("item => getComputedStyle(item, '::before').content")
+        assert "·" in separator, "the axes are set apart on screen (and the separator is not read out)"
+        page.screenshot(path=str(tmp_path / "reading.png"))
+        line, first = reading.bounding_box(), page.locator("li.hit").first.bounding_box()
+        assert line is not None and first is not None and line["y"] + line["height"] <= first["y"], "above the results"

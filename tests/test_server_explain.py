@@ -60,6 +60,24 @@ def test_the_why_page_shows_shares_terms_and_what_a_lower_code_lacks(client: Tes
     assert "is #1 for &ldquo;spinal cord stimulator&rdquo;" in html
     assert "<meter" in html and "common names" in html and "typed" in html and "The parts add up to" in html
     lower = client.get("/why", params={"q": "spinal cord stimulator", "code": "27447"}).text
-    assert "below the page you saw" in lower and "It lacks: " in lower
+    assert "below the page (ranks 1 to 10)" in lower and "It lacks: " in lower
     unknown = client.get("/why", params={"q": "knee", "code": "00000"})
     assert unknown.status_code == 200 and "No document with code" in unknown.text
+
+
+def test_api_explain_names_the_not_term_and_lists_the_axes_switch(client: TestClient, engine: SearchEngine) -> None:
+    body = client.get("/api/explain", params={"q": "stimulator NOT battery", "code": "63685"}).json()
+    Draft202012Validator({"$ref": "#/$defs/explanation", "$defs": SCHEMA["$defs"]}).validate(body)
+    assert body["excluded_by"] == ["battery"] and body["options"]["axes"] is True
+    expected = engine.explain("stimulator NOT battery", "63685").to_dict()
+    assert body == {"schema_version": 1, **json.loads(json.dumps(expected))}
+    described = client.get("/api/openapi.json").json()["components"]["schemas"]["Explanation"]["properties"]
+    assert set(described) >= set(expected), "the API description names every field"
+
+
+def test_the_why_page_names_the_not_term_and_a_code_above_the_page(client: TestClient, engine: SearchEngine) -> None:
+    left_out = client.get("/why", params={"q": "stimulator NOT battery", "code": "63685"}).text
+    assert engine.explain("stimulator NOT battery", "63685").notes[-1] in left_out
+    assert "matches nothing" not in left_out
+    above = client.get("/why", params={"q": "spinal cord stimulator", "code": "63685", "page": 2}).text
+    assert "is #1 for" in above and "Ranks #1, above the page (ranks 11 to 20): not on this page." in above

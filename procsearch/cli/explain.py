@@ -70,6 +70,8 @@ def print_explanation(explanation: Any) -> None:
     score = f"score {explanation.score:.4f}" if explanation.score is not None else "no score"
     head = f"{where}  {explanation.code}  {printable(explanation.title)}  ({score})"
     click.echo(click.style(head, bold=True))
+    if not explanation.on_page and explanation.placement:
+        click.echo(f"  {explanation.placement}")
     if explanation.code_rule:
         click.echo(f"  {explanation.code_rule}")
     if explanation.fields:
@@ -92,13 +94,7 @@ def print_explanation(explanation: Any) -> None:
         click.echo("  relaxed: no document held every word of an expansion; most of them counted")
     if explanation.lacking:
         click.echo("  lacks: " + ", ".join(printable(unit) for unit in explanation.lacking))
-    if explanation.gap is not None:
-        click.echo(f"  {explanation.gap:.4f} below the last hit shown ({explanation.last_shown_score:.4f})")
-    in_force = {
-        name: value
-        for name, value in explanation.options.items()
-        if name not in ("limit", "offset") and value not in (None, {}, True)
-    }
+    in_force = explanation.options_in_force
     if in_force:
         click.echo(click.style("  options: " + ", ".join(f"{k}={v}" for k, v in in_force.items()), dim=True))
     for note in explanation.notes:
