@@ -24,9 +24,10 @@ from ..ingest.codes import ICD10PCS
 from .budget import Deadline, timed
 from .execution import PlanRun
 from .origins import EXPANSION, TYPED, Origin, term_origins, typed_terms
+from .pcs_order import placing_score
 from .plan import QueryPlan
 from .ranking import COORDINATION, PostingCache, PostingReader, leaves
-from .results import Explanation, FieldShare, TermContribution
+from .results import AxisPlacing, Explanation, FieldShare, TermContribution
 
 RANKING, WHOOSH, CODE, NONE = "ranking", "whoosh", "code", "none"
 PATHS = (RANKING, WHOOSH, CODE, NONE)
@@ -70,6 +71,7 @@ def explain_run(
         "options": options,
         "relaxed": run.relaxed,
         "last_shown_score": hits[-1].score if hits else None,
+        "interpretation": plan.interpretation or None,
     }
     notes = list(run.results.notices)
     main = run.main
@@ -119,8 +121,15 @@ def explain_run(
         coordination = sum(part.value for part in ranking.contributions[docnum] if part.kind == COORDINATION)
         if ranking.partial:
             notes.append("The search ran out of time: the score holds the terms scored before it did.")
-        if plan.interpretation and searcher.reader().stored_fields(docnum).get("code_system") == ICD10PCS:
+        placing = None
+        if plan.interpretation and stored.get("code_system") == ICD10PCS and ranking.text_best:
             notes.append(AXES_NOTE)
+            placing = AxisPlacing(
+                score,
+                ranking.text_best,
+                placing_score(score, ranking.text_best, 0.0),
+                tuple(plan.interpretation.agreement_parts(code)),
+            )
         return Explanation(
             **base,
             path=RANKING,
@@ -134,6 +143,7 @@ def explain_run(
             lacking=lacking,
             gap=_gap(hits, score, rank, code in shown, options),
             notes=tuple(notes),
+            placing=placing,
         )
     if main is None:
         return _unmatched(base, lacking, notes)

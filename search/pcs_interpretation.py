@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..ingest.icd10pcs.lexicon import DIAGNOSTIC, AxisLexicon
 
@@ -21,6 +22,18 @@ SYSTEM_SHARE = 0.5
 GENERIC_ROOT = 0.8
 """A root operation named without a table counts this much of one the index ties to the code's table."""
 _LIST_SIZE = 5
+AXIS_LABELS = (
+    ("root_operation", "root operation"),
+    ("body_part", "body part"),
+    ("body_system", "body system"),
+    ("approach", "approach"),
+    ("approach_ruled_out", "not approach"),
+    ("device", "device"),
+    ("device_ruled_out", "not device"),
+    ("qualifier", "qualifier"),
+    ("laterality", "side"),
+)
+"""How a person is shown each axis of a reading (:meth:`Interpretation.named_axes`), in this order."""
 
 
 @dataclass(frozen=True)
@@ -45,27 +58,44 @@ class Interpretation:
 
     def agreement(self, code: str) -> float:
         """How well a seven-character code agrees with the reading: 0 when it agrees with nothing."""
+        return sum(points for _axis, _value, points in self.agreement_parts(code))
+
+    def agreement_parts(self, code: str) -> list[tuple[str, str, float]]:
+        """(axis, the code's value on it, points) for each axis that adds to or takes from the
+        code's agreement (what :meth:`agreement` sums, and an explanation shows)."""
         if len(code) != 7:
-            return 0.0
-        root = self._root(code[:3])
-        part = max(self.parts.get(code[0] + code[1] + code[3], 0.0), SYSTEM_SHARE * self.systems.get(code[:2], 0.0))
-        score = ROOT_WEIGHT * root + BODY_PART_WEIGHT * part
-        score += APPROACH_WEIGHT * self.approaches.get(code[0] + code[4], 0.0)
+            return []
         lex = self.lexicon
+        names = lex if lex is not None else AxisLexicon()
+        part_key = code[0] + code[1] + code[3]
+        part = max(self.parts.get(part_key, 0.0), SYSTEM_SHARE * self.systems.get(code[:2], 0.0))
+        found = [
+            ("root operation", names.root_names.get(code[0] + code[2], ""), ROOT_WEIGHT * self._root(code[:3])),
+            ("body part", names.part_names.get(part_key, ""), BODY_PART_WEIGHT * part),
+            (
+                "approach",
+                names.approach_names.get(code[0] + code[4], ""),
+                APPROACH_WEIGHT * self.approaches.get(code[0] + code[4], 0.0),
+            ),
+        ]
         if lex is not None:
-            score += DEVICE_WEIGHT * self.devices.get(lex.devices.get(code[:3] + code[5], ""), 0.0)
+            device = lex.devices.get(code[:3] + code[5], "")
+            found.append(("device", device, DEVICE_WEIGHT * self.devices.get(device, 0.0)))
             # A device named stays in the body: only a root operation whose table holds it can be
             # coded ("hernia repair with mesh" is a Supplement: Repair holds no device).
-            held = lex.table_devices.get(code[:3], frozenset())
-            score += DEVICE_TABLE_WEIGHT * max((v for name, v in self.devices.items() if name in held), default=0.0)
+            held = [(v, name) for name, v in self.devices.items() if name in lex.table_devices.get(code[:3], ())]
+            if held:
+                value, name = max(held)
+                found.append(("table holds the device", name, DEVICE_TABLE_WEIGHT * value))
             qualifier = lex.qualifiers.get(code[:3] + code[6], "")
-            score += QUALIFIER_WEIGHT * self.qualifiers.get(qualifier, 0.0)
+            points = QUALIFIER_WEIGHT * self.qualifiers.get(qualifier, 0.0)
             if qualifier == DIAGNOSTIC and DIAGNOSTIC not in self.qualifiers:
-                score -= QUALIFIER_WEIGHT  # done for diagnosis, which the words do not say
-            if self.side:
-                side = lex.part_side.get(code[0] + code[1] + code[3], "")
-                score += SIDE_WEIGHT * (1.0 if side == self.side else -1.0 if side else 0.0)
-        return score
+                points -= QUALIFIER_WEIGHT  # done for diagnosis, which the words do not say
+            found.append(("qualifier", qualifier, points))
+            side = lex.part_side.get(part_key, "")
+            if self.side and side:
+                found.append(("side", side, SIDE_WEIGHT * (1.0 if side == self.side else -1.0)))
+        return [(axis, value, points) for axis, value, points in found if points]
 
     def _root(self, table: str) -> float:
         """The root operation evidence for a table ("04C"): the index's for that table, plus what
@@ -100,20 +130,35 @@ class Interpretation:
                     scored[family] = weight
         return sorted(scored, key=lambda f: (-scored[f], f))[:limit]
 
+    def named_axes(self) -> list[tuple[str, list[str]]]:
+        """The reading as (axis label, values) pairs, in :data:`AXIS_LABELS` order, for a person to
+        read (the web page's and the terminal's "Read as" line); the body system only when no body
+        part is named."""
+        reading: dict[str, Any] = self.to_dict()
+        if reading.get("body_part"):
+            reading.pop("body_system", None)
+        pairs = []
+        for key, label in AXIS_LABELS:
+            values = reading.get(key) or []
+            pairs.append((label, [values] if isinstance(values, str) else [str(v) for v in values]))
+        return [(label, values) for label, values in pairs if values]
+
     def to_dict(self) -> dict[str, object]:
         """The reading as names, strongest first (what ``--json`` shows as ``interpretation``)."""
         lex = self.lexicon
         if lex is None:
             return {}
-        roots = _names({lex.root_names.get(k[0] + k[2], "") for k in _best(self.roots)})
-        systems = _names({lex.system_names.get(k[:2], "") for k in _best(self.roots) if k[1] != " "})
-        systems += [n for n in _names({lex.system_names.get(k[:2], "") for k in _best(self.parts)}) if n not in systems]
+        roots = _names([lex.root_names.get(k[0] + k[2], "") for k in _best(self.roots)])
+        systems = _names([lex.system_names.get(k[:2], "") for k in _best(self.roots) if k[1] != " "])
+        systems += [n for n in _names([lex.system_names.get(k[:2], "") for k in _best(self.parts)]) if n not in systems]
         return {
             "root_operation": roots,
             "body_system": systems[:_LIST_SIZE],
-            "body_part": _names({lex.part_names.get(k, "") for k in _best(self.parts)}),
-            "approach": _names({lex.approach_names.get(k, "") for k in _best(self.approaches)}),
-            "approach_ruled_out": _names({lex.approach_names.get(k, "") for k, v in self.approaches.items() if v < 0}),
+            "body_part": _names([lex.part_names.get(k, "") for k in _best(self.parts)]),
+            "approach": _names([lex.approach_names.get(k, "") for k in _best(self.approaches)]),
+            "approach_ruled_out": _names(
+                sorted(lex.approach_names.get(k, "") for k, v in self.approaches.items() if v < 0)
+            ),
             "device": [n for n in _best(self.devices)][:_LIST_SIZE],
             "device_ruled_out": sorted(n for n, v in self.devices.items() if v < 0)[:_LIST_SIZE],
             "qualifier": [n for n in _best(self.qualifiers)],
@@ -129,5 +174,6 @@ def _best(values: Mapping[str, float]) -> list[str]:
     return [k for k in sorted(values, key=lambda k: (-values[k], k)) if top > 0 and values[k] >= 0.5 * top]
 
 
-def _names(names: set[str]) -> list[str]:
-    return sorted(n for n in names if n)[:_LIST_SIZE] if len(names) > _LIST_SIZE else sorted(n for n in names if n)
+def _names(names: list[str]) -> list[str]:
+    """The names in the order given (strongest first), once each, at most :data:`_LIST_SIZE`."""
+    return list(dict.fromkeys(n for n in names if n))[:_LIST_SIZE]

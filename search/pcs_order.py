@@ -74,6 +74,11 @@ def merged(primary: Interpretation, secondary: Interpretation, share: float = 0.
 
     axes = ("roots", "parts", "systems", "approaches", "devices", "qualifiers")
     joined = {name: join(getattr(primary, name), getattr(secondary, name)) for name in axes}
+    for name in ("roots", "approaches"):
+        if getattr(primary, name):
+            # What the typed words name, an expansion of them does not outvote ("appendectomy" ->
+            # "appendix excision" against the guideline's Resection; "laparoscopic" -> "endoscopic").
+            joined[name] = dict(getattr(primary, name))
     return replace(primary, **joined, side=primary.side or secondary.side)
 
 
@@ -100,14 +105,14 @@ def reorder(
     # reach the page even so are scored for real (a few documents: cheap), with their matched words.
     lowest = ranking.top[-1][1] if ranking.top else 0.0
     codes.update(added)
-    order, combined = _ordered(codes, scores, lowest, reading)
+    order, best = _ordered(codes, scores, lowest, reading)
     reaching = {docnum for docnum in order[: window + RESCORED] if docnum in added}
     extra = score_text(reaching) if reaching else None
     if extra is not None:
         scores.update({docnum: 0.0 for docnum in reaching})
         scores.update(extra.top)
         terms.update(extra.terms)
-        order, combined = _ordered(codes, scores, lowest, reading)
+        order, best = _ordered(codes, scores, lowest, reading)
     slots = [i for i, (docnum, _) in enumerate(ranking.top) if docnum in codes]
     top = list(ranking.top)
     for slot, docnum in zip(slots, order, strict=False):
@@ -127,16 +132,23 @@ def reorder(
         contributions=contributions,
         scores=traced,
         positions=positions,
+        text_best=best,
     )
 
 
 def _ordered(
     codes: dict[int, str], scores: dict[int, float], lowest: float, reading: Interpretation
-) -> tuple[list[int], dict[int, float]]:
-    """The documents by text score (relative to the best) plus axis agreement, best first."""
+) -> tuple[list[int], float]:
+    """The documents by text score (relative to the best) plus axis agreement, best first, and
+    the best text score."""
     best = max((scores.get(d, lowest) for d in codes), default=0.0) or 1.0
-    combined = {d: TEXT_WEIGHT * scores.get(d, lowest) / best + reading.agreement(code) for d, code in codes.items()}
-    return sorted(combined, key=lambda d: (-combined[d], codes[d])), combined
+    combined = {d: placing_score(scores.get(d, lowest), best, reading.agreement(code)) for d, code in codes.items()}
+    return sorted(combined, key=lambda d: (-combined[d], codes[d])), best
+
+
+def placing_score(text: float, best: float, agreement: float) -> float:
+    """What an ICD-10-PCS code is placed by: its text score relative to the best, plus agreement."""
+    return TEXT_WEIGHT * text / best + agreement
 
 
 def _codes_of(searcher: Searcher, docnums: Iterable[int]) -> dict[int, str]:

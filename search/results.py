@@ -276,6 +276,33 @@ class FieldShare:
 
 
 @dataclass(frozen=True)
+class AxisPlacing:
+    """How an ICD-10-PCS code was placed among the codes ordered by their axes: its text score
+    relative to the best of them, plus how well each of its axes agrees with the query's reading."""
+
+    text_score: float
+    best_text_score: float
+    text_points: float
+    """The text score's part of the placing score (``TEXT_WEIGHT`` x text / best)."""
+    axes: tuple[tuple[str, str, float], ...]
+    """(axis, the code's value on it, points) for each axis that adds or takes points."""
+
+    @property
+    def total(self) -> float:
+        """The placing score: the codes ordered by their axes are ranked by it, best first."""
+        return self.text_points + sum(points for _axis, _value, points in self.axes)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "text_score": self.text_score,
+            "best_text_score": self.best_text_score,
+            "text_points": self.text_points,
+            "axes": [{"axis": axis, "value": value, "points": points} for axis, value, points in self.axes],
+            "total": self.total,
+        }
+
+
+@dataclass(frozen=True)
 class Explanation:
     """Why one document is where it is for one query (``procsearch explain``)."""
 
@@ -309,6 +336,11 @@ class Explanation:
     """How far its score is below the last hit shown (for a document below the page)."""
     options: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    placing: AxisPlacing | None = None
+    """For an ICD-10-PCS code ordered by the query's axis reading: what placed it."""
+    interpretation: Any = None
+    """The query's reading along the ICD-10-PCS axes (an
+    :class:`~procsearch.search.pcs_interpretation.Interpretation`), or None."""
 
     @property
     def options_in_force(self) -> dict[str, Any]:
@@ -366,4 +398,6 @@ class Explanation:
             "gap": self.gap,
             "options": dict(self.options),
             "notes": list(self.notes),
+            "placing": self.placing.to_dict() if self.placing is not None else None,
+            "interpretation": self.interpretation.to_dict() if self.interpretation else None,
         }

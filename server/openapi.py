@@ -204,6 +204,8 @@ SCHEMAS: dict[str, Any] = {
             "gap": {"type": ["number", "null"]},
             "options": {"type": "object"},
             "notes": STRINGS,
+            "placing": {"type": ["object", "null"]},
+            "interpretation": {"type": ["object", "null"]},
         },
         description="The object `procsearch explain --json` prints (procsearch/output.schema.json has every field).",
     ),

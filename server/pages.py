@@ -51,35 +51,6 @@ def text_blocks(text: str) -> list[tuple[str, list[str]]]:
     return blocks
 
 
-AXIS_LABELS = (
-    ("root_operation", "root operation"),
-    ("body_part", "body part"),
-    ("body_system", "body system"),
-    ("approach", "approach"),
-    ("approach_ruled_out", "not approach"),
-    ("device", "device"),
-    ("device_ruled_out", "not device"),
-    ("qualifier", "qualifier"),
-    ("laterality", "side"),
-)
-"""How the search page names each axis of a query's ICD-10-PCS reading, in this order."""
-
-
-def axis_reading(interpretation: Any) -> list[tuple[str, list[str]]]:
-    """The query's ICD-10-PCS reading (what ``--json`` shows as ``interpretation``) as (axis,
-    values) pairs for the page; the body system only when no body part is named."""
-    if not interpretation:
-        return []
-    reading = interpretation.to_dict()
-    if reading.get("body_part"):
-        reading.pop("body_system", None)
-    pairs = []
-    for key, label in AXIS_LABELS:
-        values = reading.get(key) or []
-        pairs.append((label, [values] if isinstance(values, str) else list(values)))
-    return [(label, values) for label, values in pairs if values]
-
-
 def page_url(state: Mapping[str, str], path: str = "/", **changes: object) -> str:
     """The URL of the search page (or of ``path``) for ``state`` with ``changes`` (an empty value
     drops a parameter)."""
@@ -112,7 +83,7 @@ async def search_page(request: Request) -> Response:
             context.update(
                 results=results,
                 rows=fold(results),
-                reading=axis_reading(results.interpretation),
+                reading=results.interpretation.named_axes() if results.interpretation else [],
                 pages=pages,
                 highlighted=highlighted,
                 systems=CODE_SYSTEMS,

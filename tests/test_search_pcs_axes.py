@@ -228,6 +228,31 @@ def test_the_cli_shows_a_family_once_with_its_variants_and_flat_lists_every_hit(
     assert folded and all(any(code in line for line in family_lines) for code in folded)
 
 
+def test_the_terminal_says_how_it_read_the_query_along_the_axes(run, pcs_index: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("search", "laparoscopic appendectomy", "--limit", "3", index=pcs_index)
+    assert result.exit_code == 0, result.output
+    assert "Read as (ICD-10-PCS axes): root operation Resection / Excision; body part Appendix" in result.stderr
+    assert "Read as" not in result.stdout  # the hits alone on standard output
+
+
+def test_an_explanation_shows_what_placed_an_icd10pcs_code(pcs_engine: SearchEngine, run, pcs_index: Path) -> None:  # type: ignore[no-untyped-def]
+    query = "laparoscopic appendectomy"
+    codes = pcs_engine.search(query, limit=8).codes
+    placings = [pcs_engine.explain(query, code, limit=8).placing for code in codes]
+    assert all(placing is not None for placing in placings)
+    totals = [placing.total for placing in placings if placing is not None]
+    assert totals == sorted(totals, reverse=True)  # the order is the placing scores' order
+    first = placings[0]
+    assert first is not None and ("root operation", "Resection", 1.2) in first.axes
+    text = run("explain", query, codes[0], index=pcs_index)
+    assert text.exit_code == 0, text.output
+    assert "placed among the ICD-10-PCS codes by" in text.output and "+ root operation Resection 1.20" in text.output
+    assert "Read as (ICD-10-PCS axes):" in text.output
+    data = json.loads(run("explain", query, codes[0], "--json", index=pcs_index).output)
+    assert data["placing"]["total"] == pytest.approx(first.total)
+    assert data["interpretation"]["body_part"] == ["Appendix"]
+
+
 def test_a_page_of_families_names_as_many_procedures_as_its_limit(pcs_engine: SearchEngine) -> None:
     flat = pcs_engine.search("excision of stomach", limit=5)
     grouped = pcs_engine.search_families("excision of stomach", limit=5)

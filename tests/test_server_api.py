@@ -255,6 +255,21 @@ def test_search_page_shows_the_icd10pcs_reading_above_the_results(small_pcs_inde
     assert not any(axis.startswith("body system") for axis in axes), "the body part names it"
 
 
+def test_why_page_shows_what_placed_an_icd10pcs_code(small_pcs_index: Path) -> None:
+    params = {"q": "laparoscopic appendectomy", "code": "0DTJ4ZZ"}
+    with TestClient(create_app(small_pcs_index)) as client:
+        html = client.get("/why", params=params).text
+        placing = client.get("/api/explain", params=params).json()["placing"]
+    table = re.search(r'<table class="placing" id="placing">(.*?)</table>', html, re.S)
+    assert table is not None
+    rows = [
+        " ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)
+    ]
+    assert "root operation Resection +1.200" in rows and "body part Appendix +1.200" in rows
+    assert rows[-1] == f"placed by {placing['total']:.3f}"
+    assert "The query is read as: root operation" in html
+
+
 def test_search_page_has_no_icd10pcs_reading_for_an_index_without_icd10pcs_codes(client: TestClient) -> None:
     html = client.get("/", params={"q": "laparoscopic appendectomy"}).text
     assert '<li class="hit"' in html and 'class="reading"' not in html

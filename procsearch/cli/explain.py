@@ -12,6 +12,7 @@ import click
 from .context import Context, echo_json, open_engine, pass_context, printable
 from .errors import library_errors, remedy_advice
 from .options import json_option, search_kwargs, search_options
+from .render import reading_line
 
 TOP_TERMS = 8
 """Term lines shown per explanation in text (``--json`` has them all)."""
@@ -90,6 +91,16 @@ def print_explanation(explanation: Any) -> None:
         click.echo(f"  coordination bonus (more of the words matched): {explanation.coordination:.4f}")
     if explanation.broken_down and explanation.score is not None:
         click.echo(click.style(f"  parts add up to {explanation.total:.4f}", dim=True))
+    if explanation.placing is not None:
+        placing = explanation.placing
+        axes = "".join(
+            f" {'-' if points < 0 else '+'} {axis} {printable(value)} {abs(points):.2f}"
+            for axis, value, points in placing.axes
+        )
+        click.echo(
+            f"  placed among the ICD-10-PCS codes by {placing.total:.4f} = text {placing.text_points:.4f} "
+            f"({placing.text_score:.4f} / best {placing.best_text_score:.4f}){axes}"
+        )
     if explanation.relaxed:
         click.echo("  relaxed: no document held every word of an expansion; most of them counted")
     if explanation.lacking:
@@ -97,6 +108,8 @@ def print_explanation(explanation: Any) -> None:
     in_force = explanation.options_in_force
     if in_force:
         click.echo(click.style("  options: " + ", ".join(f"{k}={v}" for k, v in in_force.items()), dim=True))
+    if explanation.interpretation:
+        click.echo("  " + reading_line(explanation.interpretation))
     for note in explanation.notes:
         click.echo(click.style(f"  note: {note}", dim=True))
 

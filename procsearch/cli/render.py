@@ -106,6 +106,8 @@ def print_results(results: Any, *, facets: bool, flat: bool = False) -> None:
             "--no-correct to turn this off).",
             err=True,
         )
+    if results.interpretation:
+        click.echo(reading_line(results.interpretation), err=True)
     if not results.hits:
         # The notices above say why, when the engine knows; otherwise suggest what usually helps.
         if results.offset and results.total:
@@ -118,6 +120,13 @@ def print_results(results: Any, *, facets: bool, flat: bool = False) -> None:
     if facets:
         for facet, counts in results.facets.items():
             click.echo(f"\n{facet}: " + ", ".join(f"{name} ({count})" for name, count in counts.items()))
+
+
+def reading_line(interpretation: Any) -> str:
+    """The query's ICD-10-PCS reading in one line ("Read as (ICD-10-PCS axes): root operation
+    Resection; body part Appendix; ...")."""
+    axes = "; ".join(f"{label} {' / '.join(values)}" for label, values in interpretation.named_axes())
+    return f"Read as (ICD-10-PCS axes): {axes}"
 
 
 def print_hits(results: Any, *, flat: bool = False) -> None:

@@ -61,6 +61,9 @@ class Ranking:
     """For each traced document that matched: its score."""
     positions: dict[int, int] = field(default_factory=dict)
     """For each traced document that matched: its place among every match (1 is the best)."""
+    text_best: float = 0.0
+    """When ICD-10-PCS codes were ordered by their axes: the best text score among them, which
+    their text scores were taken relative to (0 otherwise)."""
 
 
 def supports(query: Query) -> bool:
