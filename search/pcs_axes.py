@@ -20,16 +20,9 @@ from functools import lru_cache
 
 from ..ingest.errors import SourceUnavailableError
 from ..ingest.icd10pcs.anatomy import _POSITION_PREFIXES
-from ..ingest.icd10pcs.lexicon import (
-    CLASSIFYING_WORDS,
-    DIAGNOSTIC,
-    LATERALITY,
-    ROOT_NAME_WEIGHT,
-    AxisLexicon,
-    IndexTerm,
-    read_lexicon,
-    stems,
-)
+from ..ingest.icd10pcs.axis_words import CLASSIFYING_WORDS, LATERALITY, stems
+from ..ingest.icd10pcs.index_terms import IndexTerm
+from ..ingest.icd10pcs.lexicon import DIAGNOSTIC, ROOT_NAME_WEIGHT, AxisLexicon, read_lexicon
 from .pcs_interpretation import Interpretation
 
 DEVICE_ROOT_SHARE = 0.8

@@ -7,8 +7,9 @@ Every word-to-axis link comes from the database the ICD-10-PCS source already re
 * root operations: their names, the words of their definitions, explanations and examples
   (weighted by how few root operations share them), the ``medical_affixes`` table's suffixes
   ("-ectomy" -> Excision, Resection) and their meanings ("removal", "suturing");
-* the alphabetic index: main terms and sub-terms with their "see" references ("Atherectomy: see
-  Extirpation, Lower Arteries **04C**") and "use" references ("Hypophysis: use Pituitary Gland");
+* the alphabetic index (:mod:`.index_terms`): main terms and sub-terms with their "see"
+  references ("Atherectomy: see Extirpation, Lower Arteries **04C**") and "use" references
+  ("Hypophysis: use Pituitary Gland");
 * body parts: the ``pcs_body_part`` names, and combining forms (the package's affix table and
   :mod:`.anatomy`) that name them ("nephr" -> kidney);
 * approaches: their names, the affix table's approach prefixes ("laparoscop") and meanings
@@ -25,7 +26,7 @@ import math
 import re
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,50 +34,19 @@ from whoosh.lang.porter import stem
 
 from ..errors import SourceUnavailableError
 from .anatomy import _COMBINING_FORMS
+from .axis_words import LATERALITY, SIDES, WORD, stems
 from .database import _clean, _connect, check_schema, locate_database
+from .index_terms import IndexTerm, read_index
 
-LATERALITY = frozenset(("left", "right", "bilateral"))
 DIAGNOSTIC = "Diagnostic"
 DIAGNOSTIC_CHARACTER = "X"
 """The qualifier of a procedure done for diagnosis (a biopsy), and its character."""
 ROOT_NAME_WEIGHT = 1.5
 """A root operation named outright ("removal", "excision") outweighs one a term implies ("cystoscopy")."""
 QUALIFYING_WEIGHT = 1.6
-CLASSIFYING_WORDS = frozenset(("other", "nec", "nos", "unspecified", "elsewhere", "classified", "specified"))
-"""Words that classify rather than describe a procedure: they never count as evidence."""
-_STOP_TEXT = (
-    "a an and or of the with without for in on to by from into at as is are be using via use see "
-    "its it this that any all one more than"
-)
-_STOP = frozenset(_STOP_TEXT.split())
-_BRACKETS = re.compile(r"\(([^()]*)\)")
-_ABBREVIATION = re.compile(r"[A-Z][A-Z0-9]{1,6}")
-_MARKS = frozenset(("r", "tm", "c"))
-_SIDES = frozenset(stem(w) for w in LATERALITY)
-_WORD = re.compile(r"[a-z0-9]+")
-_CODE_REF = re.compile(r"\*\*([0-9A-HJ-NP-Z]{3,7})\*\*")
 _GUIDELINE_APPROACH = re.compile(
     r"(?:^|[.:]\s)(?P<phrase>[^.:]+?) (?:is|are) coded to the approach (?:value )?(?P<name>[A-Za-z ]+?)\.", re.I
 )
-
-
-def stems(text: str) -> list[str]:
-    """The content words of ``text``, stemmed (stop words and classifying words dropped)."""
-    return [stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP and w not in CLASSIFYING_WORDS]
-
-
-@dataclass(frozen=True)
-class IndexTerm:
-    """An alphabetic index entry as evidence: the stems a query must hold, and what it points to."""
-
-    words: frozenset[str]
-    roots: tuple[str, ...] = ()
-    """Root operation keys: section + body system (or "") + root operation character ("04C", "0 C")."""
-    parts: tuple[str, ...] = ()
-    """Body part keys: section + body system + body part character ("04K")."""
-    qualifier: str = ""
-    use: str = ""
-    """A "use" reference: the official name the term stands for (a body part or a device)."""
 
 
 @dataclass
@@ -158,7 +128,7 @@ def _build(connection: sqlite3.Connection) -> AxisLexicon:
     _read_parts(lex, connection)
     _read_values(lex, connection)
     _read_approaches(lex, connection)
-    _read_index(lex, connection)
+    read_index(lex, connection)
     return lex
 
 
@@ -177,7 +147,7 @@ def _read_roots(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
             _add(lex.root_words, word, key, ROOT_NAME_WEIGHT)
         # A side ("creation of right and left atrioventricular valve") says where, never what is done.
         words = [
-            [w for w in stems(sentence) if w not in _SIDES]
+            [w for w in stems(sentence) if w not in SIDES]
             for sentence in re.split(r"[.,;]", f"{definition}. {explanation}. {examples}")
         ]
         # Single words, and pairs of neighbouring words ("foreign body"), of the root operation's own text.
@@ -238,7 +208,7 @@ def _read_parts(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
         key = section + system + part
         lex.system_names[section + system] = system_name
         lex.part_names[key] = name
-        words = [w for w in _WORD.findall(name.lower())]
+        words = [w for w in WORD.findall(name.lower())]
         side = next((w for w in words if w in LATERALITY), "")
         lex.part_side[key] = side
         content = frozenset(stems(" ".join(w for w in words if w not in LATERALITY)))
@@ -308,120 +278,3 @@ def _read_approaches(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
             name = match.group("name").strip().lower()
             if name in by_name:
                 lex.approach_phrases.append((frozenset(stems(match.group("phrase"))), tuple(by_name[name])))
-
-
-def _read_index(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
-    root_by_name: dict[str, list[str]] = defaultdict(list)
-    for key, name in lex.root_names.items():
-        root_by_name[name.lower()].append(key)
-    found: list[IndexTerm] = []
-    for term, content in _rows_raw(connection):
-        heads = _variants(term, main_term=True)
-        path: list[str] = []
-        for line in content.splitlines():
-            text = line.strip()
-            if not text or text == "(continued)":
-                continue
-            depth = len(line) - len(line.lstrip("\t"))
-            del path[depth:]
-            label = _CODE_REF.sub("", text).strip()
-            refs = _CODE_REF.findall(text)
-            if label.startswith("use "):
-                use = _use_target(lex, label[4:])
-                for head in heads:
-                    found.append(IndexTerm(frozenset(stems(head + " " + " ".join(path))), use=use))
-            elif " see " in f" {label}" or label.startswith("see "):
-                before, _, target = label.partition("see ")
-                for head in heads:
-                    for words in _variants(before):
-                        entry = _see_entry(head, [*path, words], target, refs, root_by_name)
-                        if entry is not None:
-                            found.append(entry)
-            path.append(_variants(label)[0])
-    _use_words(lex, found)
-    weight = lex.word_weight
-    for entry in found:
-        if entry.words:
-            rarest = min(entry.words, key=lambda w: (-weight.get(w, 9.0), w))
-            lex.terms.setdefault(rarest, []).append(entry)
-
-
-def _use_target(lex: AxisLexicon, target: str) -> str:
-    """The name a "use" reference gives: "Contraceptive Device in Female Reproductive System" is the
-    device Contraceptive Device (of that body system), not the system's body parts."""
-    name, sep, _system = target.partition(" in ")
-    return name if sep and name in lex.device_names else target
-
-
-def _variants(text: str, *, main_term: bool = False) -> list[str]:
-    """An index label's readings: without its brackets, and with a bracketed alternative in place
-    of what it stands for. An abbreviation stands for all that comes before it ("Anterior cruciate
-    ligament (ACL)" -> "ACL"), a lower-case word for the word before it ("Vertical (sleeve)" ->
-    "sleeve"); trademark marks ("(R)", "(tm)") are dropped. A main term's alternative must keep a
-    word of its own: "Acromion (process)" is not "process"."""
-    plain = " ".join(_BRACKETS.sub(" ", text).split())
-    readings = [plain]
-    for match in _BRACKETS.finditer(text):
-        inner, before, after = match.group(1).strip(), text[: match.start()], text[match.end() :]
-        if inner.lower() in _MARKS or not inner:
-            continue
-        if _ABBREVIATION.fullmatch(inner):
-            reading = inner
-        else:
-            reading = re.sub(r"\S+\s*$", "", before) + inner + _BRACKETS.sub(" ", after)
-        reading = " ".join(_BRACKETS.sub(" ", reading).split())
-        if main_term and " " not in reading and reading == inner and not _ABBREVIATION.fullmatch(inner):
-            continue
-        if reading and reading not in readings:
-            readings.append(reading)
-    return readings
-
-
-def _use_words(lex: AxisLexicon, found: list[IndexTerm]) -> None:
-    """Words the index's device names are known by: a word of at least two "use" terms, most of
-    which name one device ("stent", "pacemaker"), stands for that device."""
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for entry in found:
-        if entry.use in lex.device_names:
-            for word in entry.words:
-                if _names_device(lex, word):
-                    counts[word][entry.use] += 1
-    for word, devices in counts.items():
-        total = sum(devices.values())
-        best = max(devices.values())
-        if total >= 2 and best / total >= 0.5:
-            lex.use_words[word] = {name: n / total for name, n in devices.items() if n / total >= 0.25}
-
-
-def _names_device(lex: AxisLexicon, word: str) -> bool:
-    """Whether a word of a "use" term may stand for its device: not a body part, root operation,
-    approach or side word ("left" in "Left Ventricular Assist Device"), not a number or an initial."""
-    if len(word) < 3 or word.isdigit() or word in _SIDES:
-        return False
-    if word in lex.parts_by_word or word in lex.root_words or word in lex.approach_words:
-        return False
-    return not any(word.startswith(prefix) for prefix, _keys in lex.approach_prefixes)
-
-
-def _rows_raw(connection: sqlite3.Connection) -> Iterable[tuple[str, str]]:
-    for term, content in connection.execute("SELECT term, content FROM pcs_index ORDER BY rowid"):
-        if isinstance(term, str) and isinstance(content, str):
-            yield term.strip(), content
-
-
-def _see_entry(
-    head: str, path: Iterable[str], target: str, refs: list[str], root_by_name: Mapping[str, list[str]]
-) -> IndexTerm | None:
-    """ "see Extirpation, Lower Arteries **04C**" -> the root operation, narrowed to the tables
-    and body parts its codes name."""
-    name = re.split(r"[,(]| with ", target)[0].strip().lower()
-    keys = root_by_name.get(name)
-    if not keys:
-        return None
-    words = frozenset(stems(" ".join([head, *path])))
-    qualifier = "Diagnostic" if "qualifier diagnostic" in target.lower() else ""
-    if refs:
-        roots = tuple(sorted({ref[0] + ref[1] + ref[2] for ref in refs}))
-        parts = tuple(sorted({ref[0] + ref[1] + ref[3] for ref in refs if len(ref) >= 4}))
-        return IndexTerm(words, roots, parts, qualifier)
-    return IndexTerm(words, tuple(k[0] + " " + k[1] for k in keys), (), qualifier)
