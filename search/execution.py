@@ -113,6 +113,7 @@ def run_plan(
     if allowed is not None and not allowed:
         main = None  # nothing passes the filters
     ranking = None
+    reordered = False
     if main is not None:
         ranking = rank(
             searcher,
@@ -142,6 +143,7 @@ def run_plan(
             )
             if loose_ranking is not None and loose_ranking.matching:
                 main, ranking, relaxed = loose, loose_ranking, True
+        reordered = ranking is not None and bool(plan.interpretation)
         if ranking is not None and plan.interpretation:
             ranked_query = main  # ICD-10-PCS codes by text and axes (pcs_order)
             ranking = reorder(
@@ -149,7 +151,6 @@ def run_plan(
                 ranking,
                 plan.interpretation,
                 allowed,
-                window,
                 lambda docs: rank(
                     searcher,
                     ranked_query,
@@ -227,7 +228,9 @@ def run_plan(
         partial=partial,
         notices=notices,
         facets=facets_of(reader, {*first, *found}) if facets else {},
-        interpretation=plan.interpretation,
+        # The reading is shown when it ordered the ICD-10-PCS codes shown (not for the phrases,
+        # prefixes and NOT that Whoosh scores, nor above a page without such codes).
+        interpretation=plan.interpretation if reordered and any(hit.code_system == ICD10PCS for hit in hits) else None,
         remedies=tuple(remedy for _, remedy in absent if remedy is not None),
     )
     return PlanRun(results, main, relaxed, first, exact, best, ranking, allowed)

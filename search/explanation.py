@@ -43,9 +43,9 @@ WHOOSH_NOTE = (
 
 
 AXES_NOTE = (
-    "ICD-10-PCS codes are placed by this text score and by how well their axes (root operation, body part, "
-    "approach, device) agree with the query's reading (the results' interpretation): the hit takes the score "
-    "of the place it holds, which may differ from its own."
+    "ICD-10-PCS codes are placed by their text score against the best of them plus how well each of "
+    "their axes agrees with the query's reading (the placing above): a hit shows the score of the place "
+    "it holds, which may differ from its own."
 )
 
 
@@ -71,7 +71,8 @@ def explain_run(
         "options": options,
         "relaxed": run.relaxed,
         "last_shown_score": hits[-1].score if hits else None,
-        "interpretation": plan.interpretation or None,
+        # The reading, when it ordered the ICD-10-PCS codes (not for what Whoosh scores).
+        "interpretation": plan.interpretation if run.ranking is not None and run.ranking.text_best else None,
     }
     notes = list(run.results.notices)
     main = run.main
@@ -116,9 +117,11 @@ def explain_run(
         )
         rank = len(run.first) + ranking.positions[docnum] - ahead
         parts = [
-            _contribution(reader, part, origins, score, docnum) for part in ranking.contributions[docnum] if part.node
+            _contribution(reader, part, origins, score, docnum)
+            for part in ranking.contributions.get(docnum, ())
+            if part.node
         ]
-        coordination = sum(part.value for part in ranking.contributions[docnum] if part.kind == COORDINATION)
+        coordination = sum(part.value for part in ranking.contributions.get(docnum, ()) if part.kind == COORDINATION)
         if ranking.partial:
             notes.append("The search ran out of time: the score holds the terms scored before it did.")
         placing = None
@@ -141,7 +144,8 @@ def explain_run(
             coordination=coordination,
             fields=_by_field(parts, score),
             lacking=lacking,
-            gap=_gap(hits, score, rank, code in shown, options),
+            # Placed by its axes, it is behind by placing points, not by text score.
+            gap=_gap(hits, score, rank, code in shown, options) if placing is None else None,
             notes=tuple(notes),
             placing=placing,
         )

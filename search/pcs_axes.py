@@ -22,7 +22,16 @@ from ..ingest.errors import SourceUnavailableError
 from ..ingest.icd10pcs.anatomy import _POSITION_PREFIXES
 from ..ingest.icd10pcs.axis_words import CLASSIFYING_WORDS, LATERALITY, stems
 from ..ingest.icd10pcs.index_terms import IndexTerm
-from ..ingest.icd10pcs.lexicon import DIAGNOSTIC, ROOT_NAME_WEIGHT, AxisLexicon, read_lexicon
+from ..ingest.icd10pcs.lexicon import (
+    DIAGNOSTIC,
+    EXCISION,
+    INSPECTION,
+    QUALIFYING_WEIGHT,
+    RESECTION,
+    ROOT_NAME_WEIGHT,
+    AxisLexicon,
+    read_lexicon,
+)
 from .pcs_interpretation import Interpretation
 
 DEVICE_ROOT_SHARE = 0.8
@@ -55,7 +64,7 @@ def interpret(text: str, lexicon: AxisLexicon | None) -> Interpretation:
     operation or body part, or without the data."""
     if lexicon is None:
         return Interpretation()
-    words = [w for w in _WORD.findall(text.lower()) if w not in CLASSIFYING_WORDS]
+    words = _words(text)
     negated = {i + 1 for i, w in enumerate(words) if w in _NEGATIONS}
     kept = [w for i, w in enumerate(words) if i not in negated]
     plain = stems(" ".join(kept))
@@ -65,11 +74,7 @@ def interpret(text: str, lexicon: AxisLexicon | None) -> Interpretation:
     ruled_out = set(stems(" ".join(w for i, w in enumerate(words) if i in negated)))
     evidence = _Evidence()
     explained = _index_evidence(lexicon, present, evidence)
-    device_named = {
-        w
-        for w in present
-        if w in lexicon.device_words and w not in lexicon.parts_by_word and w not in lexicon.root_words
-    }
+    device_named = {w for w in present if w in lexicon.device_words and _names_device(lexicon, w)}
     pairs = {f"{a} {b}" for a, b in zip(plain, plain[1:], strict=False)}
     device_named = device_named | {w for w in present - explained if w in lexicon.use_words}
     named = _root_words(lexicon, kept, present | pairs, explained, bool(device_named or evidence.devices), evidence)
@@ -77,8 +82,8 @@ def interpret(text: str, lexicon: AxisLexicon | None) -> Interpretation:
     anatomy = _anatomy(lexicon, kept, present - named, side, evidence)
     _whole_organ(lexicon, kept, present, evidence)
     _approaches(lexicon, kept, present, ruled_out, explained, evidence)
-    if present & lexicon.diagnostic_words:
-        evidence.qualifiers[DIAGNOSTIC] = 1.0
+    if present & lexicon.diagnostic_words and not _leads(lexicon, evidence.roots, INSPECTION):
+        evidence.qualifiers[DIAGNOSTIC] = 1.0  # an Inspection ("diagnostic laparoscopy") has no such qualifier
     for word in device_named:
         for name in lexicon.device_words.get(word, ()):
             evidence.devices[name] = evidence.devices.get(name, 0.0) + 1.0 / max(1, len(stems(name)))
@@ -106,6 +111,16 @@ def interpret(text: str, lexicon: AxisLexicon | None) -> Interpretation:
         side=side,
         lexicon=lexicon,
     )
+
+
+def negated_words(text: str) -> set[str]:
+    """The words a negation rules out ("without incision", "non-laparoscopic")."""
+    words = _words(text)
+    return {words[i + 1] for i, w in enumerate(words[:-1]) if w in _NEGATIONS}
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in CLASSIFYING_WORDS]
 
 
 @dataclass
@@ -179,7 +194,18 @@ def _root_words(
     words of the word pairs it used ("foreign body" is not a body part)."""
     found: dict[str, float] = {}
     named: set[str] = set()
+    # "partial", "total" decide between Excision and Resection; beside another root operation named
+    # outright they say nothing ("total knee replacement").
+    pair = {key[2] for keys in lexicon.qualifying_words.values() for key in keys}
+    others = {
+        key[2]
+        for word in present - lexicon.qualifying_words.keys()
+        for key, weight in lexicon.root_words.get(word, {}).items()
+        if weight >= ROOT_NAME_WEIGHT
+    } - pair
     for word in present:
+        if others and word in lexicon.qualifying_words:
+            continue
         # A word that names anatomy, an approach or a device is evidence for those, not for the root
         # operation it happens to share a definition with ("percutaneous" in Dilation's examples,
         # "lead" in Revision's).
@@ -187,8 +213,7 @@ def _root_words(
             word in lexicon.parts_by_word
             or word in lexicon.approach_words
             or word in lexicon.systems_by_word
-            or word in lexicon.device_words
-            or word in lexicon.use_words
+            or _names_device(lexicon, word)
         )
         for key, weight in lexicon.root_words.get(word, {}).items():
             if weight >= 1.0 or not anatomical:
@@ -208,6 +233,15 @@ def _root_words(
             weight *= 0.3  # Removal, Change, Revision are done on a device the query never names
         evidence.roots[key] = evidence.roots.get(key, 0.0) + 0.9 * weight
     return named
+
+
+def _names_device(lexicon: AxisLexicon, word: str) -> bool:
+    """Whether a word is evidence for a device ("pacemaker", "lead", "stent"): a word of a device's
+    name or of the index terms that "use" one, which names no body part and no root operation
+    outright (it may be in a root operation's examples: "lead" in Revision's)."""
+    if word not in lexicon.device_words and word not in lexicon.use_words:
+        return False
+    return word not in lexicon.parts_by_word and max(lexicon.root_words.get(word, {}).values(), default=0.0) < 1.0
 
 
 def _device_roots(lexicon: AxisLexicon, evidence: _Evidence) -> None:
@@ -241,16 +275,24 @@ def _anatomy(lexicon: AxisLexicon, words: list[str], present: set[str], side: st
     return anatomy
 
 
+def _leads(lexicon: AxisLexicon, roots: dict[str, float], name: str) -> bool:
+    """Whether the root operation ``name`` has the strongest evidence."""
+    if not roots:
+        return False
+    best = max(roots, key=lambda key: roots[key])
+    return lexicon.root_names.get(best[0] + best[2]) == name
+
+
 def _whole_organ(lexicon: AxisLexicon, words: list[str], present: set[str], evidence: _Evidence) -> None:
     """An "-ectomy" word that names its organ ("thymectomy", "nephrectomy"), with no other body part
     named and no word saying part of it ("partial"), takes all of it: Resection leads Excision
     (guideline B3.8: Resection whenever all of the body part is cut out). The organ of a lesion's
     "-ectomy" ("polypectomy", "ovarian cystectomy") is named by other words: no lead."""
-    resection = {key for key, name in lexicon.root_names.items() if name == "Resection"}
-    excision = {key for key, name in lexicon.root_names.items() if name == "Excision"}
+    resection = {key for key, name in lexicon.root_names.items() if name == RESECTION}
+    excision = {key for key, name in lexicon.root_names.items() if name == EXCISION}
     # A root operation named outright, or a word that decides it ("partial", "total"), says more;
     # so does an index term that points to Excision alone ("Gastrectomy, vertical (sleeve)").
-    if any(w >= ROOT_NAME_WEIGHT for word in present for w in lexicon.root_words.get(word, {}).values()):
+    if any(w >= QUALIFYING_WEIGHT for word in present for w in lexicon.root_words.get(word, {}).values()):
         return
     lead = {k: v for k, v in evidence.roots.items() if k[0] + k[2] in resection}
     rival = max((v for k, v in evidence.roots.items() if k[0] + k[2] in excision), default=0.0)
@@ -294,8 +336,10 @@ def _approaches(
             for key in keys:
                 evidence.support(found, key, 1.0)
     for word in ruled_out:
-        # "without incision": every approach whose definition or clinical words hold the word.
-        for key in [*lexicon.approach_words.get(word, {}), *lexicon.approach_definitions.get(word, ())]:
+        # "without incision": every approach whose definition or clinical words hold the word;
+        # "non-laparoscopic": the approach its prefix names.
+        prefixed = [key for prefix, keys in lexicon.approach_prefixes if word.startswith(prefix) for key in keys]
+        for key in [*lexicon.approach_words.get(word, {}), *lexicon.approach_definitions.get(word, ()), *prefixed]:
             found[key] = -1.0
 
 

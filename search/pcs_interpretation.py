@@ -22,6 +22,7 @@ SYSTEM_SHARE = 0.5
 GENERIC_ROOT = 0.8
 """A root operation named without a table counts this much of one the index ties to the code's table."""
 _LIST_SIZE = 5
+_NO_NAMES = AxisLexicon()
 AXIS_LABELS = (
     ("root_operation", "root operation"),
     ("body_part", "body part"),
@@ -66,7 +67,7 @@ class Interpretation:
         if len(code) != 7:
             return []
         lex = self.lexicon
-        names = lex if lex is not None else AxisLexicon()
+        names = lex if lex is not None else _NO_NAMES
         part_key = code[0] + code[1] + code[3]
         part = max(self.parts.get(part_key, 0.0), SYSTEM_SHARE * self.systems.get(code[:2], 0.0))
         found = [
@@ -130,6 +131,14 @@ class Interpretation:
                     scored[family] = weight
         return sorted(scored, key=lambda f: (-scored[f], f))[:limit]
 
+    def _best_parts(self) -> list[str]:
+        """The best body parts, strongest first, the side the words name before the other."""
+        lex = self.lexicon
+        sides = lex.part_side if lex is not None else {}
+        return sorted(
+            _best(self.parts), key=lambda k: (-self.parts[k], bool(self.side) and sides.get(k) != self.side, k)
+        )
+
     def named_axes(self) -> list[tuple[str, list[str]]]:
         """The reading as (axis label, values) pairs, in :data:`AXIS_LABELS` order, for a person to
         read (the web page's and the terminal's "Read as" line); the body system only when no body
@@ -154,7 +163,7 @@ class Interpretation:
         return {
             "root_operation": roots,
             "body_system": systems[:_LIST_SIZE],
-            "body_part": _names([lex.part_names.get(k, "") for k in _best(self.parts)]),
+            "body_part": _names([lex.part_names.get(k, "") for k in self._best_parts()]),
             "approach": _names([lex.approach_names.get(k, "") for k in _best(self.approaches)]),
             "approach_ruled_out": _names(
                 sorted(lex.approach_names.get(k, "") for k, v in self.approaches.items() if v < 0)

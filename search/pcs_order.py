@@ -18,7 +18,7 @@ from whoosh.searching import Searcher
 
 from ..ingest.codes import ICD10PCS
 from .codeset import code_docs
-from .pcs_axes import interpret, pcs_lexicon
+from .pcs_axes import interpret, negated_words, pcs_lexicon
 from .pcs_interpretation import Interpretation
 from .query import CodePart
 from .ranking import Ranking, reader_cache
@@ -28,8 +28,6 @@ CANDIDATES = 150
 """How many of the best text matches are reordered by their axes."""
 TEXT_WEIGHT = 1.0
 """The text score, relative to the best candidate's, counts up to this much next to the axes."""
-RESCORED = 20
-"""Added family codes that may reach this far below the page are scored for real."""
 MAX_FAMILY_CODES = 600
 """At most this many codes are added from the families the reading points to."""
 _SYSTEM_TERM = ("code_system", ICD10PCS.encode())
@@ -53,8 +51,15 @@ def axis_reading(
     lexicon = pcs_lexicon()
     if lexicon is None:
         return None
-    # The vocabulary's expansions count too ("womb" -> "uterus"), below the typed words.
-    extra = " ".join(meaning for e in expansions for meaning in e.expansions[:2])
+    # The vocabulary's expansions count too ("womb" -> "uterus"), below the typed words; not those
+    # of words a negation rules out ("non-laparoscopic").
+    ruled_out = negated_words(text)
+    extra = " ".join(
+        meaning
+        for e in expansions
+        if not ruled_out.intersection(e.term.lower().split())
+        for meaning in e.expansions[:2]
+    )
     reading = merged(interpret(text, lexicon), interpret(extra, lexicon))
     return reading or None
 
@@ -87,13 +92,12 @@ def reorder(
     ranking: Ranking,
     reading: Interpretation,
     allowed: set[int] | None,
-    window: int,
     score_text: Callable[[set[int]], Ranking | None],
 ) -> Ranking:
     """``ranking`` with its ICD-10-PCS documents ordered by text and axes (see the module).
 
     ``score_text`` gives the text scores and matched words of a set of documents (the same query,
-    restricted); it is asked only about added codes that may reach the first ``window`` places.
+    restricted); it is asked about the family codes added to the candidates.
     """
     codes = _codes_of(searcher, (docnum for docnum, _ in ranking.top))
     added = _family_docs(searcher, reading, allowed, exclude={d for d, _ in ranking.top})
@@ -101,27 +105,27 @@ def reorder(
         return ranking
     scores = dict(ranking.top)
     terms = dict(ranking.terms)
-    # A family code outside the candidates scores no more than the last of them; those that would
-    # reach the page even so are scored for real (a few documents: cheap), with their matched words.
-    lowest = ranking.top[-1][1] if ranking.top else 0.0
-    codes.update(added)
-    order, best = _ordered(codes, scores, lowest, reading)
-    reaching = {docnum for docnum in order[: window + RESCORED] if docnum in added}
-    extra = score_text(reaching) if reaching else None
+    # A family code outside the candidates is scored for real, with its matched words (a few
+    # hundred documents of known numbers: cheap); one the words do not match scores 0, so that
+    # every code is placed by the same rule whatever the page size.
+    extra = score_text(set(added)) if added else None
+    unmatched = {docnum: 0.0 for docnum in added}
+    scores.update(unmatched)
     if extra is not None:
-        scores.update({docnum: 0.0 for docnum in reaching})
         scores.update(extra.top)
         terms.update(extra.terms)
-        order, best = _ordered(codes, scores, lowest, reading)
+    codes.update(added)
+    order, best = _ordered(codes, scores, reading)
     slots = [i for i, (docnum, _) in enumerate(ranking.top) if docnum in codes]
     top = list(ranking.top)
     for slot, docnum in zip(slots, order, strict=False):
         top[slot] = (docnum, top[slot][1])
+    lowest = ranking.top[-1][1] if ranking.top else 0.0
     top.extend((docnum, lowest) for docnum in order[len(slots) :])
-    # What an explanation reads of traced documents: their own text scores and parts, and their
-    # places in the new order.
+    # What an explanation reads of traced documents: their own text scores and parts (an added
+    # code the words do not match: 0, no parts), and their places in the new order.
     contributions = {**ranking.contributions, **(extra.contributions if extra is not None else {})}
-    traced = {**ranking.scores, **(extra.scores if extra is not None else {})}
+    traced = {**unmatched, **ranking.scores, **(extra.scores if extra is not None else {})}
     positions = dict(ranking.positions)
     positions.update({docnum: place for place, (docnum, _) in enumerate(top, 1) if docnum in traced})
     return Ranking(
@@ -136,13 +140,11 @@ def reorder(
     )
 
 
-def _ordered(
-    codes: dict[int, str], scores: dict[int, float], lowest: float, reading: Interpretation
-) -> tuple[list[int], float]:
+def _ordered(codes: dict[int, str], scores: dict[int, float], reading: Interpretation) -> tuple[list[int], float]:
     """The documents by text score (relative to the best) plus axis agreement, best first, and
     the best text score."""
-    best = max((scores.get(d, lowest) for d in codes), default=0.0) or 1.0
-    combined = {d: placing_score(scores.get(d, lowest), best, reading.agreement(code)) for d, code in codes.items()}
+    best = max((scores[d] for d in codes), default=0.0) or 1.0
+    combined = {d: placing_score(scores[d], best, reading.agreement(code)) for d, code in codes.items()}
     return sorted(combined, key=lambda d: (-combined[d], codes[d])), best
 
 

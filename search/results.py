@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Remedy
 from ..fields import prose_label
+
+if TYPE_CHECKING:
+    from .pcs_interpretation import Interpretation
 
 
 @dataclass(frozen=True)
@@ -99,9 +102,9 @@ class SearchResults:
     """What would let the search find more (the notices say it in words): an index without the
     ICD-10-PCS codes asked for is rebuilt with them."""
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
-    interpretation: Any = None
-    """The query read along the ICD-10-PCS axes (a :class:`~procsearch.search.pcs_interpretation.Interpretation`),
-    if it names any."""
+    interpretation: Interpretation | None = None
+    """The query read along the ICD-10-PCS axes, when the reading ordered ICD-10-PCS codes shown here
+    (not for phrases, prefixes or NOT, which Whoosh scores, nor above a page without such codes)."""
 
     @property
     def families(self) -> tuple[Any, ...]:
@@ -338,9 +341,8 @@ class Explanation:
     notes: tuple[str, ...] = ()
     placing: AxisPlacing | None = None
     """For an ICD-10-PCS code ordered by the query's axis reading: what placed it."""
-    interpretation: Any = None
-    """The query's reading along the ICD-10-PCS axes (an
-    :class:`~procsearch.search.pcs_interpretation.Interpretation`), or None."""
+    interpretation: Interpretation | None = None
+    """The query's reading along the ICD-10-PCS axes, when it ordered the ICD-10-PCS codes."""
 
     @property
     def options_in_force(self) -> dict[str, Any]:

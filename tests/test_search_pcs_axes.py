@@ -129,13 +129,15 @@ def test_a_device_named_leads_to_the_root_operations_whose_tables_hold_it(lexico
     )
 
 
-def test_a_combining_form_means_all_its_sources_say_and_a_named_part_says_more(lexicon: Any) -> None:
-    # "col": the colon (the affix table) and the large intestine (ICD-10-PCS's own name).
-    query = "laparoscopic right hemicolectomy"
-    assert agreement(query, "0DTF4ZZ", lexicon) > agreement(query, "0DTL4ZZ", lexicon)  # not the transverse colon
-    # "Ovarian" names the ovary outright; the bladder is only the combining form of "cystectomy".
+def test_a_combining_form_means_what_the_affix_table_says_and_a_named_part_says_more(lexicon: Any) -> None:
     from procsearch.search.pcs_axes import interpret
 
+    # Not the wider list written to find a table's body parts: "crani" is not any bone, "col" not the cecum.
+    craniotomy = interpret("craniotomy", lexicon).parts
+    assert "0PY" not in craniotomy and "0QY" not in craniotomy  # Upper Bones, Lower Bones
+    colon = interpret("colonoscopy with polypectomy", lexicon).parts
+    assert colon and "0DH" not in {key for key, value in colon.items() if value == max(colon.values())}
+    # "Ovarian" names the ovary outright; the bladder is only the combining form of "cystectomy".
     parts = interpret("laparoscopic right ovarian cystectomy", lexicon).parts
     assert parts["0U0"] > parts["0TB"]  # Ovary, Right over Bladder
 
@@ -144,6 +146,32 @@ def test_a_device_word_is_not_evidence_for_a_root_operation_whose_examples_menti
     # "lead" is in Revision's examples ("adjusting the position of a pacemaker lead").
     query = "percutaneous spinal cord stimulator lead placement"
     assert agreement(query, "00HV3MZ", lexicon) > agreement(query, "00WV3MZ", lexicon)
+
+
+def test_words_that_decide_between_excision_and_resection_say_nothing_beside_another_root(lexicon: Any) -> None:
+    assert reading("right total knee replacement", lexicon)["root_operation"][0] == "Replacement"
+    assert reading("partial resection of jejunum, open", lexicon)["root_operation"][0] == "Excision"
+
+
+def test_a_device_named_is_read_as_a_device_and_removal_of_it_leads(lexicon: Any) -> None:
+    found = reading("removal of pacemaker lead", lexicon)
+    assert found["root_operation"][0] == "Removal" and found["device"]
+
+
+def test_an_inspection_is_not_read_as_a_diagnostic_excision(lexicon: Any) -> None:
+    from procsearch.search.pcs_axes import interpret
+
+    assert interpret("diagnostic laparoscopy", lexicon).qualifiers == {}
+    assert interpret("needle biopsy of liver", lexicon).qualifiers == {"Diagnostic": 1.0}
+
+
+def test_a_negated_word_rules_its_approach_out_and_its_expansions_count_for_nothing(pcs_engine: SearchEngine) -> None:
+    results = pcs_engine.search("non-laparoscopic appendectomy", limit=5)
+    assert results.interpretation is not None
+    found = results.interpretation.to_dict()
+    assert "Percutaneous Endoscopic" in found["approach_ruled_out"]
+    assert "Percutaneous Endoscopic" not in found["approach"]
+    assert results.codes[0][4] != "4", results.codes
 
 
 def test_a_side_never_names_a_root_operation(lexicon: Any) -> None:
@@ -183,6 +211,29 @@ def test_laparoscopic_appendectomy_is_the_resection_of_the_appendix(pcs_engine: 
     # The issue's own example: 0DTJ4ZZ, not the excision 0DBJ4ZZ.
     codes = pcs_engine.search("laparoscopic appendectomy", limit=5).codes
     assert codes[0] == "0DTJ4ZZ", codes
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "laparoscopic appendectomy",
+        "percutaneous atherectomy of the superficial femoral artery",
+        "turbinectomy",
+        "closed reduction of a distal radius fracture",
+        "removal of a foreign body from the nose without incision",
+    ],
+)
+def test_the_order_does_not_depend_on_the_page_size(pcs_engine: SearchEngine, query: str) -> None:
+    # Every code the reading adds is scored by the same rule, however many are shown.
+    longest = pcs_engine.search(query, limit=30).codes
+    for limit in (1, 5, 10):
+        assert pcs_engine.search(query, limit=limit).codes == longest[:limit]
+
+
+def test_the_reading_is_shown_only_where_it_ordered_icd10pcs_codes(pcs_engine: SearchEngine) -> None:
+    assert pcs_engine.search("laparoscopic appendectomy", limit=5).interpretation is not None
+    # A phrase is scored by Whoosh's own matchers: nothing is read along the axes.
+    assert pcs_engine.search('"laparoscopic appendectomy"', limit=5).interpretation is None
 
 
 def test_an_index_without_icd10pcs_codes_reads_nothing(engine: SearchEngine) -> None:

@@ -44,6 +44,11 @@ DIAGNOSTIC_CHARACTER = "X"
 ROOT_NAME_WEIGHT = 1.5
 """A root operation named outright ("removal", "excision") outweighs one a term implies ("cystoscopy")."""
 QUALIFYING_WEIGHT = 1.6
+"""A word that decides between Excision and Resection ("partial", "total") outweighs either named
+outright ("partial resection" is an Excision); it says nothing beside another root operation
+named outright ("total knee replacement")."""
+EXCISION, RESECTION, INSPECTION = "Excision", "Resection", "Inspection"
+"""Root operations some reading rules name (guideline B3.8; the Diagnostic qualifier)."""
 _GUIDELINE_APPROACH = re.compile(
     r"(?:^|[.:]\s)(?P<phrase>[^.:]+?) (?:is|are) coded to the approach (?:value )?(?P<name>[A-Za-z ]+?)\.", re.I
 )
@@ -94,6 +99,8 @@ class AxisLexicon:
     """stem -> device name -> share: words of the index terms that "use" a device ("stent" -> Intraluminal Device)."""
     systems_by_word: dict[str, set[str]] = field(default_factory=dict)
     """stem -> the body systems (section + body system character) whose names hold it."""
+    qualifying_words: dict[str, set[str]] = field(default_factory=dict)
+    """stem -> the root keys it decides between ("partial" -> Excision, "total" -> Resection)."""
     diagnostic_words: frozenset[str] = frozenset((stem(DIAGNOSTIC.lower()),))
     """Stems that say a procedure is done for diagnosis ("biopsy"): the qualifier Diagnostic."""
     codes: frozenset[str] = frozenset()
@@ -186,6 +193,7 @@ def _read_roots(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
             for word in stems(affix):
                 for c in codes.split("/"):
                     _add(lex.root_words, word, "0 " + c, QUALIFYING_WEIGHT)
+                    lex.qualifying_words.setdefault(word, set()).add("0 " + c)
         elif axis == "approach":
             keys = {"0" + c: 1.0 for c in codes.split("/") if c}
             lex.approach_prefixes.append((affix, keys))
@@ -228,9 +236,10 @@ def _read_parts(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
 
 
 def _add_form(lex: AxisLexicon, form: str, meanings: Iterable[str]) -> None:
-    """A combining form means what each source says it means ("col": colon, and the large intestine)."""
-    known = lex.forms.get(form, ())
-    lex.forms[form] = known + tuple(m for m in meanings if m not in known)
+    """A combining form means what the first source that knows it says: the affix table, made for
+    ICD-10-PCS ("col": colon), before :mod:`.anatomy`'s wider list ("col": colon, cecum, large),
+    written to find a table's body parts, which reads "crani" as any bone."""
+    lex.forms.setdefault(form, tuple(meanings))
 
 
 def _read_values(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
