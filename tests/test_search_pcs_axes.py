@@ -355,5 +355,6 @@ def test_batch_lines_are_grouped_like_a_single_search_and_flat_with_flat(run, pc
     single = run("search", "appendectomy", "--limit", "3", index=pcs_index)
     batch = run("search", "--batch", str(queries), "--limit", "3", index=pcs_index)
     flat = run("search", "--batch", str(queries), "--limit", "3", "--flat", index=pcs_index)
-    assert batch.output.splitlines()[1:] == single.output.splitlines()
+    assert batch.stdout.splitlines()[1:] == single.stdout.splitlines()
+    assert "Read as" in single.stderr and "Read as" not in batch.stderr  # no reading apart from its query
     assert "Family" not in flat.output and "Family" in batch.output

@@ -93,7 +93,9 @@ def print_generations(found: Any) -> None:
 # --- search ----------------------------------------------------------------------------------------
 
 
-def print_results(results: Any, *, facets: bool, flat: bool = False) -> None:
+def print_results(results: Any, *, facets: bool, flat: bool = False, reading: bool = True) -> None:
+    """A page of results as text: notices, remedies and the reading on standard error, the hits
+    on standard output (``reading=False``: no "Read as" line, for a batch's many queries)."""
     for notice in results.notices:
         click.echo(notice, err=True)
     if results.remedies:
@@ -106,7 +108,7 @@ def print_results(results: Any, *, facets: bool, flat: bool = False) -> None:
             "--no-correct to turn this off).",
             err=True,
         )
-    if results.interpretation:
+    if reading and results.interpretation:
         click.echo(reading_line(results.interpretation), err=True)
     if not results.hits:
         # The notices above say why, when the engine knows; otherwise suggest what usually helps.

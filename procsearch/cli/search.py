@@ -137,7 +137,8 @@ def _run_batch(engine: Any, lines: Any, *, as_json: bool, flat: bool = False, **
             click.echo(json_text(json_object({"line": number, **results.to_dict()}), indent=None))
         else:
             click.echo(click.style(f"# {query}", bold=True))
-            print_results(results, facets=kwargs.get("facets", False), flat=flat)
+            # The reading would reach standard error apart from its query: --json has it per line.
+            print_results(results, facets=kwargs.get("facets", False), flat=flat, reading=False)
     if failures:
         sys.exit(EXIT_ERROR)
 
