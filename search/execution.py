@@ -161,6 +161,8 @@ def run_plan(
                     trace=trace,
                 ),
             )
+    if ranking is not None and plan.loosened and ranking.matching and not ranking.partial:
+        relaxed = True  # a meaning no document holds whole was searched by most of its words
     reader = searcher.reader()
     if ranking is not None:
         # The usual case: plain words (and their expansions), scored a posting block at a time.

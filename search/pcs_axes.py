@@ -44,6 +44,10 @@ FORM_PART_SHARE = 0.8
 """A body part only a combining form names counts this much when other words name one outright."""
 WHOLE_ORGAN_SHARE = 0.2
 """Resection's lead over Excision for an "-ectomy" of the organ its word names (guideline B3.8)."""
+LESIONS = frozenset(
+    stems("lesion tumor tumour mass polyp cyst nodule neoplasm carcinoma lipoma fibroid myoma adenoma growth")
+)
+"""Words for what is cut out of a body part: resecting one takes a portion of the body part."""
 _WORD_PREFIXES = (*_POSITION_PREFIXES, "hemi")
 """Prefixes before a combining form: "pericardiectomy", "hemicolectomy" (half of the colon)."""
 _NEGATIONS = frozenset(("without", "no", "non", "not"))
@@ -81,6 +85,7 @@ def interpret(text: str, lexicon: AxisLexicon | None) -> Interpretation:
     side = next((w for w in kept if w in LATERALITY), "")
     anatomy = _anatomy(lexicon, kept, present - named, side, evidence)
     _whole_organ(lexicon, kept, present, evidence)
+    _lesion(lexicon, present, evidence)
     _approaches(lexicon, kept, present, ruled_out, explained, evidence)
     if present & lexicon.diagnostic_words and not _leads(lexicon, evidence.roots, INSPECTION):
         evidence.qualifiers[DIAGNOSTIC] = 1.0  # an Inspection ("diagnostic laparoscopy") has no such qualifier
@@ -273,6 +278,21 @@ def _anatomy(lexicon: AxisLexicon, words: list[str], present: set[str], side: st
             cover += (1.0 - cover) / 2  # "right hepatectomy": the right lobe of the liver
         evidence.support(evidence.parts, key, cover)
     return anatomy
+
+
+def _lesion(lexicon: AxisLexicon, present: set[str], evidence: _Evidence) -> None:
+    """A lesion cut out ("transurethral resection of bladder tumor") takes a portion of the body
+    part, not all of it (guideline B3.8): what the words say for Resection goes to Excision, a
+    little ahead ("Excision of lesion in the ascending colon", the guidelines' example)."""
+    if not present & LESIONS:
+        return
+    names = lexicon.root_names
+    for key, value in list(evidence.roots.items()):
+        if names.get(key[0] + key[2]) == RESECTION:
+            excision = next((c for k, name in names.items() if name == EXCISION and k[0] == key[0] for c in k[1]), "")
+            if excision:
+                twin = key[:2] + excision
+                evidence.roots[twin] = max(evidence.roots.get(twin, 0.0), value * (1.0 + WHOLE_ORGAN_SHARE))
 
 
 def _leads(lexicon: AxisLexicon, roots: dict[str, float], name: str) -> bool:

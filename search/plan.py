@@ -32,6 +32,7 @@ from .query import (
     system_name,
     unscoped_text,
 )
+from .ranking import reader_cache
 from .results import Expansion
 from .spelling import Correction, Speller, correct_text
 from .vocabulary import Vocabulary
@@ -69,6 +70,9 @@ class QueryPlan:
     interpretation: Interpretation | None = None
     """The words read along the ICD-10-PCS axes (:mod:`.pcs_order`), or None: ICD-10-PCS codes
     are then ordered by text alone."""
+    loosened: tuple[str, ...] = ()
+    """Expansions' meanings no document holds whole, searched by as many of their words as a
+    document holds ("below knee amputation")."""
 
     @property
     def ranged(self) -> list[Any]:
@@ -126,7 +130,8 @@ def plan_query(
         speller = speller if speller is not None else Speller(searcher.reader())
         text, corrections = correct_text(text, speller, vocabulary.known_words())
     expansions = tuple(vocabulary.expand(included_text(unscoped_text(text)))) if expand and text else ()
-    main = main_query(searcher, parsers, parsed, text, expansions, field_weights, fields)
+    loosened: list[str] = []
+    main = main_query(searcher, parsers, parsed, text, expansions, field_weights, fields, loosened=loosened)
     return QueryPlan(
         query=query,
         parsed=parsed,
@@ -141,6 +146,7 @@ def plan_query(
         system=system,
         group=group,
         interpretation=axis_reading(searcher, text, expansions, system) if axes else None,
+        loosened=tuple(loosened),
     )
 
 
@@ -163,11 +169,13 @@ def main_query(
     fields: tuple[str, ...],
     *,
     relaxed: bool = False,
+    loosened: list[str] | None = None,
 ) -> Query | None:
     """The ranked part of a search: the typed words, their expansions, code prefixes and ranges.
 
-    An expansion of several words must match all of them, unless ``relaxed``: then more of
-    its words score higher, as the typed words do."""
+    An expansion of several words must match all of them, unless ``relaxed`` or no document holds
+    them all (those are added to ``loosened``): then more of its words score higher, as the typed
+    words do."""
     if not text:
         # Codes alone: after the codes themselves, the pages that list them as similar codes.
         related = [Term(SIMILAR, analysed(searcher.schema, SIMILAR, part.value)) for part in parsed.exact_codes]
@@ -186,11 +194,37 @@ def main_query(
         # common names, summary), which keeps a many-word expansion from touching every field.
         expansion_fields = tuple(f for f in fields if f in EXPANSION_FIELDS) or fields
         and_parser = parsers.get(searcher, weights, expansion_fields, conjunctive=not relaxed)
+        or_parser = parsers.get(searcher, weights, expansion_fields, conjunctive=False)
         for expansion in expansions:
-            meanings = [parse_text(and_parser, meaning) for meaning in expansion.expansions[:MAX_MEANINGS]]
+            meanings = [
+                _meaning(searcher, and_parser, or_parser, meaning, loosened)
+                for meaning in expansion.expansions[:MAX_MEANINGS]
+            ]
             alternatives.append(Or(meanings, boost=EXPANSION_WEIGHT))
         typed = Or(alternatives)
     return And([typed, excluded]) if excluded is not None else typed
+
+
+def _meaning(searcher: Searcher, and_parser: Any, or_parser: Any, meaning: str, loosened: list[str] | None) -> Query:
+    """One meaning of an expansion: all its words, or, when no document holds them all ("below
+    knee amputation" where titles say "Detachment at Lower Leg"), as many of them as a document
+    holds, as the typed words are ranked."""
+    strict = parse_text(and_parser, meaning)
+    if and_parser is or_parser or len(meaning.split()) < 2:
+        return strict
+    # Whether any document holds them all, asked once per open reader (its files never change).
+    held = reader_cache(searcher.reader(), "_procsearch_whole_meanings")
+    key = (tuple(and_parser.boosts), meaning)
+    if key not in held:
+        try:
+            held[key] = strict.matcher(searcher).is_active()
+        except Exception:  # a query Whoosh cannot match directly is left as it is
+            held[key] = True
+    if held[key]:
+        return strict
+    if loosened is not None:
+        loosened.append(meaning)
+    return parse_text(or_parser, meaning)
 
 
 def parse_text(parser: Any, text: str) -> Query:

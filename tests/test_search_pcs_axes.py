@@ -174,6 +174,12 @@ def test_a_negated_word_rules_its_approach_out_and_its_expansions_count_for_noth
     assert results.codes[0][4] != "4", results.codes
 
 
+def test_a_lesion_resected_takes_a_portion_of_the_body_part(lexicon: Any) -> None:
+    # "Excision of lesion in the ascending colon" (the guidelines' example): not all of the bladder.
+    assert reading("transurethral resection of bladder tumor", lexicon)["root_operation"][0] == "Excision"
+    assert reading("resection of bladder", lexicon)["root_operation"][0] == "Resection"
+
+
 def test_a_side_never_names_a_root_operation(lexicon: Any) -> None:
     # Creation's examples say "right and left atrioventricular valve".
     assert "Creation" not in reading("right hemicolectomy", lexicon)["root_operation"]

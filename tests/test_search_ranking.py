@@ -201,6 +201,29 @@ def test_when_no_document_holds_every_word_of_an_expansion_most_of_them_will_do(
         assert hurried.partial and RELAXED_NOTICE not in hurried.notices
 
 
+def test_an_expansion_no_document_holds_whole_counts_by_its_words_beside_typed_words_that_match(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from procsearch.index.build import build_index
+    from procsearch.ingest.record import ProcedureDoc
+    from procsearch.search.engine import RELAXED_NOTICE
+    from procsearch.search.vocabulary import Vocabulary
+
+    titles = {
+        "0Y6H0Z1": "Detachment at Right Lower Leg, knee amputation, High, Open Approach",
+        "08RJ30Z": "Replacement of Right Lens with Intraocular Telescope, Percutaneous Approach",
+        "0SRC0J9": "Replacement of Right Knee Joint with Synthetic Substitute, Open Approach",
+    }
+    build_index(
+        None, tmp_path, records=[ProcedureDoc(code=c, code_system="ICD-10-PCS", title=t) for c, t in titles.items()]
+    )
+    vocabulary = Vocabulary()
+    vocabulary.add("BKA", ["below knee amputation"], "abbreviation")
+    with SearchEngine(tmp_path, vocabulary=vocabulary) as engine:
+        # "right" matches every title; no title says "below": the expansion still counts by its words.
+        results = engine.search("BKA right", axes=False)
+        assert results.codes[0] == "0Y6H0Z1" and RELAXED_NOTICE in results.notices
+        assert RELAXED_NOTICE not in engine.search("knee amputation right", axes=False).notices
+
+
 @pytest.mark.parametrize("excluding", ["knee NOT replacement", "knee -replacement", "knee AND NOT replacement"])
 def test_not_and_minus_exclude_the_word(engine: SearchEngine, excluding: str) -> None:
     knee = set(engine.search("knee", limit=200).codes)
