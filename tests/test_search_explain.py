@@ -137,20 +137,14 @@ def test_a_code_not_in_the_index(engine: SearchEngine) -> None:
 
 
 def test_relaxation_is_reported(tmp_path: Path) -> None:
-    from procsearch.index.build import build_index
-    from procsearch.ingest.record import ProcedureDoc
-    from procsearch.search.vocabulary import Vocabulary
+    from tests.support.titles import abbreviation, titles_index
 
     titles = {
         "0210093": "Bypass Coronary Artery, One Artery from Coronary Artery with Autologous Venous Tissue, Open Approach",
         "0DTJ0ZZ": "Resection of Appendix, Open Approach",
     }
-    build_index(
-        None, tmp_path, records=[ProcedureDoc(code=c, code_system="ICD-10-PCS", title=t) for c, t in titles.items()]
-    )
-    vocabulary = Vocabulary()
-    vocabulary.add("CABG", ["coronary artery bypass graft"], "abbreviation")
-    with SearchEngine(tmp_path, vocabulary=vocabulary) as engine:
+    titles_index(tmp_path, titles)
+    with SearchEngine(tmp_path, vocabulary=abbreviation("CABG", "coronary artery bypass graft")) as engine:
         explanation = engine.explain("CABG", "0210093")
     assert explanation.relaxed and explanation.broken_down and explanation.rank == 1
     assert explanation.score is not None and math.isclose(explanation.total, explanation.score, rel_tol=1e-9)

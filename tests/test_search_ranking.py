@@ -169,26 +169,17 @@ def test_a_search_out_of_time_returns_partial_results(corpus_index) -> None:  # 
 
 
 def test_when_no_document_holds_every_word_of_an_expansion_most_of_them_will_do(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from procsearch.index.build import build_index
-    from procsearch.ingest.record import ProcedureDoc
     from procsearch.search.engine import RELAXED_NOTICE
-    from procsearch.search.vocabulary import Vocabulary
+
+    from tests.support.titles import abbreviation, titles_index
 
     titles = {
         "0210093": "Bypass Coronary Artery, One Artery from Coronary Artery with Autologous Venous Tissue, Open Approach",
         "0DTJ0ZZ": "Resection of Appendix, Open Approach",
         "0SRC0J9": "Replacement of Right Knee Joint with Synthetic Substitute, Open Approach",
     }
-    build_index(
-        None,
-        tmp_path,
-        records=[
-            ProcedureDoc(code=code, code_system="ICD-10-PCS", title=t, source=f"icd10pcs:{code}")
-            for code, t in titles.items()
-        ],
-    )
-    vocabulary = Vocabulary()
-    vocabulary.add("CABG", ["coronary artery bypass graft"], "abbreviation")
+    titles_index(tmp_path, titles)
+    vocabulary = abbreviation("CABG", "coronary artery bypass graft")
     with SearchEngine(tmp_path, vocabulary=vocabulary) as engine:
         results = engine.search("CABG")
         assert results.codes[:1] == ["0210093"] and RELAXED_NOTICE in results.notices
@@ -202,21 +193,17 @@ def test_when_no_document_holds_every_word_of_an_expansion_most_of_them_will_do(
 
 
 def test_an_expansion_no_document_holds_whole_counts_by_its_words_beside_typed_words_that_match(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from procsearch.index.build import build_index
-    from procsearch.ingest.record import ProcedureDoc
     from procsearch.search.engine import RELAXED_NOTICE
-    from procsearch.search.vocabulary import Vocabulary
+
+    from tests.support.titles import abbreviation, titles_index
 
     titles = {
         "0Y6H0Z1": "Detachment at Right Lower Leg, knee amputation, High, Open Approach",
         "08RJ30Z": "Replacement of Right Lens with Intraocular Telescope, Percutaneous Approach",
         "0SRC0J9": "Replacement of Right Knee Joint with Synthetic Substitute, Open Approach",
     }
-    build_index(
-        None, tmp_path, records=[ProcedureDoc(code=c, code_system="ICD-10-PCS", title=t) for c, t in titles.items()]
-    )
-    vocabulary = Vocabulary()
-    vocabulary.add("BKA", ["below knee amputation"], "abbreviation")
+    titles_index(tmp_path, titles)
+    vocabulary = abbreviation("BKA", "below knee amputation")
     with SearchEngine(tmp_path, vocabulary=vocabulary) as engine:
         # "right" matches every title; no title says "below": the expansion still counts by its words.
         results = engine.search("BKA right", axes=False)
