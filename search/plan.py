@@ -35,7 +35,7 @@ from .query import (
 from .ranking import reader_cache
 from .results import Expansion
 from .spelling import Correction, Speller, correct_text
-from .vocabulary import Vocabulary
+from .vocabulary import ABBREVIATION, Vocabulary
 from .weights import EXPANSION_FIELDS, EXPANSION_WEIGHT, resolve_weights
 
 MAX_MEANINGS = 4
@@ -173,9 +173,9 @@ def main_query(
 ) -> Query | None:
     """The ranked part of a search: the typed words, their expansions, code prefixes and ranges.
 
-    An expansion of several words must match all of them, unless ``relaxed`` or no document holds
-    them all (those are added to ``loosened``): then more of its words score higher, as the typed
-    words do."""
+    An expansion of several words must match all of them, unless ``relaxed``, or unless it spells
+    out an abbreviation and no document holds all its words (those are added to ``loosened``):
+    then more of its words score higher, as the typed words do."""
     if not text:
         # Codes alone: after the codes themselves, the pages that list them as similar codes.
         related = [Term(SIMILAR, analysed(searcher.schema, SIMILAR, part.value)) for part in parsed.exact_codes]
@@ -196,8 +196,10 @@ def main_query(
         and_parser = parsers.get(searcher, weights, expansion_fields, conjunctive=not relaxed)
         or_parser = parsers.get(searcher, weights, expansion_fields, conjunctive=False)
         for expansion in expansions:
+            # An abbreviation's typed form matches little: what it stands for is what is searched.
+            loose = or_parser if expansion.kind == ABBREVIATION else and_parser
             meanings = [
-                _meaning(searcher, and_parser, or_parser, meaning, loosened)
+                _meaning(searcher, and_parser, loose, meaning, loosened)
                 for meaning in expansion.expansions[:MAX_MEANINGS]
             ]
             alternatives.append(Or(meanings, boost=EXPANSION_WEIGHT))
@@ -208,7 +210,7 @@ def main_query(
 def _meaning(searcher: Searcher, and_parser: Any, or_parser: Any, meaning: str, loosened: list[str] | None) -> Query:
     """One meaning of an expansion: all its words, or, when no document holds them all ("below
     knee amputation" where titles say "Detachment at Lower Leg"), as many of them as a document
-    holds, as the typed words are ranked."""
+    holds (``or_parser``: the same as ``and_parser`` where that is not wanted)."""
     strict = parse_text(and_parser, meaning)
     if and_parser is or_parser or len(meaning.split()) < 2:
         return strict

@@ -23,7 +23,8 @@ from ..words import VOCABULARY_WORD
 from .errors import SearchError
 from .results import Expansion
 
-KINDS = ("abbreviation", "synonym", "root", "suffix")
+ABBREVIATION = "abbreviation"
+KINDS = (ABBREVIATION, "synonym", "root", "suffix")
 MAX_PHRASE_WORDS = 5
 MIN_WORD_PART_STEM = 3
 
@@ -97,7 +98,7 @@ class Vocabulary:
                         Expansion(
                             " ".join(key),
                             tuple(e for e, _ in entries),
-                            "abbreviation" if "abbreviation" in kinds else "synonym",
+                            ABBREVIATION if ABBREVIATION in kinds else "synonym",
                         )
                     )
                     position += size
