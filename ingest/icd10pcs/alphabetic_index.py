@@ -48,6 +48,15 @@ _CONTINUED = re.compile(r"\s*\(continued\)$")
 _MAIN_TERM = re.compile(r"^\w+( of)? (device|substance|bleeding)\b")
 
 
+def index_lines(content: str) -> Iterator[tuple[int, str]]:
+    """(depth, text) for each line of an index entry's content: sub-terms are indented with tabs,
+    and page breaks repeat the path as "(continued)" rows, which are left out."""
+    for line in content.splitlines():
+        text = line.strip()
+        if text and text != "(continued)":
+            yield len(line) - len(line.lstrip("\t")), text
+
+
 def _index_entries(rows: Sequence[tuple[object, object]]) -> Iterator[tuple[str, tuple[str, ...], str, bool]]:
     """(term, sub-term path, code prefix, is a "see" reference) for each code in the index.
 
@@ -59,11 +68,7 @@ def _index_entries(rows: Sequence[tuple[object, object]]) -> Iterator[tuple[str,
         if not term or not isinstance(raw_content, str):
             continue
         path: list[str] = []
-        for line in raw_content.splitlines():
-            text = line.strip()
-            if not text or text == "(continued)":
-                continue
-            depth = len(line) - len(line.lstrip("\t"))
+        for depth, text in index_lines(raw_content):
             del path[depth:]
             path.extend([""] * (depth - len(path)))
             refs = _CODE_REF.findall(text)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .alphabetic_index import index_lines
 from .axis_words import SIDES, stems
 
 if TYPE_CHECKING:
@@ -45,11 +46,7 @@ def read_index(lex: AxisLexicon, connection: sqlite3.Connection) -> None:
     for term, content in _rows_raw(connection):
         heads = _variants(term, main_term=True)
         path: list[str] = []
-        for line in content.splitlines():
-            text = line.strip()
-            if not text or text == "(continued)":
-                continue
-            depth = len(line) - len(line.lstrip("\t"))
+        for depth, text in index_lines(content):
             del path[depth:]
             label = _CODE_REF.sub("", text).strip()
             refs = _CODE_REF.findall(text)
