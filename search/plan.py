@@ -131,7 +131,9 @@ def plan_query(
         text, corrections = correct_text(text, speller, vocabulary.known_words())
     expansions = tuple(vocabulary.expand(included_text(unscoped_text(text)))) if expand and text else ()
     loosened: list[str] = []
-    main = main_query(searcher, parsers, parsed, text, expansions, field_weights, fields, loosened=loosened)
+    main = main_query(
+        searcher, parsers, parsed, text, expansions, field_weights, fields, loosened=loosened, filters=filters
+    )
     return QueryPlan(
         query=query,
         parsed=parsed,
@@ -170,12 +172,14 @@ def main_query(
     *,
     relaxed: bool = False,
     loosened: list[str] | None = None,
+    filters: Query | None = None,
 ) -> Query | None:
     """The ranked part of a search: the typed words, their expansions, code prefixes and ranges.
 
     An expansion of several words must match all of them, unless ``relaxed``, or unless it spells
     out an abbreviation and no document holds all its words (those are added to ``loosened``):
-    then more of its words score higher, as the typed words do."""
+    then more of its words score higher, as the typed words do (a document the ``filters`` leave
+    out does not count as holding them)."""
     if not text:
         # Codes alone: after the codes themselves, the pages that list them as similar codes.
         related = [Term(SIMILAR, analysed(searcher.schema, SIMILAR, part.value)) for part in parsed.exact_codes]
@@ -199,7 +203,7 @@ def main_query(
             # An abbreviation's typed form matches little: what it stands for is what is searched.
             loose = or_parser if expansion.kind == ABBREVIATION else and_parser
             meanings = [
-                _meaning(searcher, and_parser, loose, meaning, loosened)
+                _meaning(searcher, and_parser, loose, meaning, loosened, filters)
                 for meaning in expansion.expansions[:MAX_MEANINGS]
             ]
             alternatives.append(Or(meanings, boost=EXPANSION_WEIGHT))
@@ -207,7 +211,14 @@ def main_query(
     return And([typed, excluded]) if excluded is not None else typed
 
 
-def _meaning(searcher: Searcher, and_parser: Any, or_parser: Any, meaning: str, loosened: list[str] | None) -> Query:
+def _meaning(
+    searcher: Searcher,
+    and_parser: Any,
+    or_parser: Any,
+    meaning: str,
+    loosened: list[str] | None,
+    filters: Query | None = None,
+) -> Query:
     """One meaning of an expansion: all its words, or, when no document holds them all ("below
     knee amputation" where titles say "Detachment at Lower Leg"), as many of them as a document
     holds (``or_parser``: the same as ``and_parser`` where that is not wanted)."""
@@ -216,10 +227,11 @@ def _meaning(searcher: Searcher, and_parser: Any, or_parser: Any, meaning: str, 
         return strict
     # Whether any document holds them all, asked once per open reader (its files never change).
     held = reader_cache(searcher.reader(), "_procsearch_whole_meanings")
-    key = (tuple(and_parser.boosts), meaning)
+    key = (tuple(and_parser.boosts), meaning, repr(filters))
     if key not in held:
         try:
-            held[key] = strict.matcher(searcher).is_active()
+            wanted = And([strict, filters]) if filters is not None else strict
+            held[key] = wanted.matcher(searcher).is_active()
         except Exception:  # a query Whoosh cannot match directly is left as it is
             held[key] = True
     if held[key]:

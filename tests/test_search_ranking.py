@@ -211,6 +211,20 @@ def test_an_expansion_no_document_holds_whole_counts_by_its_words_beside_typed_w
         assert RELAXED_NOTICE not in engine.search("knee amputation right", axes=False).notices
 
 
+def test_a_meaning_held_whole_only_outside_the_filters_counts_by_its_words_within_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.titles import abbreviation, titles_index
+
+    titles = {
+        "0Y6H0Z1": "Detachment at Right Lower Leg, knee amputation, High, Open Approach",
+        "08RJ30Z": "Replacement of Right Lens with Intraocular Telescope, Percutaneous Approach",
+    }
+    titles_index(tmp_path, titles, pages={"27880": "Below knee amputation, right or left"})
+    with SearchEngine(tmp_path, vocabulary=abbreviation("BKA", "below knee amputation")) as engine:
+        # The CPT page holds the words whole; among ICD-10-PCS codes none does.
+        assert engine.search("BKA right", system="ICD-10-PCS", axes=False).codes[0] == "0Y6H0Z1"
+        assert engine.search("BKA right", axes=False).codes[0] == "27880"
+
+
 @pytest.mark.parametrize("excluding", ["knee NOT replacement", "knee -replacement", "knee AND NOT replacement"])
 def test_not_and_minus_exclude_the_word(engine: SearchEngine, excluding: str) -> None:
     knee = set(engine.search("knee", limit=200).codes)

@@ -8,14 +8,16 @@ from pathlib import Path
 from procsearch.search.vocabulary import Vocabulary
 
 
-def titles_index(path: Path, titles: dict[str, str]) -> Path:
-    """Build an index at ``path`` of ICD-10-PCS records with these codes and titles."""
+def titles_index(path: Path, titles: dict[str, str], pages: dict[str, str] | None = None) -> Path:
+    """Build an index at ``path`` of ICD-10-PCS records with these codes and titles (and of CPT
+    pages with ``pages``' codes and titles)."""
     from procsearch.index.build import build_index
     from procsearch.ingest.record import ProcedureDoc
 
     records = [
         ProcedureDoc(code=c, code_system="ICD-10-PCS", title=t, source=f"icd10pcs:{c}") for c, t in titles.items()
     ]
+    records += [ProcedureDoc(code=c, code_system="CPT", title=t, source=f"{c}.html") for c, t in (pages or {}).items()]
     build_index(None, path, records=records)
     return path
 
