@@ -39,7 +39,7 @@ from .snippets import words_by_field
 COUNT_CAP = 1000
 """Counting stops here ("1000+ results"): an exact count of a broad query costs more than the search."""
 
-RELAXED_NOTICE = "No document holds all the words of a known name for the query; these hold most of them."
+RELAXED_NOTICE = "No document holds all the words of a known name for the query; these hold some of them."
 PARTIAL_NOTICE = "The search ran out of time; these results are partial."
 TIMED_OUT_NOTICE = (
     "The search ran out of time before it found anything: narrow the query (fewer phrases or NOT terms, "
@@ -161,8 +161,6 @@ def run_plan(
                     trace=trace,
                 ),
             )
-    if ranking is not None and plan.loosened and ranking.matching and not ranking.partial:
-        relaxed = True  # a meaning no document holds whole was searched by most of its words
     reader = searcher.reader()
     if ranking is not None:
         # The usual case: plain words (and their expansions), scored a posting block at a time.
@@ -199,6 +197,8 @@ def run_plan(
         matched = [hit for hit in results if hit.docnum not in first]
         shown_hits = matched[max(0, offset - len(first)) : window - len(first)]
         ranked = [whoosh_hit(hit, rank=0, weights=plan.weights) for hit in shown_hits]
+    if plan.loosened and found and not partial:
+        relaxed = True  # an abbreviation nothing holds was searched by its meanings' words
     # A hit found by its code outranks every word match: it scores one more than the best of them.
     hits = [
         build_hit(reader.stored_fields(d), score=best + 1.0, exact=d in exact, by_code=True)

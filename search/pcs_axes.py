@@ -84,8 +84,9 @@ def interpret(text: str, lexicon: AxisLexicon | None) -> Interpretation:
     named = _root_words(lexicon, kept, present | pairs, explained, bool(device_named or evidence.devices), evidence)
     side = next((w for w in kept if w in LATERALITY), "")
     anatomy = _anatomy(lexicon, kept, present - named, side, evidence)
-    _whole_organ(lexicon, kept, present, evidence)
-    _lesion(lexicon, present, evidence)
+    # A lesion resected is a portion, unless an organ's own "-ectomy" or "total" says otherwise.
+    if not _whole_organ(lexicon, kept, present, evidence) and not _ectomy_organ(lexicon, kept):
+        _lesion(lexicon, present, evidence)
     _approaches(lexicon, kept, present, ruled_out, explained, evidence)
     if present & lexicon.diagnostic_words and not _leads(lexicon, evidence.roots, INSPECTION):
         evidence.qualifiers[DIAGNOSTIC] = 1.0  # an Inspection ("diagnostic laparoscopy") has no such qualifier
@@ -303,32 +304,46 @@ def _leads(lexicon: AxisLexicon, roots: dict[str, float], name: str) -> bool:
     return lexicon.root_names.get(best[0] + best[2]) == name
 
 
-def _whole_organ(lexicon: AxisLexicon, words: list[str], present: set[str], evidence: _Evidence) -> None:
+def _whole_organ(lexicon: AxisLexicon, words: list[str], present: set[str], evidence: _Evidence) -> bool:
     """An "-ectomy" word that names its organ ("thymectomy", "nephrectomy"), with no other body part
     named and no word saying part of it ("partial"), takes all of it: Resection leads Excision
     (guideline B3.8: Resection whenever all of the body part is cut out). The organ of a lesion's
-    "-ectomy" ("polypectomy", "ovarian cystectomy") is named by other words: no lead."""
+    "-ectomy" ("polypectomy", "ovarian cystectomy") is named by other words: no lead.
+
+    Returns whether how much is taken is settled: the organ is taken whole, or a word says so
+    ("partial", "total", "radical")."""
+    if present & lexicon.qualifying_words.keys():
+        return True
     resection = {key for key, name in lexicon.root_names.items() if name == RESECTION}
     excision = {key for key, name in lexicon.root_names.items() if name == EXCISION}
-    # A root operation named outright, or a word that decides it ("partial", "total"), says more;
-    # so does an index term that points to Excision alone ("Gastrectomy, vertical (sleeve)").
+    # A root operation named outright says more; so does an index term that points to Excision
+    # alone ("Gastrectomy, vertical (sleeve)").
     if any(w >= QUALIFYING_WEIGHT for word in present for w in lexicon.root_words.get(word, {}).values()):
-        return
+        return False
     lead = {k: v for k, v in evidence.roots.items() if k[0] + k[2] in resection}
     rival = max((v for k, v in evidence.roots.items() if k[0] + k[2] in excision), default=0.0)
     if not lead or max(lead.values()) < 0.95 * rival:
-        return
+        return False
+    organ = _ectomy_organ(lexicon, words)
+    others = {key for key, cover in evidence.parts.items() if cover >= 0.5}
+    if organ and others <= organ:
+        for key in lead:
+            evidence.roots[key] *= 1.0 + WHOLE_ORGAN_SHARE
+        return True
+    return False
+
+
+def _ectomy_organ(lexicon: AxisLexicon, words: list[str]) -> set[str]:
+    """The body parts an "-ectomy" word's combining form names ("nephrectomy": the kidneys), or
+    none ("polypectomy")."""
     for word in words:
-        if not word.endswith("ectomy"):
-            continue
-        base = word[: -len("ectomy")]
-        meanings = {m for form, ms in lexicon.forms.items() if base.startswith(form) for m in ms}
-        organ = set(_parts_named(lexicon, meanings)) if meanings else set()
-        others = {key for key, cover in evidence.parts.items() if cover >= 0.5}
-        if organ and others <= organ:
-            for key in lead:
-                evidence.roots[key] *= 1.0 + WHOLE_ORGAN_SHARE
-            return
+        if word.endswith("ectomy"):
+            base = word[: -len("ectomy")]
+            meanings = {m for form, ms in lexicon.forms.items() if base.startswith(form) for m in ms}
+            organ = set(_parts_named(lexicon, meanings)) if meanings else set()
+            if organ:
+                return organ
+    return set()
 
 
 def _approaches(

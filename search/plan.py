@@ -177,9 +177,9 @@ def main_query(
     """The ranked part of a search: the typed words, their expansions, code prefixes and ranges.
 
     An expansion of several words must match all of them, unless ``relaxed``, or unless it spells
-    out an abbreviation and no document holds all its words (those are added to ``loosened``):
-    then more of its words score higher, as the typed words do (a document the ``filters`` leave
-    out does not count as holding them)."""
+    out an abbreviation that no document holds, neither as typed nor any meaning whole (those
+    meanings are added to ``loosened``): then more of its words score higher, as the typed words
+    do (a document the ``filters`` leave out does not count as holding them)."""
     if not text:
         # Codes alone: after the codes themselves, the pages that list them as similar codes.
         related = [Term(SIMILAR, analysed(searcher.schema, SIMILAR, part.value)) for part in parsed.exact_codes]
@@ -200,45 +200,42 @@ def main_query(
         and_parser = parsers.get(searcher, weights, expansion_fields, conjunctive=not relaxed)
         or_parser = parsers.get(searcher, weights, expansion_fields, conjunctive=False)
         for expansion in expansions:
-            # An abbreviation's typed form matches little: what it stands for is what is searched.
-            loose = or_parser if expansion.kind == ABBREVIATION else and_parser
-            meanings = [
-                _meaning(searcher, and_parser, loose, meaning, loosened, filters)
-                for meaning in expansion.expansions[:MAX_MEANINGS]
-            ]
+            said = expansion.expansions[:MAX_MEANINGS]
+            meanings = [parse_text(and_parser, meaning) for meaning in said]
+            # An abbreviation nothing holds, neither as typed nor any of its meanings whole ("BKA":
+            # titles say "Detachment at ... Lower Leg"), is searched by its meanings' words.
+            if (
+                not relaxed
+                and expansion.kind == ABBREVIATION
+                and any(len(meaning.split()) > 1 for meaning in said)
+                and not _held(searcher, [parse_text(parser, expansion.term), *meanings], filters)
+            ):
+                meanings = [parse_text(or_parser, meaning) for meaning in said]
+                if loosened is not None:
+                    loosened.extend(said)
             alternatives.append(Or(meanings, boost=EXPANSION_WEIGHT))
         typed = Or(alternatives)
     return And([typed, excluded]) if excluded is not None else typed
 
 
-def _meaning(
-    searcher: Searcher,
-    and_parser: Any,
-    or_parser: Any,
-    meaning: str,
-    loosened: list[str] | None,
-    filters: Query | None = None,
-) -> Query:
-    """One meaning of an expansion: all its words, or, when no document holds them all ("below
-    knee amputation" where titles say "Detachment at Lower Leg"), as many of them as a document
-    holds (``or_parser``: the same as ``and_parser`` where that is not wanted)."""
-    strict = parse_text(and_parser, meaning)
-    if and_parser is or_parser or len(meaning.split()) < 2:
-        return strict
-    # Whether any document holds them all, asked once per open reader (its files never change).
-    held = reader_cache(searcher.reader(), "_procsearch_whole_meanings")
-    key = (tuple(and_parser.boosts), meaning, repr(filters))
+MAX_HELD = 10_000
+"""How many answers of :func:`_held` an open reader keeps."""
+
+
+def _held(searcher: Searcher, queries: list[Query], filters: Query | None) -> bool:
+    """Whether any document the filters let through matches any of ``queries``; asked once per
+    open reader (its files never change)."""
+    held = reader_cache(searcher.reader(), "_procsearch_held")
+    key = (tuple(repr(query) for query in queries), repr(filters))
     if key not in held:
+        if len(held) >= MAX_HELD:
+            held.clear()
         try:
-            wanted = And([strict, filters]) if filters is not None else strict
-            held[key] = wanted.matcher(searcher).is_active()
-        except Exception:  # a query Whoosh cannot match directly is left as it is
+            wanted = Or(queries) if len(queries) > 1 else queries[0]
+            held[key] = (And([wanted, filters]) if filters is not None else wanted).matcher(searcher).is_active()
+        except Exception:  # a query Whoosh cannot match directly counts as held: nothing changes
             held[key] = True
-    if held[key]:
-        return strict
-    if loosened is not None:
-        loosened.append(meaning)
-    return parse_text(or_parser, meaning)
+    return bool(held[key])
 
 
 def parse_text(parser: Any, text: str) -> Query:

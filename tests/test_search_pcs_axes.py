@@ -178,6 +178,9 @@ def test_a_lesion_resected_takes_a_portion_of_the_body_part(lexicon: Any) -> Non
     # "Excision of lesion in the ascending colon" (the guidelines' example): not all of the bladder.
     assert reading("transurethral resection of bladder tumor", lexicon)["root_operation"][0] == "Excision"
     assert reading("resection of bladder", lexicon)["root_operation"][0] == "Resection"
+    # An organ's own "-ectomy", or "radical", still takes it whole, whatever it was for.
+    assert reading("radical nephrectomy for kidney tumor", lexicon)["root_operation"][0] == "Resection"
+    assert reading("right upper lobectomy for lung mass", lexicon)["root_operation"][0] == "Resection"
 
 
 def test_a_side_never_names_a_root_operation(lexicon: Any) -> None:

@@ -211,6 +211,22 @@ def test_an_expansion_no_document_holds_whole_counts_by_its_words_beside_typed_w
         assert RELAXED_NOTICE not in engine.search("knee amputation right", axes=False).notices
 
 
+def test_an_abbreviation_a_document_holds_as_typed_keeps_its_meanings_whole(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from procsearch.search.engine import RELAXED_NOTICE
+
+    from tests.support.titles import abbreviation, titles_index
+
+    titles = {
+        "77373": "Stereotactic body radiation therapy (SBRT), per fraction",
+        "97140": "Manual therapy techniques, body, one or more regions",
+    }
+    titles_index(tmp_path, titles)
+    with SearchEngine(tmp_path, vocabulary=abbreviation("SBRT", "stereotactic body radiotherapy")) as engine:
+        # "radiotherapy" is in no title, but "SBRT" is: nothing is loosened, no notice.
+        results = engine.search("SBRT", axes=False)
+        assert results.codes == ["77373"] and RELAXED_NOTICE not in results.notices
+
+
 def test_a_meaning_held_whole_only_outside_the_filters_counts_by_its_words_within_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from tests.support.titles import abbreviation, titles_index
 

@@ -102,7 +102,7 @@ def print_explanation(explanation: Any) -> None:
             f"({placing.text_score:.4f} / best {placing.best_text_score:.4f}){axes}"
         )
     if explanation.relaxed:
-        click.echo("  relaxed: no document held every word of an expansion; most of them counted")
+        click.echo("  relaxed: no document held every word of an expansion; its words counted one by one")
     if explanation.lacking:
         click.echo("  lacks: " + ", ".join(printable(unit) for unit in explanation.lacking))
     in_force = explanation.options_in_force
