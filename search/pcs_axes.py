@@ -24,30 +24,20 @@ from ..ingest.icd10pcs.axis_words import CLASSIFYING_WORDS, LATERALITY, stems
 from ..ingest.icd10pcs.index_terms import IndexTerm
 from ..ingest.icd10pcs.lexicon import (
     DIAGNOSTIC,
-    EXCISION,
     INSPECTION,
-    QUALIFYING_WEIGHT,
-    RESECTION,
     ROOT_NAME_WEIGHT,
     AxisLexicon,
     read_lexicon,
 )
+from .pcs_extent import settle_extent
 from .pcs_interpretation import Interpretation
 
 DEVICE_ROOT_SHARE = 0.8
 """How much a device's root operations count, when the words name none."""
 INDEX_PART_SHARE = 0.8
 """A body part an index term implies counts this much of one the query names."""
-MIN_PART_COVER = 0.34
-"""A body part counts when the query holds at least this share of its name's weight."""
 FORM_PART_SHARE = 0.8
 """A body part only a combining form names counts this much when other words name one outright."""
-WHOLE_ORGAN_SHARE = 0.2
-"""Resection's lead over Excision for an "-ectomy" of the organ its word names (guideline B3.8)."""
-LESIONS = frozenset(
-    stems("lesion tumor tumour mass polyp cyst nodule neoplasm carcinoma lipoma fibroid myoma adenoma growth")
-)
-"""Words for what is cut out of a body part: resecting one takes a portion of the body part."""
 _WORD_PREFIXES = (*_POSITION_PREFIXES, "hemi")
 """Prefixes before a combining form: "pericardiectomy", "hemicolectomy" (half of the colon)."""
 _NEGATIONS = frozenset(("without", "no", "non", "not"))
@@ -84,9 +74,7 @@ def interpret(text: str, lexicon: AxisLexicon | None) -> Interpretation:
     named = _root_words(lexicon, kept, present | pairs, explained, bool(device_named or evidence.devices), evidence)
     side = next((w for w in kept if w in LATERALITY), "")
     anatomy = _anatomy(lexicon, kept, present - named, side, evidence)
-    # A lesion resected is a portion, unless an organ's own "-ectomy" or "total" says otherwise.
-    if not _whole_organ(lexicon, kept, present, evidence) and not _ectomy_organ(lexicon, kept):
-        _lesion(lexicon, present, evidence)
+    settle_extent(lexicon, kept, present, evidence.roots, evidence.parts)
     _approaches(lexicon, kept, present, ruled_out, explained, evidence)
     if present & lexicon.diagnostic_words and not _leads(lexicon, evidence.roots, INSPECTION):
         evidence.qualifiers[DIAGNOSTIC] = 1.0  # an Inspection ("diagnostic laparoscopy") has no such qualifier
@@ -182,7 +170,7 @@ def _index_evidence(lexicon: AxisLexicon, present: set[str], evidence: _Evidence
         if entry.use in lexicon.device_names:
             evidence.support(evidence.devices, entry.use, 1.0)
         elif entry.use:
-            for key, cover in _parts_named(lexicon, set(stems(entry.use))).items():
+            for key, cover in lexicon.parts_named(set(stems(entry.use))).items():
                 evidence.support(evidence.parts, key, cover)
     return explained
 
@@ -271,29 +259,14 @@ def _anatomy(lexicon: AxisLexicon, words: list[str], present: set[str], side: st
                 anatomy.update(meanings)
     # A body part a word names outright ("subdural") says more than one a procedure word's combining
     # form implies ("craniotomy" opens the skull to reach it).
-    named = _parts_named(lexicon, present)
+    named = lexicon.parts_named(present)
     share = FORM_PART_SHARE if named else 1.0
-    for key, cover in _parts_named(lexicon, anatomy).items():
+    for key, cover in lexicon.parts_named(anatomy).items():
         cover = max(named.get(key, 0.0), share * cover)
         if side and lexicon.part_side.get(key) == side:
             cover += (1.0 - cover) / 2  # "right hepatectomy": the right lobe of the liver
         evidence.support(evidence.parts, key, cover)
     return anatomy
-
-
-def _lesion(lexicon: AxisLexicon, present: set[str], evidence: _Evidence) -> None:
-    """A lesion cut out ("transurethral resection of bladder tumor") takes a portion of the body
-    part, not all of it (guideline B3.8): what the words say for Resection goes to Excision, a
-    little ahead ("Excision of lesion in the ascending colon", the guidelines' example)."""
-    if not present & LESIONS:
-        return
-    names = lexicon.root_names
-    for key, value in list(evidence.roots.items()):
-        if names.get(key[0] + key[2]) == RESECTION:
-            excision = next((c for k, name in names.items() if name == EXCISION and k[0] == key[0] for c in k[1]), "")
-            if excision:
-                twin = key[:2] + excision
-                evidence.roots[twin] = max(evidence.roots.get(twin, 0.0), value * (1.0 + WHOLE_ORGAN_SHARE))
 
 
 def _leads(lexicon: AxisLexicon, roots: dict[str, float], name: str) -> bool:
@@ -302,48 +275,6 @@ def _leads(lexicon: AxisLexicon, roots: dict[str, float], name: str) -> bool:
         return False
     best = max(roots, key=lambda key: roots[key])
     return lexicon.root_names.get(best[0] + best[2]) == name
-
-
-def _whole_organ(lexicon: AxisLexicon, words: list[str], present: set[str], evidence: _Evidence) -> bool:
-    """An "-ectomy" word that names its organ ("thymectomy", "nephrectomy"), with no other body part
-    named and no word saying part of it ("partial"), takes all of it: Resection leads Excision
-    (guideline B3.8: Resection whenever all of the body part is cut out). The organ of a lesion's
-    "-ectomy" ("polypectomy", "ovarian cystectomy") is named by other words: no lead.
-
-    Returns whether how much is taken is settled: the organ is taken whole, or a word says so
-    ("partial", "total", "radical")."""
-    if present & lexicon.qualifying_words.keys():
-        return True
-    resection = {key for key, name in lexicon.root_names.items() if name == RESECTION}
-    excision = {key for key, name in lexicon.root_names.items() if name == EXCISION}
-    # A root operation named outright says more; so does an index term that points to Excision
-    # alone ("Gastrectomy, vertical (sleeve)").
-    if any(w >= QUALIFYING_WEIGHT for word in present for w in lexicon.root_words.get(word, {}).values()):
-        return False
-    lead = {k: v for k, v in evidence.roots.items() if k[0] + k[2] in resection}
-    rival = max((v for k, v in evidence.roots.items() if k[0] + k[2] in excision), default=0.0)
-    if not lead or max(lead.values()) < 0.95 * rival:
-        return False
-    organ = _ectomy_organ(lexicon, words)
-    others = {key for key, cover in evidence.parts.items() if cover >= 0.5}
-    if organ and others <= organ:
-        for key in lead:
-            evidence.roots[key] *= 1.0 + WHOLE_ORGAN_SHARE
-        return True
-    return False
-
-
-def _ectomy_organ(lexicon: AxisLexicon, words: list[str]) -> set[str]:
-    """The body parts an "-ectomy" word's combining form names ("nephrectomy": the kidneys), or
-    none ("polypectomy")."""
-    for word in words:
-        if word.endswith("ectomy"):
-            base = word[: -len("ectomy")]
-            meanings = {m for form, ms in lexicon.forms.items() if base.startswith(form) for m in ms}
-            organ = set(_parts_named(lexicon, meanings)) if meanings else set()
-            if organ:
-                return organ
-    return set()
 
 
 def _approaches(
@@ -399,19 +330,6 @@ def _index_terms(lexicon: AxisLexicon, present: set[str]) -> list[IndexTerm]:
         if not any(term.words < other.words and bool(other.use) == bool(term.use) for other in kept):
             kept.append(term)
     return kept
-
-
-def _parts_named(lexicon: AxisLexicon, words: set[str]) -> dict[str, float]:
-    """Body parts whose names' words the set holds, by the share of the name's weight it holds."""
-    candidates = {key for word in words for key in lexicon.parts_by_word.get(word, ())}
-    found: dict[str, float] = {}
-    for key in candidates:
-        name = lexicon.part_words[key]
-        total = sum(lexicon.word_weight.get(w, 1.0) for w in name) or 1.0
-        cover = sum(lexicon.word_weight.get(w, 1.0) for w in name & words) / total
-        if cover >= MIN_PART_COVER:
-            found[key] = cover
-    return found
 
 
 def _scaled(values: dict[str, float]) -> dict[str, float]:

@@ -41,6 +41,8 @@ from .index_terms import IndexTerm, read_index
 DIAGNOSTIC = "Diagnostic"
 DIAGNOSTIC_CHARACTER = "X"
 """The qualifier of a procedure done for diagnosis (a biopsy), and its character."""
+MIN_PART_COVER = 0.34
+"""A body part counts when the words hold at least this share of its name's weight."""
 ROOT_NAME_WEIGHT = 1.5
 """A root operation named outright ("removal", "excision") outweighs one a term implies ("cystoscopy")."""
 QUALIFYING_WEIGHT = 1.6
@@ -105,6 +107,19 @@ class AxisLexicon:
     """Stems that say a procedure is done for diagnosis ("biopsy"): the qualifier Diagnostic."""
     codes: frozenset[str] = frozenset()
     """Every four-character family (section, body system, root operation, body part) that has codes."""
+
+    def parts_named(self, words: set[str]) -> dict[str, float]:
+        """Body parts whose names' words the set holds, by the share of the name's weight it holds
+        (at least :data:`MIN_PART_COVER`)."""
+        candidates = {key for word in words for key in self.parts_by_word.get(word, ())}
+        found: dict[str, float] = {}
+        for key in candidates:
+            name = self.part_words[key]
+            total = sum(self.word_weight.get(w, 1.0) for w in name) or 1.0
+            cover = sum(self.word_weight.get(w, 1.0) for w in name & words) / total
+            if cover >= MIN_PART_COVER:
+                found[key] = cover
+        return found
 
 
 def read_lexicon(db_path: Path | None = None) -> AxisLexicon:
