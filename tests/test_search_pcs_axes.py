@@ -121,7 +121,7 @@ def test_a_device_used_in_a_body_system_is_a_device_not_that_systems_anatomy(lex
 
 
 def test_a_device_named_leads_to_the_root_operations_whose_tables_hold_it(lexicon: Any) -> None:
-    # Mesh stays in the body, and Repair holds no device: a hernia repair with mesh is a Supplement.
+    # Mesh stays in the body, and Repair holds no device: mesh points to Supplement.
     query = "right inguinal hernia repair with mesh"
     assert agreement(query, "0YU50JZ", lexicon) > agreement(query, "0YQ50ZZ", lexicon)
     assert agreement("right inguinal hernia repair", "0YQ50ZZ", lexicon) > agreement(
