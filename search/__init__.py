@@ -9,8 +9,9 @@ from ..lazy import lazy_attributes
 if TYPE_CHECKING:
     from .engine import SearchEngine
     from .errors import NotFoundError, QueryError, SearchError
+    from .explained import Explanation, FieldShare, TermContribution
     from .plan import QueryPlan, plan_query
-    from .results import Explanation, FieldShare, IndexStats, SearchHit, SearchResults, Snippet, TermContribution
+    from .results import IndexStats, SearchHit, SearchResults, Snippet
     from .weights import DEFAULT_WEIGHTS
 
 __all__ = [
@@ -38,9 +39,7 @@ __getattr__ = lazy_attributes(
         "SearchEngine": ".engine",
         **dict.fromkeys(("QueryPlan", "plan_query"), ".plan"),
         **dict.fromkeys(("NotFoundError", "QueryError", "SearchError"), ".errors"),
-        **dict.fromkeys(
-            ("Explanation", "FieldShare", "IndexStats", "SearchHit", "SearchResults", "Snippet", "TermContribution"),
-            ".results",
-        ),
+        **dict.fromkeys(("Explanation", "FieldShare", "TermContribution"), ".explained"),
+        **dict.fromkeys(("IndexStats", "SearchHit", "SearchResults", "Snippet"), ".results"),
     },
 )

@@ -23,11 +23,11 @@ from whoosh.searching import Searcher
 from ..ingest.codes import ICD10PCS
 from .budget import Deadline, timed
 from .execution import PlanRun
+from .explained import AxisPlacing, Explanation, FieldShare, TermContribution
 from .origins import EXPANSION, TYPED, Origin, term_origins, typed_terms
 from .pcs_order import placing_score
 from .plan import QueryPlan
 from .ranking import COORDINATION, PostingCache, PostingReader, leaves
-from .results import AxisPlacing, Explanation, FieldShare, TermContribution
 
 RANKING, WHOOSH, CODE, NONE = "ranking", "whoosh", "code", "none"
 PATHS = (RANKING, WHOOSH, CODE, NONE)

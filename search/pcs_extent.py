@@ -21,14 +21,15 @@ def settle_extent(
     """Lead Resection or Excision in ``roots`` (the root operation evidence, changed in place) as
     the words say: a lesion resected is a portion, unless an organ's own "-ectomy" or "total" says
     the organ is taken."""
-    if not _whole_organ(lexicon, words, present, roots, parts) and not _ectomy_organ(lexicon, words):
+    organ = _ectomy_organ(lexicon, words)
+    if not _whole_organ(lexicon, organ, present, roots, parts) and not organ:
         _lesion(lexicon, present, roots)
 
 
 def _whole_organ(
-    lexicon: AxisLexicon, words: list[str], present: set[str], roots: dict[str, float], parts: dict[str, float]
+    lexicon: AxisLexicon, organ: set[str], present: set[str], roots: dict[str, float], parts: dict[str, float]
 ) -> bool:
-    """An "-ectomy" word that names its organ ("thymectomy", "nephrectomy"), with no other body part
+    """An "-ectomy" word that names its organ (``organ``: "thymectomy", "nephrectomy"), with no other body part
     named and no word saying part of it ("partial"), takes all of it: Resection leads Excision
     (guideline B3.8: Resection whenever all of the body part is cut out). The organ of a lesion's
     "-ectomy" ("polypectomy", "ovarian cystectomy") is named by other words: no lead.
@@ -47,7 +48,6 @@ def _whole_organ(
     rival = max((v for k, v in roots.items() if k[0] + k[2] in excision), default=0.0)
     if not lead or max(lead.values()) < 0.95 * rival:
         return False
-    organ = _ectomy_organ(lexicon, words)
     others = {key for key, cover in parts.items() if cover >= 0.5}
     if organ and others <= organ:
         for key in lead:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ..ingest.icd10pcs.lexicon import DIAGNOSTIC, AxisLexicon
@@ -104,8 +105,9 @@ class Interpretation:
         raw = self.roots.get(table, 0.0) + GENERIC_ROOT * self.roots.get(table[0] + " " + table[2], 0.0)
         return raw / self.root_scale if self.root_scale else 0.0
 
-    @property
+    @cached_property
     def root_scale(self) -> float:
+        """The best table's root operation evidence (computed once: every code's agreement asks)."""
         best = 0.0
         for key, value in self.roots.items():
             if key[1] == " ":

@@ -8,7 +8,8 @@ from typing import Any
 from ..ingest.record import ProcedureDoc
 from ..search.engine import SearchEngine
 from ..search.errors import NotFoundError
-from ..search.results import Explanation, SearchResults, SimilarEntry
+from ..search.explained import Explanation
+from ..search.results import SearchResults, SimilarEntry
 from .errors import BAD_PARAMETER, api_error
 
 MAX_PAGE_SIZE = 100

@@ -108,7 +108,7 @@ def _use_words(lex: AxisLexicon, found: list[IndexTerm]) -> None:
     for entry in found:
         if entry.use in lex.device_names:
             for word in entry.words:
-                if _names_device(lex, word):
+                if _may_name_device(lex, word):
                     counts[word][entry.use] += 1
     for word, devices in counts.items():
         total = sum(devices.values())
@@ -117,7 +117,7 @@ def _use_words(lex: AxisLexicon, found: list[IndexTerm]) -> None:
             lex.use_words[word] = {name: n / total for name, n in devices.items() if n / total >= 0.25}
 
 
-def _names_device(lex: AxisLexicon, word: str) -> bool:
+def _may_name_device(lex: AxisLexicon, word: str) -> bool:
     """Whether a word of a "use" term may stand for its device: not a body part, root operation,
     approach or side word ("left" in "Left Ventricular Assist Device"), not a number or an initial."""
     if len(word) < 3 or word.isdigit() or word in SIDES:
